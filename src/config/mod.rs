@@ -1,0 +1,43 @@
+//! The API definition document: its model in AWS's shapes, reading it from YAML or JSON, and
+//! checking it, with every problem located.
+
+pub mod load;
+pub mod model;
+pub mod problem;
+mod reader;
+mod resources;
+pub mod source;
+
+use crate::plan::{self, Plan};
+use problem::{Problem, Problems};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a valid API document:\n{problems}")]
+    Invalid { path: PathBuf, problems: Problems },
+}
+
+impl LoadError {
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            Self::Io { .. } => &[],
+            Self::Invalid { problems, .. } => &problems.0,
+        }
+    }
+}
+
+/// Reads, checks and compiles a document from text.
+pub fn compile_text(text: &str, is_json: bool) -> Result<Plan, Vec<Problem>> {
+    let (doc, problems) = load::load(text, is_json);
+    plan::compile(&doc, problems)
+}
+
+/// Reads, checks and compiles the document at `path` (JSON when it ends in `.json`).
+pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    compile_text(&text, is_json).map_err(|problems| LoadError::Invalid { path: path.to_path_buf(), problems: Problems(problems) })
+}

@@ -1,0 +1,254 @@
+//! Document → plan: every cross-reference resolved, every expression, URI and pattern
+//! compiled, every problem collected with its location.
+
+use super::uri::UriTemplate;
+use super::*;
+use crate::config::model::{Document, Integration, Located, Method as MethodDoc, Resource};
+use crate::config::problem::{Collector, Problem};
+use crate::mapping::expression::{
+    parse_header_target, parse_method_parameter, parse_request_target, parse_source, Side, Source,
+};
+
+/// Compiles a loaded document. Problems already found while loading are passed in so that
+/// one list says everything that is wrong.
+pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<Problem>> {
+    let mut out = Collector::default();
+    let mut router = Router::default();
+    let mut methods = Vec::new();
+    for resource in &doc.resources {
+        for method in &resource.resource_methods {
+            if let Some(plan) = compile_method(doc, resource, method, &mut out) {
+                router.insert(&resource.path, &method.http_method, methods.len() as u32);
+                methods.push(plan);
+            }
+        }
+    }
+    let mut stages: Vec<StagePlan> = doc
+        .stages
+        .iter()
+        .map(|s| StagePlan {
+            name: s.stage_name.clone(),
+            variables: s.variables.clone(),
+            deployment_id: s.deployment_id.clone().unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for s in &doc.stages {
+        if !seen.insert(&s.stage_name) {
+            out.at(s.pos, format!("stages {}", s.stage_name), "another stage already has this stageName");
+        }
+    }
+    if stages.is_empty() {
+        stages.push(StagePlan { name: String::new(), variables: BTreeMap::new(), deployment_id: crate::config::load::generated_id("") });
+    }
+    for vpc in &doc.vpc_links {
+        for arn in &vpc.target_arns {
+            if !doc.network_load_balancers.iter().any(|n| n.arn == arn.value) {
+                out.at(arn.pos, format!("vpcLinks {} targetArns", vpc.id), format!("no networkLoadBalancers entry has the arn {:?}", arn.value));
+            }
+        }
+    }
+    problems.extend(out.problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Plan {
+        api_id: doc.rest_api.id.clone(),
+        api_name: doc.rest_api.name.clone(),
+        binary_media_types: doc.rest_api.binary_media_types.clone(),
+        stages,
+        router,
+        methods,
+        resource_count: doc.resources.len(),
+    })
+}
+
+fn compile_method(doc: &Document, resource: &Resource, method: &MethodDoc, out: &mut Collector) -> Option<MethodPlan> {
+    let base = format!("resources[{}] {} {}", resource.index, resource.path, method.http_method);
+    let mut request_parameters = Vec::new();
+    for (key, required) in &method.request_parameters {
+        match parse_method_parameter(key) {
+            Ok((loc, name)) => request_parameters.push((loc, name, required.value)),
+            Err(e) => out.at(required.pos, format!("{base} requestParameters[{key:?}]"), e),
+        }
+    }
+    if let Some(v) = &method.request_validator_id {
+        if !doc.request_validators.iter().any(|rv| rv.id == v.value) {
+            out.at(v.pos, format!("{base} requestValidatorId"), format!("no requestValidators entry has the id {:?}", v.value));
+        }
+    }
+    for (content_type, model) in &method.request_models {
+        if !doc.models.iter().any(|m| m.name == model.value) && model.value != "Empty" && model.value != "Error" {
+            out.at(model.pos, format!("{base} requestModels[{content_type:?}]"), format!("no models entry has the name {:?}", model.value));
+        }
+    }
+    let mut method_responses = Vec::new();
+    for (key, mr) in &method.method_responses {
+        let Some(status) = status_code(&mr.status_code) else { continue };
+        let mut headers = Vec::new();
+        for (target, flag) in &mr.response_parameters {
+            match parse_header_target(target, "method.response.header.") {
+                Ok(h) => headers.push(h),
+                Err(e) => out.at(flag.pos, format!("{base} methodResponses[{key:?}].responseParameters[{target:?}]"), e),
+            }
+        }
+        method_responses.push(MethodResponsePlan { status, headers });
+    }
+    let Some(integration) = &method.method_integration else {
+        out.at(method.pos, format!("{base} methodIntegration"), "is required (AWS refuses to deploy a method without an integration)");
+        return None;
+    };
+    let integration = compile_integration(doc, integration, &format!("{base} methodIntegration"), &request_parameters, &method_responses, out)?;
+    Some(MethodPlan {
+        resource_id: resource.id.clone(),
+        resource_path: resource.path.clone(),
+        http_method: method.http_method.clone(),
+        request_parameters,
+        integration,
+        method_responses,
+    })
+}
+
+fn status_code(text: &str) -> Option<StatusCode> {
+    text.parse::<u16>().ok().and_then(|s| StatusCode::from_u16(s).ok())
+}
+
+fn compile_integration(
+    doc: &Document,
+    integration: &Integration,
+    base: &str,
+    declared: &[(RequestLocation, String, bool)],
+    method_responses: &[MethodResponsePlan],
+    out: &mut Collector,
+) -> Option<IntegrationPlan> {
+    let kind = integration.kind;
+    let uri = integration.uri.as_ref().and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
+    let http_method = match integration.http_method.as_deref() {
+        None | Some("ANY") => None,
+        Some(m) => Method::from_bytes(m.as_bytes()).ok(),
+    };
+    if let Some(id) = &integration.connection_id {
+        let literal = !id.value.contains("${");
+        if integration.connection_type == ConnectionType::VpcLink && literal && !doc.vpc_links.iter().any(|l| l.id == id.value) {
+            out.at(id.pos, format!("{base}.connectionId"), format!("no vpcLinks entry has the id {:?}", id.value));
+        }
+    }
+    let mut request_parameters = Vec::new();
+    for (target, source) in &integration.request_parameters {
+        let at = format!("{base}.requestParameters[{target:?}]");
+        let t = parse_request_target(target);
+        let s = parse_source(&source.value, Side::IntegrationRequest);
+        match (t, s) {
+            (Ok(t), Ok(s)) => {
+                if let Source::MethodRequest(loc, name) = &s {
+                    if !declared.iter().any(|(l, n, _)| l == loc && n == name) {
+                        out.at(source.pos, &at, format!("{s} is not declared in the method's requestParameters"));
+                    }
+                }
+                request_parameters.push((t, s));
+            }
+            (Err(e), _) | (_, Err(e)) => out.at(source.pos, &at, e),
+        }
+    }
+    let request_templates = compile_templates(&integration.request_templates);
+    let mut responses = Vec::new();
+    let mut defaults = 0;
+    for ir in &integration.integration_responses {
+        let at = format!("{base}.integrationResponses[{:?}]", ir.key);
+        let Some(status) = status_code(&ir.status_code) else { continue };
+        let Some(mr) = method_responses.iter().find(|m| m.status == status) else {
+            out.at(ir.pos, format!("{at}.statusCode"), format!("no methodResponses entry has the statusCode {:?}", ir.status_code));
+            continue;
+        };
+        let pattern = match &ir.selection_pattern {
+            Some(p) => match Regex::new(&format!("^(?:{})$", p.value)) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    out.at(p.pos, format!("{at}.selectionPattern"), format!("invalid regular expression: {}", first_line(&e.to_string())));
+                    None
+                }
+            },
+            None => {
+                defaults += 1;
+                if defaults > 1 {
+                    out.at(ir.pos, &at, "a second integration response without selectionPattern: only one default is allowed");
+                }
+                None
+            }
+        };
+        let mut response_parameters = Vec::new();
+        for (target, source) in &ir.response_parameters {
+            let pat = format!("{at}.responseParameters[{target:?}]");
+            match (parse_header_target(target, "method.response.header."), parse_source(&source.value, Side::IntegrationResponse)) {
+                (Ok(h), Ok(s)) => {
+                    if !mr.headers.iter().any(|d| *d == h) {
+                        out.at(source.pos, &pat, format!("{target} is not declared in methodResponses[{:?}].responseParameters", ir.status_code));
+                    }
+                    match HeaderName::from_bytes(h.as_bytes()) {
+                        Ok(name) => response_parameters.push((name, s)),
+                        Err(_) => out.at(source.pos, &pat, format!("{h:?} is not a valid header name")),
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => out.at(source.pos, &pat, e),
+            }
+        }
+        responses.push(IntegrationResponsePlan {
+            status,
+            pattern,
+            response_parameters,
+            response_templates: compile_templates(&ir.response_templates),
+            content_handling: ir.content_handling,
+        });
+    }
+    Some(IntegrationPlan {
+        kind,
+        http_method,
+        uri,
+        connection_type: integration.connection_type,
+        timeout: Duration::from_millis(integration.timeout_in_millis as u64),
+        request_parameters,
+        request_templates,
+        passthrough_behavior: integration.passthrough_behavior,
+        content_handling: integration.content_handling,
+        responses,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+}
+
+fn compile_templates(templates: &[(String, Located<String>)]) -> Templates {
+    Templates(templates.iter().map(|(ct, t)| (ct.clone(), Template { source: t.value.as_str().into() })).collect())
+}
+
+fn compile_uri(kind: IntegrationType, uri: &Located<String>, at: &str, out: &mut Collector) -> Option<UriTemplate> {
+    let template = match UriTemplate::parse(&uri.value) {
+        Ok(t) => t,
+        Err(e) => {
+            out.at(uri.pos, at, e);
+            return None;
+        }
+    };
+    match kind {
+        IntegrationType::Http | IntegrationType::HttpProxy => {
+            let sample = template.render(|_| Some("x"), |_| Some("x"));
+            let parsed = sample.parse::<http::Uri>();
+            let ok = parsed.as_ref().is_ok_and(|u| {
+                matches!(u.scheme_str(), Some("http") | Some("https")) && u.authority().is_some()
+            });
+            if !ok && !template.uses_stage_variables() {
+                out.at(uri.pos, at, format!("{:?} is not an absolute http:// or https:// URL", uri.value));
+                return None;
+            }
+        }
+        IntegrationType::Aws | IntegrationType::AwsProxy => {
+            if !uri.value.starts_with("arn:aws:apigateway:") {
+                out.at(uri.pos, at, format!("{:?} is not an API Gateway service ARN (arn:aws:apigateway:REGION:SERVICE:path/...)", uri.value));
+                return None;
+            }
+        }
+        IntegrationType::Mock => {}
+    }
+    Some(template)
+}

@@ -1,0 +1,120 @@
+//! The compiled, immutable API: the document checked and turned into what the request path
+//! needs (routing table, parsed mapping expressions and URIs, compiled patterns), so that no
+//! request parses or compiles anything. A reload builds a new `Plan` and swaps it whole.
+
+mod compile;
+pub mod uri;
+
+pub use compile::compile;
+
+use crate::config::model::{ConnectionType, ContentHandling, IntegrationType, PassthroughBehavior};
+use crate::mapping::expression::{RequestLocation, RequestTarget, Source};
+use crate::routing::Router;
+use http::{HeaderName, Method, StatusCode};
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use uri::UriTemplate;
+
+#[derive(Debug)]
+pub struct Plan {
+    pub api_id: String,
+    pub api_name: String,
+    pub binary_media_types: Vec<String>,
+    /// The stages served; a document without stages is served as one unnamed stage at the root.
+    pub stages: Vec<StagePlan>,
+    pub router: Router,
+    pub methods: Vec<MethodPlan>,
+    pub resource_count: usize,
+}
+
+impl Plan {
+    pub fn stage(&self, name: &str) -> Option<&StagePlan> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// True when the document has no stages and everything is served from `/`.
+    pub fn serves_at_root(&self) -> bool {
+        self.stages.len() == 1 && self.stages[0].name.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StagePlan {
+    pub name: String,
+    pub variables: BTreeMap<String, String>,
+    pub deployment_id: String,
+}
+
+#[derive(Debug)]
+pub struct MethodPlan {
+    pub resource_id: String,
+    pub resource_path: String,
+    pub http_method: String,
+    /// Declared method request parameters and whether each is required.
+    pub request_parameters: Vec<(RequestLocation, String, bool)>,
+    pub integration: IntegrationPlan,
+    pub method_responses: Vec<MethodResponsePlan>,
+}
+
+impl MethodPlan {
+    pub fn method_response(&self, status: StatusCode) -> Option<&MethodResponsePlan> {
+        self.method_responses.iter().find(|m| m.status == status)
+    }
+}
+
+#[derive(Debug)]
+pub struct MethodResponsePlan {
+    pub status: StatusCode,
+    /// Header names declared as `method.response.header.NAME`: only these may be mapped.
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct IntegrationPlan {
+    pub kind: IntegrationType,
+    /// `None` for MOCK; the client's method is used when the integration says `ANY`.
+    pub http_method: Option<Method>,
+    pub uri: Option<UriTemplate>,
+    pub connection_type: ConnectionType,
+    pub timeout: Duration,
+    pub request_parameters: Vec<(RequestTarget, Source)>,
+    pub request_templates: Templates,
+    pub passthrough_behavior: PassthroughBehavior,
+    pub content_handling: Option<ContentHandling>,
+    pub responses: Vec<IntegrationResponsePlan>,
+}
+
+#[derive(Debug)]
+pub struct IntegrationResponsePlan {
+    pub status: StatusCode,
+    /// `selectionPattern` compiled to match the whole selection value; `None` for the default.
+    pub pattern: Option<Regex>,
+    pub response_parameters: Vec<(HeaderName, Source)>,
+    pub response_templates: Templates,
+    pub content_handling: Option<ContentHandling>,
+}
+
+/// Mapping templates keyed by content type, in document order.
+#[derive(Debug, Default)]
+pub struct Templates(pub Vec<(String, Template)>);
+
+impl Templates {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, content_type: &str) -> Option<&Template> {
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(content_type)).map(|(_, t)| t)
+    }
+
+    pub fn first(&self) -> Option<&Template> {
+        self.0.first().map(|(_, t)| t)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub source: Arc<str>,
+}
