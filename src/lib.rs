@@ -2,6 +2,7 @@
 //! as API Gateway executes them.
 
 pub mod config;
+pub mod vtl;
 pub mod integration;
 pub mod mapping;
 pub mod pipeline;

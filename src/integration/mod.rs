@@ -1,0 +1,48 @@
+//! Integrations: where a method sends its request (MOCK, HTTP and HTTP_PROXY over the
+//! internet), and what comes back as the endpoint response.
+
+pub mod client;
+pub mod http;
+pub mod mock;
+
+use crate::config::model::IntegrationType;
+use crate::pipeline::gateway_response::GatewayError;
+use crate::pipeline::integration_request::IntegrationRequest;
+use crate::pipeline::Invocation;
+use crate::plan::{MethodPlan, Plan, StagePlan};
+use ::http::{HeaderMap, StatusCode};
+use bytes::Bytes;
+use client::HttpClient;
+
+/// What a non-proxy integration answered, before the integration response maps it.
+pub struct EndpointResponse {
+    /// `None` when a MOCK template gave no status code: the default response is then chosen.
+    pub status: Option<StatusCode>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl EndpointResponse {
+    /// The value `selectionPattern` is matched against: the status code for HTTP and MOCK.
+    pub fn selection_value(&self) -> Option<String> {
+        self.status.map(|s| s.as_u16().to_string())
+    }
+}
+
+/// Calls a non-proxy integration.
+pub async fn call(
+    plan: &Plan,
+    stage: &StagePlan,
+    method: &MethodPlan,
+    client: &HttpClient,
+    request: IntegrationRequest,
+    inv: &Invocation,
+) -> Result<EndpointResponse, GatewayError> {
+    match method.integration.kind {
+        IntegrationType::Mock => Ok(mock::invoke(&request)),
+        IntegrationType::Http => http::invoke(plan, stage, method, client, request, inv).await,
+        IntegrationType::HttpProxy | IntegrationType::Aws | IntegrationType::AwsProxy => Err(GatewayError::ApiConfiguration(
+            format!("{:?} integrations are not run by this path", method.integration.kind),
+        )),
+    }
+}

@@ -1,6 +1,7 @@
 //! Parameter mapping expressions (`method.request.path.id`, `integration.response.header.X`,
 //! `'static'`, ...): parsed once at load into what they read and where they write.
 
+use super::jsonpath::BodyPath;
 use std::fmt;
 
 /// Where a method request parameter is read from.
@@ -42,9 +43,9 @@ impl RequestLocation {
 pub enum Source {
     MethodRequest(RequestLocation, String),
     /// `method.request.body`, or one JSONPath into it (the text after `body.`).
-    MethodRequestBody(Option<String>),
+    MethodRequestBody(Option<BodyPath>),
     IntegrationResponseHeader { name: String, multi: bool },
-    IntegrationResponseBody(Option<String>),
+    IntegrationResponseBody(Option<BodyPath>),
     StageVariable(String),
     /// A `$context` variable by its dotted name, e.g. `identity.sourceIp`.
     Context(String),
@@ -56,11 +57,11 @@ impl fmt::Display for Source {
         match self {
             Self::MethodRequest(loc, name) => write!(f, "method.request.{}.{name}", loc.word()),
             Self::MethodRequestBody(None) => write!(f, "method.request.body"),
-            Self::MethodRequestBody(Some(p)) => write!(f, "method.request.body.{p}"),
+            Self::MethodRequestBody(Some(p)) => write!(f, "method.request.body.{}", p.text),
             Self::IntegrationResponseHeader { name, multi: false } => write!(f, "integration.response.header.{name}"),
             Self::IntegrationResponseHeader { name, multi: true } => write!(f, "integration.response.multivalueheader.{name}"),
             Self::IntegrationResponseBody(None) => write!(f, "integration.response.body"),
-            Self::IntegrationResponseBody(Some(p)) => write!(f, "integration.response.body.{p}"),
+            Self::IntegrationResponseBody(Some(p)) => write!(f, "integration.response.body.{}", p.text),
             Self::StageVariable(n) => write!(f, "stageVariables.{n}"),
             Self::Context(n) => write!(f, "context.{n}"),
             Self::Static(v) => write!(f, "'{v}'"),
@@ -78,6 +79,10 @@ pub enum Side {
 
 fn name_after<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     text.strip_prefix(prefix).filter(|n| !n.is_empty())
+}
+
+fn body_path(rest: &str) -> Result<Option<BodyPath>, String> {
+    rest.strip_prefix("body.").map(BodyPath::compile).transpose()
 }
 
 /// Parses a source expression as AWS accepts it on `side`.
@@ -103,7 +108,7 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
             if side == Side::GatewayResponse {
                 return Err(format!("{}: a gateway response cannot map from the request body", invalid()));
             }
-            return Ok(Source::MethodRequestBody(rest.strip_prefix("body.").map(str::to_string)));
+            return Ok(Source::MethodRequestBody(body_path(rest)?));
         }
         let (word, name) = rest.split_once('.').ok_or_else(invalid)?;
         let loc = RequestLocation::parse(word).ok_or_else(invalid)?;
@@ -117,7 +122,7 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
             return Err(format!("{}: integration.response.* is only available in integration responses", invalid()));
         }
         if rest == "body" || rest.starts_with("body.") {
-            return Ok(Source::IntegrationResponseBody(rest.strip_prefix("body.").map(str::to_string)));
+            return Ok(Source::IntegrationResponseBody(body_path(rest)?));
         }
         if let Some(n) = name_after(rest, "header.") {
             return Ok(Source::IntegrationResponseHeader { name: n.to_string(), multi: false });
@@ -184,7 +189,7 @@ mod tests {
         assert_eq!(parse_source("'a b'", Side::IntegrationRequest), Ok(Source::Static("a b".into())));
         assert_eq!(
             parse_source("method.request.body.pets[0].name", Side::IntegrationRequest),
-            Ok(Source::MethodRequestBody(Some("pets[0].name".into())))
+            Ok(Source::MethodRequestBody(Some(BodyPath::compile("pets[0].name").unwrap())))
         );
         assert!(parse_source("integration.response.header.X", Side::IntegrationRequest).is_err());
         assert!(parse_source("method.request.cookie.x", Side::IntegrationRequest).is_err());

@@ -1,3 +1,7 @@
-//! API Gateway's mapping vocabulary: parameter mapping expressions and the values they read.
+//! API Gateway's mapping vocabulary: parameter mapping expressions, `$context`, and the
+//! values a mapping reads from a request or an integration response.
 
+pub mod context;
 pub mod expression;
+pub mod jsonpath;
+pub mod params;

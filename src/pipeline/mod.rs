@@ -1,0 +1,157 @@
+//! One request through an API, phase by phase as API Gateway runs it: method request →
+//! integration request → integration → integration response → method response, with a
+//! gateway response for every way out (`runtime.md` §1).
+
+pub mod gateway_response;
+pub mod integration_request;
+pub mod integration_response;
+pub mod method_request;
+pub mod method_response;
+
+use crate::integration::{self, client::HttpClient};
+use crate::mapping::context::{self, RequestContext};
+use crate::plan::Plan;
+use bytes::Bytes;
+use gateway_response::GatewayError;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Empty, Full};
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Bodies in both directions: streamed for proxies, whole for mapped payloads.
+pub type Body = UnsyncBoxBody<Bytes, BoxError>;
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+}
+
+pub fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+/// The per-request state every phase reads and adds to.
+pub struct Invocation {
+    pub context: RequestContext,
+    pub path_params: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    /// The request path after the stage, raw (still percent-encoded).
+    pub resource_relative_path: String,
+    /// The `X-Amzn-Trace-Id` sent to integrations: the client's, completed, or a new one.
+    pub trace_id: String,
+}
+
+impl Invocation {
+    fn new<B>(req: &Request<B>, peer: SocketAddr) -> Self {
+        let (request_time, request_time_epoch) = context::request_time(SystemTime::now());
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .unwrap_or_default();
+        let domain_prefix = host.split('.').next().unwrap_or("").to_string();
+        let user_agent = req.headers().get(http::header::USER_AGENT).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+        Self {
+            context: RequestContext {
+                domain_name: host,
+                domain_prefix,
+                extended_request_id: extended_request_id(),
+                http_method: req.method().as_str().to_string(),
+                path: req.uri().path().to_string(),
+                protocol: protocol(req.version()),
+                request_id: uuid::Uuid::new_v4().to_string(),
+                request_time,
+                request_time_epoch,
+                source_ip: peer.ip().to_string(),
+                user_agent,
+                ..RequestContext::default()
+            },
+            path_params: Vec::new(),
+            query: Vec::new(),
+            resource_relative_path: String::new(),
+            trace_id: trace_id(req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok())),
+        }
+    }
+
+    /// `x-amzn-RequestId` and `x-amz-apigw-id`, on every response.
+    pub fn add_request_headers(&self, headers: &mut HeaderMap) {
+        if let Ok(v) = HeaderValue::from_str(&self.context.request_id) {
+            headers.insert("x-amzn-RequestId", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&self.context.extended_request_id) {
+            headers.insert("x-amz-apigw-id", v);
+        }
+    }
+}
+
+fn protocol(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// An id shaped like AWS's `extendedRequestId` (`OE1AoH3hoAMF_bA=`).
+fn extended_request_id() -> String {
+    use base64::Engine;
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    base64::engine::general_purpose::URL_SAFE.encode(&bytes[..11])
+}
+
+fn random_hex(len: usize) -> String {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let mut out = String::with_capacity(len);
+    for b in bytes.iter().take(len.div_ceil(2)) {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out.truncate(len);
+    out
+}
+
+/// X-Ray's trace header: kept when the client sent a complete one, given a new `Parent`
+/// when it sent only `Root`, made up otherwise.
+fn trace_id(incoming: Option<&str>) -> String {
+    match incoming {
+        Some(v) if v.contains("Root=") && v.contains("Parent=") => v.to_string(),
+        Some(v) if v.contains("Root=") => {
+            let root = v.split(';').find(|p| p.trim_start().starts_with("Root=")).unwrap_or(v).trim();
+            format!("{root};Parent={};Sampled=0", random_hex(16))
+        }
+        _ => {
+            let secs = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", random_hex(24), random_hex(16))
+        }
+    }
+}
+
+/// Runs one request through `plan`. Never fails: errors become gateway responses.
+pub async fn execute<B>(plan: &Plan, client: &HttpClient, req: Request<B>, peer: SocketAddr) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let mut inv = Invocation::new(&req, peer);
+    let req = req.map(|b| b.map_err(Into::into).boxed_unsync());
+    match run(plan, client, req, &mut inv).await {
+        Ok(response) => response,
+        Err(error) => gateway_response::respond(&inv, &error),
+    }
+}
+
+async fn run(plan: &Plan, client: &HttpClient, req: Request<Body>, inv: &mut Invocation) -> Result<Response<Body>, GatewayError> {
+    let (stage, method) = method_request::route(plan, &req, inv)?;
+    let integration = &method.integration;
+    if integration.kind == crate::config::model::IntegrationType::HttpProxy {
+        return integration::http::proxy(plan, stage, method, client, req, inv).await;
+    }
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(format!("reading the request body: {e}")))?.to_bytes();
+    let request = integration_request::prepare(plan, stage, method, &parts, &body, inv)?;
+    let endpoint = integration::call(plan, stage, method, client, request, inv).await?;
+    let selected = integration_response::select(method, &endpoint)?;
+    method_response::build(plan, stage, method, selected, &parts, endpoint, inv)
+}

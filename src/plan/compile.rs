@@ -122,6 +122,10 @@ fn compile_integration(
     out: &mut Collector,
 ) -> Option<IntegrationPlan> {
     let kind = integration.kind;
+    if matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy) {
+        out.at(integration.pos, format!("{base}.type"), "AWS and AWS_PROXY integrations are not supported yet");
+        return None;
+    }
     let uri = integration.uri.as_ref().and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
     let http_method = match integration.http_method.as_deref() {
         None | Some("ANY") => None,

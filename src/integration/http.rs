@@ -1,0 +1,200 @@
+//! HTTP and HTTP_PROXY integrations over the internet (`runtime.md` §5.2, §5.3, §6.2): the
+//! request built from the integration URI and the mappings, sent through the pooled client,
+//! bounded by `timeoutInMillis`.
+
+use super::client::HttpClient;
+use super::EndpointResponse;
+use crate::mapping::params::{form_encode, MethodRequestView};
+use crate::pipeline::gateway_response::GatewayError;
+use crate::pipeline::integration_request::{map_parameters, IntegrationRequest};
+use crate::pipeline::{full, method_response, Body, Invocation};
+use crate::plan::{MethodPlan, Plan, StagePlan};
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, Response, Uri};
+use http_body_util::BodyExt;
+
+/// Client headers API Gateway drops at the door (`runtime.md` §3), plus what HTTP_PROXY
+/// never forwards (`Host`, `Content-Encoding`, `Via`) and hop-by-hop headers.
+const NOT_FORWARDED: &[&str] = &[
+    "connection",
+    "content-length",
+    "content-md5",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "transfer-encoding",
+    "trailer",
+    "upgrade",
+    "www-authenticate",
+    "host",
+    "content-encoding",
+    "via",
+    "keep-alive",
+    "proxy-connection",
+];
+
+/// Mapped headers that never reach the backend.
+const DROPPED_AFTER_MAPPING: &[&str] = &["expect", "proxy-authenticate", "te", "via"];
+
+/// The backend URI: the integration URI with its placeholders filled, then its own query,
+/// the client's query (HTTP_PROXY only) and the mapped query parameters, in that order.
+fn target_uri(
+    method: &MethodPlan,
+    stage: &StagePlan,
+    path: &[(String, String)],
+    client_query: Option<&str>,
+    mapped_query: &[(String, String)],
+) -> Result<Uri, GatewayError> {
+    let template = method.integration.uri.as_ref().ok_or_else(|| GatewayError::ApiConfiguration("no integration uri".into()))?;
+    let rendered = template.render(
+        |name| path.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()),
+        |name| stage.variables.get(name).map(String::as_str),
+    );
+    let (base, own_query) = match rendered.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rendered.as_str(), None),
+    };
+    let mut query = String::new();
+    for part in [own_query, client_query].into_iter().flatten().filter(|q| !q.is_empty()) {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(part);
+    }
+    for (k, v) in mapped_query {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        form_encode(k, &mut query);
+        query.push('=');
+        form_encode(v, &mut query);
+    }
+    let text = if query.is_empty() { base.to_string() } else { format!("{base}?{query}") };
+    let uri: Uri = text.parse().map_err(|_| GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")))?;
+    if !matches!(uri.scheme_str(), Some("http")) || uri.authority().is_none() {
+        return Err(GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")));
+    }
+    Ok(uri)
+}
+
+fn set_header(headers: &mut HeaderMap, name: &str, value: &str) {
+    if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        headers.insert(n, v);
+    }
+}
+
+/// Headers API Gateway adds to every HTTP integration request.
+fn add_gateway_headers(headers: &mut HeaderMap, plan: &Plan, uri: &Uri, inv: &Invocation) {
+    if let Some(authority) = uri.authority() {
+        if !headers.contains_key(http::header::HOST) {
+            set_header(headers, "host", authority.as_str());
+        }
+    }
+    set_header(headers, "x-amzn-apigateway-api-id", &plan.api_id);
+    set_header(headers, "x-amzn-trace-id", &inv.trace_id);
+    for name in DROPPED_AFTER_MAPPING {
+        headers.remove(*name);
+    }
+}
+
+fn classify(error: hyper_util::client::legacy::Error) -> GatewayError {
+    GatewayError::IntegrationFailure(error.to_string())
+}
+
+/// HTTP_PROXY: the client's request goes to the backend with only API Gateway's header
+/// changes, and the backend's response comes back unchanged but for `runtime.md` §8.1; both
+/// bodies stream.
+pub async fn proxy(
+    plan: &Plan,
+    stage: &StagePlan,
+    method: &MethodPlan,
+    client: &HttpClient,
+    req: Request<Body>,
+    inv: &mut Invocation,
+) -> Result<Response<Body>, GatewayError> {
+    let (parts, body) = req.into_parts();
+    let path_params: Vec<(&str, &str)> = inv.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let stage_variables = &stage.variables;
+    let view = MethodRequestView {
+        path_params: &path_params,
+        query: &inv.query,
+        headers: &parts.headers,
+        body: &[],
+        stage_variables,
+        context: &inv.context,
+    };
+    let (path, query, mapped_headers) = map_parameters(&method.integration, &view)?;
+    let uri = target_uri(method, stage, &path, parts.uri.query(), &query)?;
+    let verb = method.integration.http_method.clone().unwrap_or_else(|| parts.method.clone());
+    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
+    for (name, value) in &parts.headers {
+        if !NOT_FORWARDED.contains(&name.as_str()) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    for (name, value) in &mapped_headers {
+        set_header(&mut headers, name, value);
+    }
+    add_gateway_headers(&mut headers, plan, &uri, inv);
+    let mut outgoing = Request::new(body);
+    *outgoing.method_mut() = verb;
+    *outgoing.uri_mut() = uri;
+    *outgoing.headers_mut() = headers;
+    let response = tokio::time::timeout(method.integration.timeout, client.inner.request(outgoing))
+        .await
+        .map_err(|_| GatewayError::IntegrationTimeout)?
+        .map_err(classify)?;
+    let (mut parts, body) = response.into_parts();
+    method_response::remap_proxy_headers(&mut parts.headers);
+    inv.add_request_headers(&mut parts.headers);
+    if !parts.headers.contains_key(http::header::CONTENT_TYPE) {
+        parts.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    Ok(Response::from_parts(parts, body.map_err(Into::into).boxed_unsync()))
+}
+
+/// HTTP (non-proxy): only what the mappings and the template say reaches the backend; the
+/// whole response is read for the integration response to map.
+pub async fn invoke(
+    plan: &Plan,
+    stage: &StagePlan,
+    method: &MethodPlan,
+    client: &HttpClient,
+    request: IntegrationRequest,
+    inv: &Invocation,
+) -> Result<EndpointResponse, GatewayError> {
+    let uri = target_uri(method, stage, &request.path, None, &request.query)?;
+    let client_method: Method = inv.context.http_method.parse().unwrap_or(Method::GET);
+    let verb = method.integration.http_method.clone().unwrap_or_else(|| client_method.clone());
+    let mut headers = HeaderMap::new();
+    for (name, value) in &request.headers {
+        set_header(&mut headers, name, value);
+    }
+    if !headers.contains_key(http::header::ACCEPT) {
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
+    }
+    if !headers.contains_key(http::header::USER_AGENT) {
+        set_header(&mut headers, "user-agent", &format!("AmazonAPIGateway_{}", plan.api_id));
+    }
+    if !matches!(client_method, Method::GET | Method::HEAD | Method::OPTIONS) && !headers.contains_key(http::header::CONTENT_TYPE) {
+        if let Some(ct) = &request.client_content_type {
+            headers.insert(http::header::CONTENT_TYPE, ct.clone());
+        }
+    }
+    add_gateway_headers(&mut headers, plan, &uri, inv);
+    let body = if matches!(verb, Method::GET | Method::HEAD | Method::OPTIONS) { bytes::Bytes::new() } else { request.body };
+    headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    let mut outgoing = Request::new(full(body));
+    *outgoing.method_mut() = verb;
+    *outgoing.uri_mut() = uri;
+    *outgoing.headers_mut() = headers;
+    let exchange = async {
+        let response = client.inner.request(outgoing).await.map_err(classify)?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
+        Ok::<_, GatewayError>(EndpointResponse { status: Some(parts.status), headers: parts.headers, body })
+    };
+    tokio::time::timeout(method.integration.timeout, exchange).await.map_err(|_| GatewayError::IntegrationTimeout)?
+}

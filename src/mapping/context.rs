@@ -1,0 +1,118 @@
+//! `$context`: the per-request variables API Gateway exposes to mappings, templates, gateway
+//! responses and access logs (`runtime.md` §11.1).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Portico's stand-in for the AWS account that owns the API.
+pub const ACCOUNT_ID: &str = "000000000000";
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub api_id: String,
+    pub deployment_id: String,
+    pub domain_name: String,
+    pub domain_prefix: String,
+    pub extended_request_id: String,
+    pub http_method: String,
+    /// `/{stage}{raw path}`, as the client wrote it.
+    pub path: String,
+    pub protocol: &'static str,
+    pub request_id: String,
+    pub request_time: String,
+    pub request_time_epoch: u64,
+    pub resource_id: String,
+    pub resource_path: String,
+    pub stage: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub error: ErrorContext,
+}
+
+/// `$context.error.*`, set when a gateway response is being produced.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorContext {
+    pub message: String,
+    pub response_type: &'static str,
+    pub validation_error_string: String,
+}
+
+impl RequestContext {
+    /// The value of a `$context` variable by its dotted name; `None` for variables that are
+    /// null on this request (identity fields without an authorizer, for example).
+    pub fn get(&self, name: &str) -> Option<String> {
+        let v = match name {
+            "accountId" | "identity.accountId" => return (name == "accountId").then(|| ACCOUNT_ID.to_string()),
+            "apiId" => &self.api_id,
+            "deploymentId" => &self.deployment_id,
+            "domainName" => &self.domain_name,
+            "domainPrefix" => &self.domain_prefix,
+            "extendedRequestId" => &self.extended_request_id,
+            "httpMethod" => &self.http_method,
+            "path" => &self.path,
+            "protocol" => self.protocol,
+            "requestId" | "awsEndpointRequestId" => &self.request_id,
+            "requestTime" => &self.request_time,
+            "requestTimeEpoch" => return Some(self.request_time_epoch.to_string()),
+            "resourceId" => &self.resource_id,
+            "resourcePath" => &self.resource_path,
+            "stage" => &self.stage,
+            "identity.sourceIp" => &self.source_ip,
+            "identity.userAgent" => &self.user_agent,
+            "isCanaryRequest" => "false",
+            "error.message" => &self.error.message,
+            "error.messageString" => return Some(json_quoted(&self.error.message)),
+            "error.responseType" => self.error.response_type,
+            "error.validationErrorString" => &self.error.validation_error_string,
+            _ => return None,
+        };
+        Some(v.to_string())
+    }
+}
+
+fn json_quoted(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// `dd/MMM/yyyy:HH:mm:ss +0000` and milliseconds since the epoch, as `$context.requestTime`
+/// and `$context.requestTimeEpoch` give them.
+pub fn request_time(now: SystemTime) -> (String, u64) {
+    let ms = now.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let secs = ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let (y, m, d) = civil_from_days(days);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let text = format!(
+        "{d:02}/{}/{y:04}:{:02}:{:02}:{:02} +0000",
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    (text, ms)
+}
+
+/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn request_time_format() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(request_time(t), ("14/Nov/2023:22:13:20 +0000".to_string(), 1_700_000_000_123));
+    }
+}

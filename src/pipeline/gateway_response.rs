@@ -1,0 +1,225 @@
+//! Gateway responses: every way a request can fail before or around the integration, each
+//! answered with API Gateway's status, body and `x-amzn-ErrorType` (`runtime.md` §10). This is
+//! the only place that turns an error into HTTP.
+
+use super::{full, Body, Invocation};
+use http::{HeaderValue, Response, StatusCode};
+
+/// API Gateway's gateway response types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResponseType {
+    AccessDenied,
+    ApiConfigurationError,
+    AuthorizerConfigurationError,
+    AuthorizerFailure,
+    BadRequestBody,
+    BadRequestParameters,
+    Default4xx,
+    Default5xx,
+    ExpiredToken,
+    IntegrationFailure,
+    IntegrationTimeout,
+    InvalidApiKey,
+    InvalidSignature,
+    MissingAuthenticationToken,
+    QuotaExceeded,
+    RequestTooLarge,
+    ResourceNotFound,
+    Throttled,
+    Unauthorized,
+    UnsupportedMediaType,
+    WafFiltered,
+}
+
+impl ResponseType {
+    pub const ALL: [ResponseType; 21] = [
+        Self::AccessDenied,
+        Self::ApiConfigurationError,
+        Self::AuthorizerConfigurationError,
+        Self::AuthorizerFailure,
+        Self::BadRequestBody,
+        Self::BadRequestParameters,
+        Self::Default4xx,
+        Self::Default5xx,
+        Self::ExpiredToken,
+        Self::IntegrationFailure,
+        Self::IntegrationTimeout,
+        Self::InvalidApiKey,
+        Self::InvalidSignature,
+        Self::MissingAuthenticationToken,
+        Self::QuotaExceeded,
+        Self::RequestTooLarge,
+        Self::ResourceNotFound,
+        Self::Throttled,
+        Self::Unauthorized,
+        Self::UnsupportedMediaType,
+        Self::WafFiltered,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "ACCESS_DENIED",
+            Self::ApiConfigurationError => "API_CONFIGURATION_ERROR",
+            Self::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
+            Self::AuthorizerFailure => "AUTHORIZER_FAILURE",
+            Self::BadRequestBody => "BAD_REQUEST_BODY",
+            Self::BadRequestParameters => "BAD_REQUEST_PARAMETERS",
+            Self::Default4xx => "DEFAULT_4XX",
+            Self::Default5xx => "DEFAULT_5XX",
+            Self::ExpiredToken => "EXPIRED_TOKEN",
+            Self::IntegrationFailure => "INTEGRATION_FAILURE",
+            Self::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            Self::InvalidApiKey => "INVALID_API_KEY",
+            Self::InvalidSignature => "INVALID_SIGNATURE",
+            Self::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
+            Self::RequestTooLarge => "REQUEST_TOO_LARGE",
+            Self::ResourceNotFound => "RESOURCE_NOT_FOUND",
+            Self::Throttled => "THROTTLED",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::WafFiltered => "WAF_FILTERED",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The status AWS's `GetGatewayResponses` lists for the type.
+    pub fn default_status(self) -> StatusCode {
+        let code = match self {
+            Self::AccessDenied | Self::ExpiredToken | Self::InvalidApiKey | Self::InvalidSignature => 403,
+            Self::MissingAuthenticationToken | Self::WafFiltered => 403,
+            Self::ApiConfigurationError | Self::AuthorizerConfigurationError | Self::AuthorizerFailure => 500,
+            Self::BadRequestBody | Self::BadRequestParameters | Self::Default4xx => 400,
+            Self::Default5xx => 500,
+            Self::IntegrationFailure | Self::IntegrationTimeout => 504,
+            Self::QuotaExceeded | Self::Throttled => 429,
+            Self::RequestTooLarge => 413,
+            Self::ResourceNotFound => 404,
+            Self::Unauthorized => 401,
+            Self::UnsupportedMediaType => 415,
+        };
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The `x-amzn-ErrorType` header value.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            Self::BadRequestBody | Self::BadRequestParameters | Self::UnsupportedMediaType | Self::Default4xx => "BadRequestException",
+            Self::InvalidApiKey | Self::WafFiltered => "ForbiddenException",
+            Self::Throttled => "TooManyRequestsException",
+            Self::QuotaExceeded => "LimitExceededException",
+            Self::Unauthorized => "UnauthorizedException",
+            Self::AccessDenied => "AccessDeniedException",
+            Self::ExpiredToken => "ExpiredTokenException",
+            Self::InvalidSignature => "InvalidSignatureException",
+            Self::RequestTooLarge => "RequestTooLongException",
+            Self::ResourceNotFound => "NotFoundException",
+            Self::ApiConfigurationError
+            | Self::AuthorizerConfigurationError
+            | Self::AuthorizerFailure
+            | Self::Default5xx
+            | Self::IntegrationFailure
+            | Self::IntegrationTimeout => "InternalServerErrorException",
+        }
+    }
+}
+
+/// Everything that can go wrong on the request path and that a client gets to see.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    #[error("no resource and method match the request")]
+    MissingAuthenticationToken,
+    #[error("no template matches the request content type and passthrough is not allowed")]
+    UnsupportedMediaType,
+    #[error("missing required request parameters: {0:?}")]
+    BadRequestParameters(Vec<String>),
+    #[error("request body does not match the model: {0}")]
+    BadRequestBody(String),
+    #[error("request body is not valid JSON")]
+    InvalidJsonBody,
+    #[error("configuration error: {0}")]
+    ApiConfiguration(String),
+    #[error("network error communicating with the endpoint: {0}")]
+    IntegrationFailure(String),
+    #[error("endpoint request timed out")]
+    IntegrationTimeout,
+    #[error("request body is larger than the limit")]
+    RequestTooLarge,
+}
+
+impl GatewayError {
+    pub fn response_type(&self) -> ResponseType {
+        match self {
+            Self::MissingAuthenticationToken => ResponseType::MissingAuthenticationToken,
+            Self::UnsupportedMediaType => ResponseType::UnsupportedMediaType,
+            Self::BadRequestParameters(_) => ResponseType::BadRequestParameters,
+            Self::BadRequestBody(_) => ResponseType::BadRequestBody,
+            Self::InvalidJsonBody => ResponseType::Default4xx,
+            Self::ApiConfiguration(_) => ResponseType::ApiConfigurationError,
+            Self::IntegrationFailure(_) => ResponseType::IntegrationFailure,
+            Self::IntegrationTimeout => ResponseType::IntegrationTimeout,
+            Self::RequestTooLarge => ResponseType::RequestTooLarge,
+        }
+    }
+
+    /// The message the client sees (`$context.error.message`).
+    pub fn message(&self) -> String {
+        match self {
+            Self::MissingAuthenticationToken => "Missing Authentication Token".into(),
+            Self::UnsupportedMediaType => "Unsupported Media Type".into(),
+            Self::BadRequestParameters(missing) => format!("Missing required request parameters: [{}]", missing.join(", ")),
+            Self::BadRequestBody(_) => "Invalid request body".into(),
+            Self::InvalidJsonBody => "Invalid JSON in request body".into(),
+            Self::ApiConfiguration(_) => "Internal server error".into(),
+            Self::IntegrationFailure(_) => "Network error communicating with endpoint".into(),
+            Self::IntegrationTimeout => "Endpoint request timed out".into(),
+            Self::RequestTooLarge => "Request Too Long".into(),
+        }
+    }
+
+    /// The status, before any customisation of the response type.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidJsonBody => StatusCode::BAD_REQUEST,
+            other => other.response_type().default_status(),
+        }
+    }
+}
+
+/// The body of an uncustomised gateway response. Recorded AWS bodies differ in spacing by
+/// type: the authorization-family 4xx come from the default template
+/// `{"message":$context.error.messageString}`, the validation and integration errors carry a
+/// space after the colon (`runtime.md` §10.1).
+fn default_body(kind: ResponseType, message: &str) -> String {
+    let quoted = serde_json::Value::String(message.to_string()).to_string();
+    match kind {
+        ResponseType::MissingAuthenticationToken
+        | ResponseType::AccessDenied
+        | ResponseType::InvalidApiKey
+        | ResponseType::ExpiredToken
+        | ResponseType::InvalidSignature
+        | ResponseType::Unauthorized
+        | ResponseType::Throttled
+        | ResponseType::QuotaExceeded
+        | ResponseType::WafFiltered => format!("{{\"message\":{quoted}}}"),
+        _ => format!("{{\"message\": {quoted}}}"),
+    }
+}
+
+/// Answers an error as API Gateway would.
+pub fn respond(inv: &Invocation, error: &GatewayError) -> Response<Body> {
+    let kind = error.response_type();
+    let message = error.message();
+    tracing::debug!(request_id = %inv.context.request_id, response_type = kind.name(), %error, "gateway response");
+    let mut response = Response::new(full(default_body(kind, &message)));
+    *response.status_mut() = error.status();
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind.error_type()));
+    inv.add_request_headers(headers);
+    response
+}

@@ -1,0 +1,116 @@
+//! Integration request: parameter mapping, template selection with passthrough rules (415),
+//! the integration body, and the headers API Gateway sets on the way to the backend
+//! (`runtime.md` §5).
+
+use super::gateway_response::GatewayError;
+use super::Invocation;
+use crate::config::model::{IntegrationType, PassthroughBehavior};
+use crate::mapping::expression::RequestTarget;
+use crate::mapping::params::{Mapped, MethodRequestView};
+use crate::plan::{IntegrationPlan, MethodPlan, Plan, StagePlan, Template};
+use bytes::Bytes;
+use http::request::Parts;
+use http::HeaderMap;
+
+/// What the integration is asked to do, after mapping.
+pub struct IntegrationRequest {
+    /// Values for the URI's `{name}` placeholders.
+    pub path: Vec<(String, String)>,
+    /// Query parameters added by mappings, in mapping order (multi-value sources repeat).
+    pub query: Vec<(String, String)>,
+    /// Headers set by mappings.
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// The client's Content-Type, which HTTP integrations pass on for methods with a body.
+    pub client_content_type: Option<http::HeaderValue>,
+}
+
+/// Header targets a mapping may not write (the request fails with 500, as on AWS).
+const FORBIDDEN_ALL: &[&str] = &["content-length", "transfer-encoding", "x-amzn-trace-id", "x-amzn-apigateway-api-id"];
+const FORBIDDEN_AWS: &[&str] = &["authorization", "connection", "expect", "proxy-authenticate", "te"];
+
+/// Applies `requestParameters` for any integration type. For HTTP_PROXY the body is not
+/// read, so body sources see an empty body.
+pub fn map_parameters(
+    integration: &IntegrationPlan,
+    view: &MethodRequestView,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>, Vec<(String, String)>), GatewayError> {
+    let (mut path, mut query, mut headers) = (Vec::new(), Vec::new(), Vec::new());
+    for (target, source) in &integration.request_parameters {
+        if let RequestTarget::Header(name) = target {
+            let lower = name.to_ascii_lowercase();
+            let aws = matches!(integration.kind, IntegrationType::Aws | IntegrationType::AwsProxy);
+            if FORBIDDEN_ALL.contains(&lower.as_str()) || (aws && FORBIDDEN_AWS.contains(&lower.as_str())) {
+                return Err(GatewayError::ApiConfiguration(format!("mapping to the header {name} is not allowed")));
+            }
+        }
+        let Some(value) = view.eval(source) else { continue };
+        match target {
+            RequestTarget::Path(name) => path.push((name.clone(), value.joined())),
+            RequestTarget::QueryString(name) => match value {
+                Mapped::One(v) => query.push((name.clone(), v)),
+                Mapped::Many(vs) => query.extend(vs.into_iter().map(|v| (name.clone(), v))),
+            },
+            RequestTarget::Header(name) => headers.push((name.clone(), value.joined())),
+        }
+    }
+    Ok((path, query, headers))
+}
+
+/// Which body the integration gets: a template's output or the client's body unchanged.
+pub enum BodyChoice<'p> {
+    Template(&'p Template),
+    Passthrough,
+}
+
+/// The MIME type of a Content-Type or Accept value (`application/json; charset=UTF-8` →
+/// `application/json`).
+pub fn mime(value: &str) -> &str {
+    value.split([';', ',']).next().unwrap_or("").trim()
+}
+
+/// Template selection and passthrough (`runtime.md` §5.4): the key is the request's MIME type,
+/// `application/json` when the client sends none.
+pub fn choose_body<'p>(integration: &'p IntegrationPlan, headers: &HeaderMap) -> Result<BodyChoice<'p>, GatewayError> {
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(mime)
+        .filter(|m| !m.is_empty())
+        .unwrap_or("application/json");
+    let templates = &integration.request_templates;
+    if let Some(t) = templates.get(content_type) {
+        return Ok(BodyChoice::Template(t));
+    }
+    match (integration.passthrough_behavior, templates.is_empty()) {
+        (PassthroughBehavior::WhenNoMatch, _) | (PassthroughBehavior::WhenNoTemplates, true) => Ok(BodyChoice::Passthrough),
+        _ => Err(GatewayError::UnsupportedMediaType),
+    }
+}
+
+/// Prepares a non-proxy integration request (MOCK, HTTP, AWS).
+pub fn prepare(
+    _plan: &Plan,
+    stage: &StagePlan,
+    method: &MethodPlan,
+    parts: &Parts,
+    body: &Bytes,
+    inv: &mut Invocation,
+) -> Result<IntegrationRequest, GatewayError> {
+    let integration = &method.integration;
+    let path_params: Vec<(&str, &str)> = inv.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let view = MethodRequestView {
+        path_params: &path_params,
+        query: &inv.query,
+        headers: &parts.headers,
+        body,
+        stage_variables: &stage.variables,
+        context: &inv.context,
+    };
+    let (path, query, headers) = map_parameters(integration, &view)?;
+    let body = match choose_body(integration, &parts.headers)? {
+        BodyChoice::Template(t) => Bytes::copy_from_slice(t.source.as_bytes()),
+        BodyChoice::Passthrough => body.clone(),
+    };
+    Ok(IntegrationRequest { path, query, headers, body, client_content_type: parts.headers.get(http::header::CONTENT_TYPE).cloned() })
+}

@@ -1,0 +1,141 @@
+//! Method response: the selected integration response's status, its mapped headers (only
+//! those the method response declares), its template or the endpoint body, and the header
+//! rules API Gateway applies on the way out (`runtime.md` §7.2–§8).
+
+use super::gateway_response::GatewayError;
+use super::integration_request::mime;
+use super::{full, Body, Invocation};
+use crate::config::model::IntegrationType;
+use crate::integration::EndpointResponse;
+use crate::mapping::expression::Source;
+use crate::mapping::jsonpath::body_value;
+use crate::plan::{IntegrationResponsePlan, MethodPlan, Plan, StagePlan, Template, Templates};
+use http::header::{HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, Response};
+
+/// Mapped headers that HTTP and AWS integrations rename to `x-amzn-Remapped-*`.
+const REMAPPED_NON_PROXY: &[&str] = &[
+    "authorization",
+    "connection",
+    "content-length",
+    "content-md5",
+    "date",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "trailer",
+    "upgrade",
+    "user-agent",
+    "www-authenticate",
+];
+const REMAPPED_PROXY: &[&str] = &["connection", "content-length", "date", "server", "x-amzn-requestid"];
+const DROPPED_PROXY: &[&str] = &["transfer-encoding", "content-encoding", "via", "keep-alive"];
+
+fn remapped_name(name: &str) -> Option<HeaderName> {
+    HeaderName::from_bytes(format!("x-amzn-Remapped-{name}").as_bytes()).ok()
+}
+
+/// HTTP_PROXY response headers: the backend's, with framing and identity headers renamed
+/// and transport headers dropped.
+pub fn remap_proxy_headers(headers: &mut HeaderMap) {
+    for name in DROPPED_PROXY {
+        headers.remove(*name);
+    }
+    for name in REMAPPED_PROXY {
+        let values: Vec<HeaderValue> = headers.get_all(*name).iter().cloned().collect();
+        if values.is_empty() {
+            continue;
+        }
+        headers.remove(*name);
+        let original = if *name == "x-amzn-requestid" { "x-amzn-RequestId" } else { name };
+        if let Some(new) = remapped_name(original) {
+            for v in values {
+                headers.append(new.clone(), v);
+            }
+        }
+    }
+}
+
+/// The response template for the client's Accept: its MIME type, else `application/json`,
+/// else the first template (`runtime.md` §7.3).
+pub fn choose_template<'p>(templates: &'p Templates, headers: &HeaderMap) -> Option<&'p Template> {
+    let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(mime).filter(|m| !m.is_empty());
+    accept
+        .and_then(|a| templates.get(a))
+        .or_else(|| templates.get("application/json"))
+        .or_else(|| templates.first())
+}
+
+fn eval_response_source(source: &Source, endpoint: &EndpointResponse, stage: &StagePlan, inv: &Invocation) -> Option<String> {
+    let value = match source {
+        Source::IntegrationResponseHeader { name, multi: false } => {
+            endpoint.headers.get_all(name.as_str()).iter().last()?.to_str().ok()?.to_string()
+        }
+        Source::IntegrationResponseHeader { name, multi: true } => {
+            let values: Vec<&str> = endpoint.headers.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
+            values.join(",")
+        }
+        Source::IntegrationResponseBody(None) => String::from_utf8_lossy(&endpoint.body).into_owned(),
+        Source::IntegrationResponseBody(Some(path)) => body_value(&endpoint.body, &path.path)?,
+        Source::StageVariable(name) => stage.variables.get(name)?.clone(),
+        Source::Context(name) => inv.context.get(name)?,
+        Source::Static(v) => v.clone(),
+        Source::MethodRequest(..) | Source::MethodRequestBody(_) => return None,
+    };
+    (!value.is_empty()).then_some(value)
+}
+
+/// Builds the client's response for a non-proxy integration.
+pub fn build(
+    _plan: &Plan,
+    stage: &StagePlan,
+    method: &MethodPlan,
+    selected: &IntegrationResponsePlan,
+    request: &Parts,
+    endpoint: EndpointResponse,
+    inv: &Invocation,
+) -> Result<Response<Body>, GatewayError> {
+    if method.method_response(selected.status).is_none() {
+        return Err(GatewayError::ApiConfiguration(format!(
+            "Output mapping refers to an invalid method response: {}",
+            selected.status.as_u16()
+        )));
+    }
+    let mut headers = HeaderMap::new();
+    let remap = matches!(method.integration.kind, IntegrationType::Http | IntegrationType::Aws);
+    for (name, source) in &selected.response_parameters {
+        let Some(value) = eval_response_source(source, &endpoint, stage, inv) else { continue };
+        let Ok(value) = HeaderValue::from_str(&value) else { continue };
+        let lower = name.as_str();
+        if lower == "transfer-encoding" {
+            continue;
+        }
+        if remap && REMAPPED_NON_PROXY.contains(&lower) {
+            if let Some(new) = remapped_name(lower) {
+                headers.insert(new, value);
+            }
+        } else {
+            headers.insert(name.clone(), value);
+        }
+    }
+    let body = match choose_template(&selected.response_templates, &request.headers) {
+        Some(t) => bytes::Bytes::copy_from_slice(t.source.as_bytes()),
+        None => endpoint.body,
+    };
+    if !headers.contains_key(http::header::CONTENT_TYPE) {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if matches!(method.integration.kind, IntegrationType::Http | IntegrationType::Aws) {
+        if let Ok(v) = HeaderValue::from_str(&inv.trace_id) {
+            headers.insert("x-amzn-trace-id", v);
+        }
+    }
+    inv.add_request_headers(&mut headers);
+    let mut response = Response::new(full(body));
+    *response.status_mut() = selected.status;
+    *response.headers_mut() = headers;
+    Ok(response)
+}
