@@ -65,7 +65,8 @@ fn print_load_error(e: &config::LoadError) {
     match e {
         config::LoadError::Io { .. } => eprintln!("error: {e}"),
         config::LoadError::Invalid { path, problems } => {
-            eprintln!("{} is not a valid API document ({} problems):", path.display(), problems.0.len());
+            let n = problems.0.len();
+            eprintln!("{} is not a valid API document ({n} problem{}):", path.display(), if n == 1 { "" } else { "s" });
             for p in &problems.0 {
                 eprintln!("{}: {p}", path.display());
             }

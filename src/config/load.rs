@@ -235,7 +235,9 @@ fn read_method(r: &mut Reader, n: &Node, base: &str, verb: &str) -> Option<Metho
         Some(x) => r.map_of(x, &field("methodResponses"), |r, n, p| read_method_response(r, n, p)),
         None => Vec::new(),
     };
-    let method_integration = o.get("methodIntegration").and_then(|x| read_integration(r, x, &field("methodIntegration")));
+    let integration_node = o.get("methodIntegration");
+    let integration_written = integration_node.is_some();
+    let method_integration = integration_node.and_then(|x| read_integration(r, x, &field("methodIntegration")));
     let pos = o.pos;
     r.finish(o, &["authorizationScopes"]);
     for (key, resp) in &method_responses {
@@ -254,6 +256,7 @@ fn read_method(r: &mut Reader, n: &Node, base: &str, verb: &str) -> Option<Metho
         request_models,
         method_responses,
         method_integration,
+        integration_written,
         pos,
     })
 }

@@ -68,6 +68,8 @@ pub struct Method {
     pub request_models: Ordered<Located<String>>,
     pub method_responses: Ordered<MethodResponse>,
     pub method_integration: Option<Integration>,
+    /// Whether the document wrote a `methodIntegration` at all (it may have been unreadable).
+    pub integration_written: bool,
     pub pos: Pos,
 }
 

@@ -173,7 +173,9 @@ pub fn resolve_resources(r: &mut Reader, raw: Vec<RawResource>) -> Vec<Resource>
     }
     // One variable child per parent, as AWS refuses a second one at CreateResource.
     let mut variable_child: HashMap<String, String> = HashMap::new();
-    for res in by_path.values() {
+    let mut in_document_order: Vec<&Resource> = by_path.values().collect();
+    in_document_order.sort_by_key(|r| (r.index, r.path.len()));
+    for res in in_document_order {
         if res.path == "/" {
             continue;
         }

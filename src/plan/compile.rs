@@ -49,6 +49,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         }
     }
     problems.extend(out.problems);
+    problems.sort_by_key(|p| p.pos.map(|pos| (pos.line, pos.col)));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -95,6 +96,9 @@ fn compile_method(doc: &Document, resource: &Resource, method: &MethodDoc, out: 
         method_responses.push(MethodResponsePlan { status, headers });
     }
     let Some(integration) = &method.method_integration else {
+        if method.integration_written {
+            return None;
+        }
         out.at(method.pos, format!("{base} methodIntegration"), "is required (AWS refuses to deploy a method without an integration)");
         return None;
     };
@@ -160,15 +164,11 @@ fn compile_integration(
     for ir in &integration.integration_responses {
         let at = format!("{base}.integrationResponses[{:?}]", ir.key);
         let Some(status) = status_code(&ir.status_code) else { continue };
-        let Some(mr) = method_responses.iter().find(|m| m.status == status) else {
-            out.at(ir.pos, format!("{at}.statusCode"), format!("no methodResponses entry has the statusCode {:?}", ir.status_code));
-            continue;
-        };
         let pattern = match &ir.selection_pattern {
             Some(p) => match Regex::new(&format!("^(?:{})$", p.value)) {
                 Ok(re) => Some(re),
                 Err(e) => {
-                    out.at(p.pos, format!("{at}.selectionPattern"), format!("invalid regular expression: {}", first_line(&e.to_string())));
+                    out.at(p.pos, format!("{at}.selectionPattern"), format!("invalid regular expression: {}", first_line(&e.to_string()).trim_start_matches("error: ")));
                     None
                 }
             },
@@ -179,6 +179,10 @@ fn compile_integration(
                 }
                 None
             }
+        };
+        let Some(mr) = method_responses.iter().find(|m| m.status == status) else {
+            out.at(ir.pos, format!("{at}.statusCode"), format!("no methodResponses entry has the statusCode {:?}", ir.status_code));
+            continue;
         };
         let mut response_parameters = Vec::new();
         for (target, source) in &ir.response_parameters {

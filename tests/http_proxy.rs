@@ -1,0 +1,166 @@
+//! HTTP_PROXY over the internet: the client's request reaches the backend with only API
+//! Gateway's header changes, the backend's answer comes back unchanged (§8.1 aside), and a
+//! slow or unreachable backend gets API Gateway's 504s (`runtime.md` §5.2, §6.2, §8.1).
+
+mod common;
+
+use common::{backend::Backend, get, portico_json, proxy_method, send};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn api(backend_url: &str, timeout: u32) -> serde_json::Value {
+    let mut greedy = proxy_method(&format!("{backend_url}/{{proxy}}"), &[("proxy", "proxy")]);
+    greedy["methodIntegration"]["timeoutInMillis"] = timeout.into();
+    json!({
+        "restApi": {"name": "proxy", "id": "proxyapi01"},
+        "stages": [{"stageName": "v1", "variables": {"backend": backend_url.trim_start_matches("http://")}}],
+        "resources": [
+            {"path": "/{proxy+}", "resourceMethods": {"ANY": greedy}},
+            {"path": "/by-stage-variable", "resourceMethods": {"GET": {
+                "methodIntegration": {"type": "HTTP_PROXY", "httpMethod": "GET", "uri": "http://${stageVariables.backend}/from-variable"}
+            }}},
+            {"path": "/mapped", "resourceMethods": {"GET": {
+                "requestParameters": {"method.request.header.x-source": false, "method.request.querystring.q": false},
+                "methodIntegration": {
+                    "type": "HTTP_PROXY", "httpMethod": "POST", "uri": format!("{backend_url}/mapped?fixed=1"),
+                    "requestParameters": {
+                        "integration.request.header.x-client": "method.request.header.x-source",
+                        "integration.request.querystring.extra": "method.request.querystring.q",
+                        "integration.request.header.x-static": "'static value'",
+                        "integration.request.header.x-stage": "context.stage"
+                    }
+                }
+            }}}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn round_trip_of_verb_path_query_headers_and_binary_body() {
+    let backend = Backend::start().await;
+    let server = portico_json(api(&backend.url(), 29000)).await;
+    let body: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let reply = send(
+        "PUT",
+        &format!("http://{}/v1/raw?a=1&a=2&b=x%20y&c=%2B", server.addr),
+        &[
+            ("content-type", "application/octet-stream"),
+            ("x-custom", "one"),
+            ("user-agent", "test-agent/1.0"),
+            ("max-forwards", "3"),
+            ("via", "1.1 someproxy"),
+        ],
+        body.clone(),
+    )
+    .await;
+    let received = backend.last();
+    assert_eq!(received.method, "PUT");
+    assert_eq!(received.uri, "/raw?a=1&a=2&b=x%20y&c=%2B");
+    assert_eq!(received.body.as_ref(), body.as_slice());
+    assert_eq!(received.header("x-custom"), Some("one"));
+    assert_eq!(received.header("user-agent"), Some("test-agent/1.0"));
+    assert_eq!(received.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(received.header("host"), Some(backend.addr.to_string().as_str()));
+    assert_eq!(received.header("x-amzn-apigateway-api-id"), Some("proxyapi01"));
+    assert!(received.header("x-amzn-trace-id").is_some_and(|t| t.starts_with("Root=1-")));
+    assert!(received.header("max-forwards").is_none());
+    assert!(received.header("via").is_none());
+
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body.as_ref(), body.as_slice());
+    assert_eq!(reply.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(reply.header("x-backend"), Some("echo"));
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(reply.header("x-amzn-Remapped-Server"), Some("echo-backend"));
+    assert_eq!(reply.header("x-amzn-Remapped-x-amzn-RequestId"), Some("backend-id"));
+    assert!(reply.header("x-amzn-Remapped-Date").is_some());
+    assert!(reply.header("server").is_none());
+    let id = reply.header("x-amzn-RequestId").unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok());
+    assert!(reply.header("x-amzn-trace-id").is_none(), "HTTP_PROXY responses carry no trace id");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn backend_status_is_returned_unchanged() {
+    let backend = Backend::start().await;
+    let server = portico_json(api(&backend.url(), 29000)).await;
+    for status in [201u16, 302, 404, 418, 500, 503] {
+        let reply = send("DELETE", &format!("http://{}/v1/status/{status}", server.addr), &[], "").await;
+        assert_eq!(reply.status.as_u16(), status);
+        assert_eq!(backend.last().method, "DELETE");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stage_variables_and_mappings_shape_the_backend_request() {
+    let backend = Backend::start().await;
+    let server = portico_json(api(&backend.url(), 29000)).await;
+    let reply = get(&format!("http://{}/v1/by-stage-variable", server.addr)).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(backend.last().uri, "/from-variable");
+
+    let reply = send(
+        "GET",
+        &format!("http://{}/v1/mapped?q=hello%20world&q=last&own=1", server.addr),
+        &[("x-source", "from-client"), ("x-client", "overridden")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let received = backend.last();
+    assert_eq!(received.method, "POST", "the integration's httpMethod is used");
+    assert_eq!(received.uri, "/mapped?fixed=1&q=hello%20world&q=last&own=1&extra=last");
+    assert_eq!(received.header("x-client"), Some("from-client"), "a mapped header overrides the client's");
+    assert_eq!(received.header("x-static"), Some("static value"));
+    assert_eq!(received.header("x-stage"), Some("v1"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn slow_backend_gets_504_endpoint_request_timed_out() {
+    let backend = Backend::start().await;
+    let server = portico_json(api(&backend.url(), 200)).await;
+    let started = Instant::now();
+    let reply = get(&format!("http://{}/v1/sleep/3000", server.addr)).await;
+    assert!(started.elapsed() < Duration::from_millis(2000), "answered at the timeout, not after the backend");
+    assert_eq!(reply.status, 504);
+    assert_eq!(reply.text(), r#"{"message": "Endpoint request timed out"}"#);
+    assert_eq!(reply.header("x-amzn-ErrorType"), Some("InternalServerErrorException"));
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    // A fast request right after is not disturbed.
+    assert_eq!(get(&format!("http://{}/v1/fast", server.addr)).await.status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn unreachable_backend_gets_504_network_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = listener.local_addr().unwrap();
+    drop(listener);
+    let server = portico_json(api(&format!("http://{closed}"), 29000)).await;
+    let reply = get(&format!("http://{}/v1/anything", server.addr)).await;
+    assert_eq!(reply.status, 504);
+    assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
+    assert_eq!(reply.body.len(), 56);
+    assert_eq!(reply.header("x-amzn-ErrorType"), Some("InternalServerErrorException"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn backend_that_drops_the_connection_gets_504_network_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { break };
+            drop(stream);
+        }
+    });
+    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+    let reply = send("POST", &format!("http://{}/v1/x", server.addr), &[], "payload").await;
+    assert_eq!(reply.status, 504);
+    assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
+    server.shutdown().await;
+}
