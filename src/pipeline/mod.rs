@@ -135,11 +135,26 @@ where
     B::Error: Into<BoxError>,
 {
     let mut inv = Invocation::new(&req, peer);
+    let keep_alive = wants_keep_alive(&req);
     let req = req.map(|b| b.map_err(Into::into).boxed_unsync());
-    match run(plan, client, req, &mut inv).await {
+    let mut response = match run(plan, client, req, &mut inv).await {
         Ok(response) => response,
         Err(error) => gateway_response::respond(&inv, &error),
+    };
+    if keep_alive {
+        response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
+    response
+}
+
+/// API Gateway answers `Connection: keep-alive` unless the client asked to close.
+fn wants_keep_alive<B>(req: &Request<B>) -> bool {
+    let close = req
+        .headers()
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))));
+    req.version() == http::Version::HTTP_11 && !close
 }
 
 async fn run(plan: &Plan, client: &HttpClient, req: Request<Body>, inv: &mut Invocation) -> Result<Response<Body>, GatewayError> {
