@@ -26,6 +26,9 @@ pub struct RequestContext {
     pub source_ip: String,
     pub user_agent: String,
     pub error: ErrorContext,
+    /// Further variables by dotted name (`authorizer.principalId`, values given to
+    /// `portico render --context`).
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 /// `$context.error.*`, set when a gateway response is being produced.
@@ -63,7 +66,7 @@ impl RequestContext {
             "error.messageString" => return Some(json_quoted(&self.error.message)),
             "error.responseType" => self.error.response_type,
             "error.validationErrorString" => &self.error.validation_error_string,
-            _ => return None,
+            _ => return self.extra.get(name).cloned(),
         };
         Some(v.to_string())
     }

@@ -111,7 +111,7 @@ impl Json {
 /// A double as Java's `Double.toString` prints it where that matters to JSON (`1.0`, `2.5`,
 /// `1.0E10`).
 pub fn write_json_float(f: f64, out: &mut String) {
-    crate::vtl::value::write_java_double(f, out);
+    super::value::write_java_double(f, out);
 }
 
 pub fn write_json_string(s: &str, out: &mut String) {

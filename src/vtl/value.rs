@@ -1,9 +1,289 @@
-//! Values as templates see them, printed as Java prints them.
+//! Values as templates see them: a small enum of cheap clones. Lists and maps made by the
+//! template are mutable and shared (Java reference semantics); JSON documents stay immutable
+//! trees; host objects (`$input`, `$util`, `$context`) plug in through [`Object`].
+
+use super::json::{write_json_string, Json};
+use indexmap::IndexMap;
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::sync::Arc;
+
+pub type List = Rc<RefCell<Vec<Value>>>;
+pub type Map = Rc<RefCell<IndexMap<Arc<str>, Value>>>;
+
+#[derive(Clone, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+    /// A JSON array or object (scalars are unwrapped into the variants above).
+    Json(Json),
+    List(List),
+    Map(Map),
+    Object(Rc<dyn Object>),
+}
+
+/// A host object: what `$input`, `$util` and `$context` are to the engine, which knows
+/// nothing of HTTP.
+pub trait Object {
+    /// `$obj.name` (and `$obj.getName()` / `$obj.get("name")`).
+    fn property(&self, _name: &str) -> Value {
+        Value::Null
+    }
+    /// `$obj.name(args)`; `None` when the object has no such method.
+    fn call(&self, _name: &str, _args: &[Value]) -> Option<Value> {
+        None
+    }
+    /// How the object prints.
+    fn render(&self, _out: &mut String) {}
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        self.write_display(&mut s);
+        write!(f, "{}({s})", self.type_name())
+    }
+}
+
+impl From<Json> for Value {
+    fn from(j: Json) -> Self {
+        match j {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(b),
+            Json::Int(i) => Value::Int(i),
+            Json::Float(f) => Value::Float(f),
+            Json::Str(s) => Value::Str(s),
+            other => Value::Json(other),
+        }
+    }
+}
+
+impl From<&Json> for Value {
+    fn from(j: &Json) -> Self {
+        j.clone().into()
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.into())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s.into())
+    }
+}
+
+impl Value {
+    pub fn new_list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(items)))
+    }
+
+    pub fn new_map(entries: IndexMap<Arc<str>, Value>) -> Value {
+        Value::Map(Rc::new(RefCell::new(entries)))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "Boolean",
+            Value::Int(_) => "Integer",
+            Value::Float(_) => "Double",
+            Value::Str(_) => "String",
+            Value::Json(Json::Array(_)) | Value::List(_) => "List",
+            Value::Json(_) | Value::Map(_) => "Map",
+            Value::Object(_) => "Object",
+        }
+    }
+
+    /// `#if` truthiness in Velocity 1.7: only null and `false` are false.
+    pub fn is_truthy(&self) -> bool {
+        !matches!(self, Value::Null | Value::Bool(false))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as Java's `toString()` gives it; null prints as the empty string, as API
+    /// Gateway renders it.
+    pub fn write_display(&self, out: &mut String) {
+        match self {
+            Value::Null => {}
+            other => other.write_java(out),
+        }
+    }
+
+    pub fn to_display(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            _ => {
+                let mut s = String::new();
+                self.write_display(&mut s);
+                s
+            }
+        }
+    }
+
+    /// Java's `toString()`, where a null inside a collection prints `null`.
+    fn write_java(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) => write_java_double(*f, out),
+            Value::Str(s) => out.push_str(s),
+            Value::Json(Json::Array(_)) => {
+                if let Value::Json(j) = self {
+                    j.write_json(out)
+                }
+            }
+            Value::Json(Json::Object(o)) => {
+                out.push('{');
+                for (i, (k, v)) in o.entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(k);
+                    out.push('=');
+                    Value::from(v).write_java(out);
+                }
+                out.push('}');
+            }
+            Value::Json(j) => Value::from(j).write_java(out),
+            Value::List(l) => {
+                out.push('[');
+                for (i, v) in l.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    v.write_java(out);
+                }
+                out.push(']');
+            }
+            Value::Map(m) => {
+                out.push('{');
+                for (i, (k, v)) in m.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(k);
+                    out.push('=');
+                    v.write_java(out);
+                }
+                out.push('}');
+            }
+            Value::Object(o) => o.render(out),
+        }
+    }
+
+    /// The value as JSON text (for `$util` helpers and JSON-producing host methods).
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(_) | Value::Int(_) | Value::Float(_) => self.write_java(out),
+            Value::Str(s) => write_json_string(s, out),
+            Value::Json(j) => j.write_json(out),
+            Value::List(l) => {
+                out.push('[');
+                for (i, v) in l.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write_json(out);
+                }
+                out.push(']');
+            }
+            Value::Map(m) => {
+                out.push('{');
+                for (i, (k, v)) in m.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(k, out);
+                    out.push(':');
+                    v.write_json(out);
+                }
+                out.push('}');
+            }
+            Value::Object(_) => {
+                let mut s = String::new();
+                self.write_java(&mut s);
+                write_json_string(&s, out);
+            }
+        }
+    }
+
+    pub fn as_number(&self) -> Option<Number> {
+        match self {
+            Value::Int(i) => Some(Number::Int(*i)),
+            Value::Float(f) => Some(Number::Float(*f)),
+            _ => None,
+        }
+    }
+
+    /// Velocity's `==`: numbers by value across integer and double; null equals null and,
+    /// as recorded on API Gateway, the empty string; otherwise equal `toString()`s.
+    pub fn loose_eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Null, Value::Str(s)) | (Value::Str(s), Value::Null) => s.is_empty(),
+            (Value::Null, _) | (_, Value::Null) => false,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            _ => match (self.as_number(), other.as_number()) {
+                (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
+                _ => self.to_display() == other.to_display(),
+            },
+        }
+    }
+
+    /// Items to iterate with `#foreach`: lists, JSON arrays, map values; nothing otherwise.
+    pub fn iter_items(&self) -> Option<Vec<Value>> {
+        match self {
+            Value::List(l) => Some(l.borrow().clone()),
+            Value::Json(Json::Array(a)) => Some(a.iter().map(Value::from).collect()),
+            Value::Json(Json::Object(o)) => Some(o.entries.iter().map(|(_, v)| Value::from(v)).collect()),
+            Value::Map(m) => Some(m.borrow().values().cloned().collect()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
+    }
+}
 
 /// `Double.toString`: plain decimals from 10^-3 to 10^7 (always with a fraction digit),
 /// computerized scientific notation (`1.0E10`) outside.
 pub fn write_java_double(f: f64, out: &mut String) {
-    use std::fmt::Write as _;
     if f.is_nan() {
         out.push_str("NaN");
     } else if f.is_infinite() {
@@ -23,5 +303,27 @@ pub fn write_java_double(f: f64, out: &mut String) {
         }
         out.push('E');
         out.push_str(exp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_stays_small() {
+        assert!(std::mem::size_of::<Value>() <= 24, "Value is {} bytes", std::mem::size_of::<Value>());
+    }
+
+    #[test]
+    fn java_printing() {
+        let p = |v: Value| v.to_display();
+        assert_eq!(p(Value::Float(3.0)), "3.0");
+        assert_eq!(p(Value::Float(2.5)), "2.5");
+        assert_eq!(p(Value::Float(1e10)), "1.0E10");
+        assert_eq!(p(Value::Float(1.5e-5)), "1.5E-5");
+        assert_eq!(p(Value::new_list(vec![Value::Int(1), "two".into(), Value::Null])), "[1, two, null]");
+        let json = Json::parse(br#"{"foo":[{"nested":"bar"}],"n":null}"#).unwrap();
+        assert_eq!(p(Value::from(json)), r#"{foo=[{"nested":"bar"}], n=null}"#);
     }
 }

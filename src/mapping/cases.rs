@@ -1,0 +1,145 @@
+//! Rendering a template outside a request, as `portico render` does: one template with a
+//! made-up request, or a file of cases (the format of `vtl-cases.json`) checked against their
+//! expected output.
+
+use super::context::RequestContext;
+use super::template::{MappingTemplate, Overrides, Params, TemplateInput};
+use crate::vtl::Limits;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The request id a rendered case sees as `$context.requestId`.
+pub const FIXED_REQUEST_ID: &str = "c0ffee00-0000-4000-8000-000000000000";
+
+/// A made-up request for a template.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaseParams {
+    pub path: BTreeMap<String, String>,
+    pub querystring: BTreeMap<String, String>,
+    pub header: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Case {
+    pub name: String,
+    pub template: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub params: CaseParams,
+    #[serde(default)]
+    pub context: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub stage_variables: BTreeMap<String, String>,
+    pub expected: String,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Where a case's `$context` starts: a fixed request id and plausible values for the rest.
+pub fn default_context() -> RequestContext {
+    RequestContext {
+        api_id: "abcdef1234".into(),
+        deployment_id: "dep123".into(),
+        domain_name: "abcdef1234.execute-api.localhost".into(),
+        domain_prefix: "abcdef1234".into(),
+        extended_request_id: "AbCdEfGhIjKlMnO=".into(),
+        http_method: "POST".into(),
+        path: "/test/resource".into(),
+        protocol: "HTTP/1.1",
+        request_id: FIXED_REQUEST_ID.into(),
+        request_time: "01/Jan/2026:00:00:00 +0000".into(),
+        request_time_epoch: 1_767_225_600_000,
+        resource_id: "res123".into(),
+        resource_path: "/resource".into(),
+        stage: "test".into(),
+        source_ip: "127.0.0.1".into(),
+        user_agent: "portico-render".into(),
+        ..RequestContext::default()
+    }
+}
+
+/// Sets a `$context` variable by its dotted name.
+pub fn set_context(ctx: &mut RequestContext, name: &str, value: &str) {
+    let v = value.to_string();
+    match name {
+        "apiId" => ctx.api_id = v,
+        "deploymentId" => ctx.deployment_id = v,
+        "domainName" => ctx.domain_name = v,
+        "domainPrefix" => ctx.domain_prefix = v,
+        "extendedRequestId" => ctx.extended_request_id = v,
+        "httpMethod" => ctx.http_method = v,
+        "path" => ctx.path = v,
+        "requestId" => ctx.request_id = v,
+        "requestTime" => ctx.request_time = v,
+        "requestTimeEpoch" => ctx.request_time_epoch = value.parse().unwrap_or(ctx.request_time_epoch),
+        "resourceId" => ctx.resource_id = v,
+        "resourcePath" => ctx.resource_path = v,
+        "stage" => ctx.stage = v,
+        "identity.sourceIp" => ctx.source_ip = v,
+        "identity.userAgent" => ctx.user_agent = v,
+        "error.message" => ctx.error.message = v,
+        _ => {
+            ctx.extra.insert(name.to_string(), v);
+        }
+    }
+}
+
+/// Renders one case; the error is the template's, with line and column.
+pub fn render_case(case: &Case) -> Result<String, crate::vtl::Error> {
+    let template = MappingTemplate::compile(&case.template)?;
+    let mut ctx = default_context();
+    for (k, v) in &case.context {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        set_context(&mut ctx, k, &text);
+    }
+    let pairs = |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+    let params = Arc::new(Params {
+        path: pairs(&case.params.path),
+        querystring: pairs(&case.params.querystring),
+        header: pairs(&case.params.header),
+    });
+    let body = bytes::Bytes::from(case.body.clone().unwrap_or_default());
+    let input = TemplateInput {
+        body: &body,
+        params: &params,
+        stage_variables: &Arc::new(case.stage_variables.clone()),
+        context: &Arc::new(ctx),
+        overrides: &Overrides::default(),
+    };
+    template.render(&input, Limits::default()).map(|r| r.body)
+}
+
+/// One case that did not give its expected output.
+pub struct Failure {
+    pub name: String,
+    pub expected: String,
+    pub got: Result<String, String>,
+}
+
+pub struct Report {
+    pub passed: usize,
+    pub failures: Vec<Failure>,
+}
+
+pub fn run_cases(json: &str) -> Result<Report, String> {
+    let cases: Vec<Case> = serde_json::from_str(json).map_err(|e| format!("not a list of cases: {e}"))?;
+    let mut report = Report { passed: 0, failures: Vec::new() };
+    for case in &cases {
+        match render_case(case) {
+            Ok(out) if out == case.expected => report.passed += 1,
+            got => report.failures.push(Failure {
+                name: case.name.clone(),
+                expected: case.expected.clone(),
+                got: got.map_err(|e| e.to_string()),
+            }),
+        }
+    }
+    Ok(report)
+}

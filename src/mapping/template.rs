@@ -1,0 +1,410 @@
+//! Mapping templates: VTL with API Gateway's variables (`$input`, `$util`, `$context`,
+//! `$stageVariables`), compiled once, and the overrides (`$context.requestOverride`,
+//! `$context.responseOverride`) a render leaves behind.
+
+use super::context::RequestContext;
+use super::jsonpath::JsonPath;
+use crate::vtl::json::{Json, JsonObject};
+use crate::vtl::{self, Limits, Object, Template, Value};
+use base64::Engine;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A compiled mapping template.
+#[derive(Debug)]
+pub struct MappingTemplate {
+    template: Template,
+    /// JSONPaths written as literals in `$input.path(...)` / `$input.json(...)`.
+    paths: Arc<HashMap<Arc<str>, Arc<JsonPath>>>,
+}
+
+/// The request as templates see it, shared by the request and response templates.
+#[derive(Debug, Default)]
+pub struct Params {
+    pub path: Vec<(String, String)>,
+    /// Single-value view: the last value of each name, in first-seen order.
+    pub querystring: Vec<(String, String)>,
+    pub header: Vec<(String, String)>,
+}
+
+impl Params {
+    fn find<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        list.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn find_header<'a>(&'a self, name: &str) -> Option<&'a str> {
+        self.header.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// `$input.params(name)`: path, then query string, then header.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        Self::find(&self.path, name).or_else(|| Self::find(&self.querystring, name)).or_else(|| self.find_header(name))
+    }
+}
+
+/// What a render may read.
+pub struct TemplateInput<'a> {
+    pub body: &'a bytes::Bytes,
+    pub params: &'a Arc<Params>,
+    pub stage_variables: &'a Arc<BTreeMap<String, String>>,
+    pub context: &'a Arc<RequestContext>,
+    pub overrides: &'a Overrides,
+}
+
+/// `$context.requestOverride` and `$context.responseOverride` as JSON objects, carried from
+/// the request template to the response template and into the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub request: Json,
+    pub response: Json,
+}
+
+impl Overrides {
+    fn section<'a>(root: &'a Json, name: &str) -> Vec<(String, String)> {
+        match root.get(name) {
+            Some(Json::Object(o)) => o
+                .entries
+                .iter()
+                .filter(|(_, v)| !matches!(v, Json::Null))
+                .map(|(k, v)| (k.to_string(), Value::from(v).to_display()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn request_headers(&self) -> Vec<(String, String)> {
+        Self::section(&self.request, "header")
+    }
+
+    pub fn request_querystring(&self) -> Vec<(String, String)> {
+        Self::section(&self.request, "querystring")
+    }
+
+    pub fn request_path(&self) -> Vec<(String, String)> {
+        Self::section(&self.request, "path")
+    }
+
+    pub fn response_headers(&self) -> Vec<(String, String)> {
+        Self::section(&self.response, "header")
+    }
+
+    /// `$context.responseOverride.status`, when it is a valid status (100..599).
+    pub fn response_status(&self) -> Option<u16> {
+        let status = match self.response.get("status")? {
+            Json::Int(i) => *i,
+            Json::Str(s) => s.trim().parse().ok()?,
+            Json::Float(f) if f.fract() == 0.0 => *f as i64,
+            _ => return None,
+        };
+        (100..=599).contains(&status).then_some(status as u16)
+    }
+}
+
+/// What a render produced.
+pub struct Rendered {
+    pub body: String,
+    pub overrides: Overrides,
+}
+
+impl MappingTemplate {
+    pub fn compile(source: &str) -> Result<Self, vtl::Error> {
+        let template = Template::parse(source)?;
+        let mut paths = HashMap::new();
+        for p in template.literal_arguments("input", &["path", "json"]) {
+            if let Ok(compiled) = JsonPath::compile(&p) {
+                paths.insert(p, Arc::new(compiled));
+            }
+        }
+        Ok(Self { template, paths: Arc::new(paths) })
+    }
+
+    pub fn source(&self) -> &str {
+        self.template.source()
+    }
+
+    pub fn render(&self, input: &TemplateInput, limits: Limits) -> Result<Rendered, vtl::Error> {
+        let t = &self.template;
+        let mut vars = t.vars();
+        if t.uses("input") {
+            let object = InputObject {
+                body: input.body.clone(),
+                parsed: OnceCell::new(),
+                params: input.params.clone(),
+                paths: self.paths.clone(),
+            };
+            vars.set(t, "input", Value::Object(Rc::new(object)));
+        }
+        if t.uses("util") {
+            vars.set(t, "util", Value::Object(Rc::new(UtilObject)));
+        }
+        if t.uses("stageVariables") {
+            vars.set(t, "stageVariables", Value::Object(Rc::new(StageVariables(input.stage_variables.clone()))));
+        }
+        let context = t.uses("context").then(|| {
+            Rc::new(ContextObject {
+                context: input.context.clone(),
+                request_override: to_mutable(&input.overrides.request),
+                response_override: to_mutable(&input.overrides.response),
+            })
+        });
+        if let Some(c) = &context {
+            vars.set(t, "context", Value::Object(c.clone()));
+        }
+        let body = t.render(vars, limits)?;
+        let overrides = match context {
+            Some(c) => Overrides { request: to_json(&c.request_override), response: to_json(&c.response_override) },
+            None => input.overrides.clone(),
+        };
+        Ok(Rendered { body, overrides })
+    }
+}
+
+/// A JSON value as mutable VTL lists and maps (for overrides a template may change).
+fn to_mutable(j: &Json) -> Value {
+    match j {
+        Json::Object(o) => Value::new_map(o.entries.iter().map(|(k, v)| (k.clone(), to_mutable(v))).collect()),
+        Json::Array(a) => Value::new_list(a.iter().map(to_mutable).collect()),
+        Json::Null => Value::new_map(Default::default()),
+        other => Value::from(other),
+    }
+}
+
+fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::Int(*i),
+        Value::Float(f) => Json::Float(*f),
+        Value::Str(s) => Json::Str(s.clone()),
+        Value::Json(j) => j.clone(),
+        Value::List(l) => Json::Array(Arc::new(l.borrow().iter().map(to_json).collect())),
+        Value::Map(m) => Json::Object(Arc::new(JsonObject { entries: m.borrow().iter().map(|(k, v)| (k.clone(), to_json(v))).collect() })),
+        Value::Object(_) => Json::Str(v.to_display().into()),
+    }
+}
+
+/// `$input`.
+struct InputObject {
+    body: bytes::Bytes,
+    parsed: OnceCell<Option<Json>>,
+    params: Arc<Params>,
+    paths: Arc<HashMap<Arc<str>, Arc<JsonPath>>>,
+}
+
+impl InputObject {
+    /// The payload as JSON: `{}` when empty, `None` when it is not JSON.
+    fn json(&self) -> Option<&Json> {
+        self.parsed
+            .get_or_init(|| {
+                if self.body.iter().all(u8::is_ascii_whitespace) {
+                    Some(Json::Object(Arc::new(JsonObject::default())))
+                } else {
+                    Json::parse(&self.body).ok()
+                }
+            })
+            .as_ref()
+    }
+
+    fn eval(&self, path: &str) -> Option<Json> {
+        let root = self.json()?;
+        match self.paths.get(path) {
+            Some(p) => p.eval(root),
+            None => JsonPath::compile(path).ok()?.eval(root),
+        }
+    }
+
+    fn params_map(&self) -> Value {
+        let section = |list: &[(String, String)]| {
+            Value::new_map(list.iter().map(|(k, v)| (Arc::<str>::from(k.as_str()), Value::from(v.as_str()))).collect())
+        };
+        let mut m = indexmap::IndexMap::new();
+        m.insert(Arc::from("path"), section(&self.params.path));
+        m.insert(Arc::from("querystring"), section(&self.params.querystring));
+        m.insert(Arc::from("header"), section(&self.params.header));
+        Value::new_map(m)
+    }
+}
+
+impl Object for InputObject {
+    fn property(&self, name: &str) -> Value {
+        match name {
+            "body" => {
+                if self.body.is_empty() {
+                    Value::from("{}")
+                } else {
+                    Value::Str(String::from_utf8_lossy(&self.body).into())
+                }
+            }
+            _ => Value::Null,
+        }
+    }
+
+    fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
+        Some(match (name, args) {
+            ("path", [p]) => self.eval(&p.to_display()).map(Value::from).unwrap_or_default(),
+            ("json", [p]) => match self.eval(&p.to_display()) {
+                Some(j) => Value::Str(j.to_json_string().into()),
+                None => Value::from("\"\""),
+            },
+            ("params", []) => self.params_map(),
+            ("params", [n]) => Value::from(self.params.get(&n.to_display()).unwrap_or("")),
+            ("getBody", []) => self.property("body"),
+            _ => return None,
+        })
+    }
+}
+
+/// `$util`: exactly API Gateway's six functions.
+struct UtilObject;
+
+impl Object for UtilObject {
+    fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
+        let [arg] = args else { return Some(Value::Null) };
+        if arg.is_null() {
+            return Some(Value::Null);
+        }
+        let s = arg.to_display();
+        Some(match name {
+            "escapeJavaScript" => Value::Str(escape_javascript(&s).into()),
+            "parseJson" => Json::parse(s.as_bytes()).map(Value::from).unwrap_or_default(),
+            "urlEncode" => {
+                let mut out = String::with_capacity(s.len());
+                super::params::form_encode(&s, &mut out);
+                Value::Str(out.into())
+            }
+            "urlDecode" => url_decode(&s).map(|d| Value::Str(d.into())).unwrap_or_default(),
+            "base64Encode" => Value::Str(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()).into()),
+            "base64Decode" => base64::engine::general_purpose::STANDARD
+                .decode(s.trim().as_bytes())
+                .map(|b| Value::Str(String::from_utf8_lossy(&b).into()))
+                .unwrap_or_default(),
+            _ => Value::Null,
+        })
+    }
+}
+
+/// Apache Commons Lang 2 `escapeJavaScript`: quotes, backslash and `/` escaped, control
+/// characters as `\b \t \n \f \r` or `\u00XX`, everything past ASCII as `\uXXXX`.
+pub fn escape_javascript(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 8);
+    for unit in s.encode_utf16() {
+        match unit {
+            0x22 => out.push_str("\\\""),
+            0x27 => out.push_str("\\'"),
+            0x5C => out.push_str("\\\\"),
+            0x2F => out.push_str("\\/"),
+            0x08 => out.push_str("\\b"),
+            0x09 => out.push_str("\\t"),
+            0x0A => out.push_str("\\n"),
+            0x0C => out.push_str("\\f"),
+            0x0D => out.push_str("\\r"),
+            u if u < 0x20 || u > 0x7F => {
+                let _ = write!(out, "\\u{u:04X}");
+            }
+            u => out.push(u as u8 as char),
+        }
+    }
+    out
+}
+
+/// `URLDecoder.decode`: `+` is a space; a malformed escape is an error.
+fn url_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+struct StageVariables(Arc<BTreeMap<String, String>>);
+
+impl Object for StageVariables {
+    fn property(&self, name: &str) -> Value {
+        self.0.get(name).map(|v| Value::from(v.as_str())).unwrap_or_default()
+    }
+
+    fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
+        match (name, args) {
+            ("get", [k]) => Some(self.property(&k.to_display())),
+            ("containsKey", [k]) => Some(Value::Bool(self.0.contains_key(&k.to_display()))),
+            ("keySet", []) => Some(Value::new_list(self.0.keys().map(|k| Value::from(k.as_str())).collect())),
+            ("size", []) => Some(Value::Int(self.0.len() as i64)),
+            _ => None,
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        out.push('{');
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+        }
+        out.push('}');
+    }
+}
+
+/// `$context`.
+struct ContextObject {
+    context: Arc<RequestContext>,
+    request_override: Value,
+    response_override: Value,
+}
+
+/// `$context.identity`, `$context.error`, `$context.authorizer`: views into `$context`.
+struct ContextSection {
+    context: Arc<RequestContext>,
+    prefix: &'static str,
+}
+
+impl Object for ContextSection {
+    fn property(&self, name: &str) -> Value {
+        self.context.get(&format!("{}.{name}", self.prefix)).map(Value::from).unwrap_or_default()
+    }
+}
+
+impl Object for ContextObject {
+    fn property(&self, name: &str) -> Value {
+        match name {
+            "requestOverride" => self.request_override.clone(),
+            "responseOverride" => self.response_override.clone(),
+            "identity" | "error" | "authorizer" => {
+                let prefix = match name {
+                    "identity" => "identity",
+                    "error" => "error",
+                    _ => "authorizer",
+                };
+                Value::Object(Rc::new(ContextSection { context: self.context.clone(), prefix }))
+            }
+            "requestTimeEpoch" => Value::Int(self.context.request_time_epoch as i64),
+            _ => self.context.get(name).map(Value::from).unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_javascript_like_commons_lang() {
+        assert_eq!(escape_javascript("it's \"q\" a/b \\ \n é 😀"), "it\\'s \\\"q\\\" a\\/b \\\\ \\n \\u00E9 \\uD83D\\uDE00");
+    }
+}

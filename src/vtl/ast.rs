@@ -1,0 +1,79 @@
+//! The syntax tree of a template. Variables are resolved to slots at parse time, so a render
+//! indexes a vector instead of hashing names.
+
+/// A byte offset into the template source; turned into line and column only for messages.
+pub type Offset = u32;
+
+/// An index into the template's variable table.
+pub type Slot = u32;
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Text(Box<str>),
+    /// A reference rendered into the output.
+    Ref(Ref),
+    Set { target: Ref, value: Expr },
+    If { branches: Vec<(Expr, Vec<Node>)>, otherwise: Option<Vec<Node>> },
+    Foreach { var: Slot, iterable: Expr, body: Vec<Node>, at: Offset },
+    Break,
+    Stop,
+    /// `#name(args)`; `source` is what to print if no macro of that name exists.
+    MacroCall { name: Box<str>, args: Vec<Expr>, source: Box<str>, at: Offset },
+    /// `#define($x) ... #end`: the block renders each time `$x` is referenced.
+    Define { slot: Slot, body: Vec<Node> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Ref {
+    pub root: Slot,
+    pub path: Vec<Access>,
+    pub at: Offset,
+}
+
+#[derive(Debug, Clone)]
+pub enum Access {
+    Property(Box<str>),
+    Method(Box<str>, Vec<Expr>),
+    Index(Expr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(std::sync::Arc<str>),
+    /// A double-quoted string with references or directives inside.
+    Interpolated(Vec<Node>),
+    Ref(Ref),
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Range(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Macro {
+    pub params: Vec<Slot>,
+    pub body: Vec<Node>,
+}

@@ -1,0 +1,432 @@
+//! The evaluator: walks the tree with the template's variables in slots, bounded in loop
+//! iterations, macro depth and output size so that no template can hang or exhaust memory.
+
+use super::ast::*;
+use super::error::{at, Error, ErrorKind};
+use super::methods;
+use super::value::{Number, Object, Value};
+use super::Template;
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// The bounds of one render. A render that exceeds one fails with an error (API Gateway's
+/// 500 for the client) instead of running on.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Iterations of one `#foreach` (API Gateway's documented quota is 1,000).
+    pub loop_iterations: usize,
+    /// Iterations of all loops together, so nested loops stay bounded too.
+    pub total_iterations: usize,
+    /// Nested macro calls (Velocity's default `velocimacro.max.depth`).
+    pub macro_depth: usize,
+    /// Bytes of output (API Gateway's 10 MB payload limit).
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { loop_iterations: 1000, total_iterations: 100_000, macro_depth: 20, output_bytes: 10 * 1024 * 1024 }
+    }
+}
+
+enum Flow {
+    Normal,
+    Break,
+    Stop,
+}
+
+/// `$foreach`: one per loop, updated in place each iteration.
+struct ForeachState {
+    index: Cell<usize>,
+    len: usize,
+    parent: Value,
+}
+
+impl Object for ForeachState {
+    fn property(&self, name: &str) -> Value {
+        let i = self.index.get();
+        match name {
+            "count" => Value::Int(i as i64 + 1),
+            "index" => Value::Int(i as i64),
+            "hasNext" => Value::Bool(i + 1 < self.len),
+            "first" => Value::Bool(i == 0),
+            "last" => Value::Bool(i + 1 == self.len),
+            "parent" => self.parent.clone(),
+            _ => Value::Null,
+        }
+    }
+
+    fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
+        let prop = match name {
+            "getCount" => "count",
+            "getIndex" => "index",
+            "hasNext" => "hasNext",
+            "isFirst" => "first",
+            "isLast" => "last",
+            "getParent" => "parent",
+            _ => return None,
+        };
+        args.is_empty().then(|| self.property(prop))
+    }
+}
+
+pub struct Renderer<'t> {
+    t: &'t Template,
+    pub vars: Vec<Value>,
+    out: String,
+    limits: Limits,
+    iterations: usize,
+    depth: usize,
+    foreach_slot: Option<Slot>,
+    velocity_count_slot: Option<Slot>,
+}
+
+impl<'t> Renderer<'t> {
+    pub fn new(t: &'t Template, vars: Vec<Value>, limits: Limits) -> Self {
+        Self {
+            t,
+            vars,
+            out: String::with_capacity(t.source.len() + 256),
+            limits,
+            iterations: 0,
+            depth: 0,
+            foreach_slot: t.symbols.find("foreach"),
+            velocity_count_slot: t.symbols.find("velocityCount"),
+        }
+    }
+
+    fn limit(&self, offset: Offset, message: impl Into<String>) -> Error {
+        at(&self.t.source, offset as usize, ErrorKind::Limit, message)
+    }
+
+    pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
+        self.nodes(&self.t.nodes)?;
+        Ok((self.out, self.vars))
+    }
+
+    fn write_value(&mut self, v: &Value, offset: Offset) -> Result<(), Error> {
+        v.write_display(&mut self.out);
+        self.check_output(offset)
+    }
+
+    fn check_output(&self, offset: Offset) -> Result<(), Error> {
+        if self.out.len() > self.limits.output_bytes {
+            return Err(self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes)));
+        }
+        Ok(())
+    }
+
+    fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow, Error> {
+        for n in nodes {
+            match self.node(n)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn node(&mut self, n: &'t Node) -> Result<Flow, Error> {
+        match n {
+            Node::Text(t) => {
+                self.out.push_str(t);
+                if self.out.len() > self.limits.output_bytes {
+                    return Err(self.limit(0, format!("the output is larger than {} bytes", self.limits.output_bytes)));
+                }
+            }
+            Node::Ref(r) => {
+                let v = self.reference(r)?;
+                self.write_value(&v, r.at)?;
+            }
+            Node::Set { target, value, .. } => {
+                let v = self.expr(value)?;
+                self.assign(target, v)?;
+            }
+            Node::If { branches, otherwise } => {
+                for (cond, body) in branches {
+                    if self.expr(cond)?.is_truthy() {
+                        return self.nodes(body);
+                    }
+                }
+                if let Some(body) = otherwise {
+                    return self.nodes(body);
+                }
+            }
+            Node::Foreach { var, iterable, body, at } => return self.foreach(*var, iterable, body, *at),
+            Node::Break => return Ok(Flow::Break),
+            Node::Stop => return Ok(Flow::Stop),
+            Node::MacroCall { name, args, source, at } => return self.call_macro(name, args, source, *at),
+            Node::Define { slot, body } => {
+                // The block is rendered where it is defined and kept as text.
+                let mark = self.out.len();
+                if let Flow::Stop = self.nodes(body)? {
+                    return Ok(Flow::Stop);
+                }
+                let text = self.out.split_off(mark);
+                self.vars[*slot as usize] = Value::Str(text.into());
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Error> {
+        let items = match self.expr(iterable)? {
+            Value::Object(_) | Value::Null => return Ok(Flow::Normal),
+            v => v.iter_items().unwrap_or_default(),
+        };
+        if items.len() > self.limits.loop_iterations {
+            return Err(self.limit(
+                offset,
+                format!("#foreach would run {} iterations; the limit is {}", items.len(), self.limits.loop_iterations),
+            ));
+        }
+        self.iterations += items.len();
+        if self.iterations > self.limits.total_iterations {
+            return Err(self.limit(offset, format!("the template ran more than {} loop iterations", self.limits.total_iterations)));
+        }
+        let saved_var = self.vars[var as usize].clone();
+        let saved_foreach = self.foreach_slot.map(|s| self.vars[s as usize].clone());
+        let saved_count = self.velocity_count_slot.map(|s| self.vars[s as usize].clone());
+        let state = Rc::new(ForeachState { index: Cell::new(0), len: items.len(), parent: saved_foreach.clone().unwrap_or_default() });
+        if let Some(s) = self.foreach_slot {
+            self.vars[s as usize] = Value::Object(state.clone());
+        }
+        let mut flow = Flow::Normal;
+        for (i, item) in items.into_iter().enumerate() {
+            state.index.set(i);
+            self.vars[var as usize] = item;
+            if let Some(s) = self.velocity_count_slot {
+                self.vars[s as usize] = Value::Int(i as i64 + 1);
+            }
+            match self.nodes(body)? {
+                Flow::Normal => {}
+                Flow::Break => break,
+                Flow::Stop => {
+                    flow = Flow::Stop;
+                    break;
+                }
+            }
+        }
+        self.vars[var as usize] = saved_var;
+        if let (Some(s), Some(v)) = (self.foreach_slot, saved_foreach) {
+            self.vars[s as usize] = v;
+        }
+        if let (Some(s), Some(v)) = (self.velocity_count_slot, saved_count) {
+            self.vars[s as usize] = v;
+        }
+        Ok(flow)
+    }
+
+    fn call_macro(&mut self, name: &str, args: &'t [Expr], source: &str, offset: Offset) -> Result<Flow, Error> {
+        let Some(m) = self.t.symbols.macros.get(name) else {
+            self.out.push_str(source);
+            return Ok(Flow::Normal);
+        };
+        if self.depth >= self.limits.macro_depth {
+            return Err(self.limit(offset, format!("macro calls nested deeper than {}", self.limits.macro_depth)));
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.expr(a)?);
+        }
+        let saved: Vec<Value> = m.params.iter().map(|p| self.vars[*p as usize].clone()).collect();
+        for (i, p) in m.params.iter().enumerate() {
+            self.vars[*p as usize] = values.get(i).cloned().unwrap_or_default();
+        }
+        self.depth += 1;
+        let flow = self.nodes(&m.body);
+        self.depth -= 1;
+        for (p, v) in m.params.iter().zip(saved) {
+            self.vars[*p as usize] = v;
+        }
+        match flow? {
+            Flow::Stop => Ok(Flow::Stop),
+            _ => Ok(Flow::Normal),
+        }
+    }
+
+    /// `#set`: Velocity 1.7 leaves the target unchanged when the value is null.
+    fn assign(&mut self, target: &'t Ref, value: Value) -> Result<(), Error> {
+        if value.is_null() {
+            return Ok(());
+        }
+        let Some((last, init)) = target.path.split_last() else {
+            self.vars[target.root as usize] = value;
+            return Ok(());
+        };
+        let mut holder = self.vars[target.root as usize].clone();
+        for a in init {
+            holder = self.access(holder, a)?;
+        }
+        let key = match last {
+            Access::Property(name) => Value::Str((**name).into()),
+            Access::Index(e) => self.expr(e)?,
+            Access::Method(..) => return Ok(()),
+        };
+        match (&holder, &key) {
+            (Value::Map(m), k) => {
+                m.borrow_mut().insert(k.to_display().into(), value);
+            }
+            (Value::List(l), Value::Int(i)) => {
+                let mut l = l.borrow_mut();
+                if let Some(slot) = usize::try_from(*i).ok().and_then(|i| l.get_mut(i)) {
+                    *slot = value;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Error> {
+        let mut v = self.vars[r.root as usize].clone();
+        for a in &r.path {
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            v = self.access(v, a)?;
+        }
+        Ok(v)
+    }
+
+    fn access(&mut self, v: Value, a: &'t Access) -> Result<Value, Error> {
+        Ok(match a {
+            Access::Property(name) => methods::property(&v, name),
+            Access::Index(e) => {
+                let key = self.expr(e)?;
+                methods::index(&v, &key)
+            }
+            Access::Method(name, args) => {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.expr(a)?);
+                }
+                methods::call(&v, name, &values, &self.t.regexes)
+            }
+        })
+    }
+
+    pub fn expr(&mut self, e: &'t Expr) -> Result<Value, Error> {
+        Ok(match e {
+            Expr::Null => Value::Null,
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Float(f) => Value::Float(*f),
+            Expr::Str(s) => Value::Str(s.clone()),
+            Expr::Interpolated(nodes) => {
+                let mark = self.out.len();
+                // `#stop` inside a string ends only the string.
+                self.nodes(nodes)?;
+                Value::Str(self.out.split_off(mark).into())
+            }
+            Expr::Ref(r) => self.reference(r)?,
+            Expr::List(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for i in items {
+                    values.push(self.expr(i)?);
+                }
+                Value::new_list(values)
+            }
+            Expr::Map(entries) => {
+                let mut map = indexmap::IndexMap::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let k = self.expr(k)?.to_display();
+                    let v = self.expr(v)?;
+                    map.insert(k.into(), v);
+                }
+                Value::new_map(map)
+            }
+            Expr::Range(a, b) => {
+                let (Some(from), Some(to)) = (int_of(&self.expr(a)?), int_of(&self.expr(b)?)) else { return Ok(Value::Null) };
+                let len = (from - to).unsigned_abs() as usize + 1;
+                if len > self.limits.total_iterations {
+                    return Err(self.limit(0, format!("the range [{from}..{to}] is larger than {} items", self.limits.total_iterations)));
+                }
+                let items: Vec<Value> =
+                    if from <= to { (from..=to).map(Value::Int).collect() } else { (to..=from).rev().map(Value::Int).collect() };
+                Value::new_list(items)
+            }
+            Expr::Not(e) => Value::Bool(!self.expr(e)?.is_truthy()),
+            Expr::Neg(e) => match self.expr(e)? {
+                Value::Int(i) => Value::Int(i.wrapping_neg()),
+                Value::Float(f) => Value::Float(-f),
+                _ => Value::Null,
+            },
+            Expr::Binary(op, l, r) => match op {
+                BinOp::And => Value::Bool(self.expr(l)?.is_truthy() && self.expr(r)?.is_truthy()),
+                BinOp::Or => Value::Bool(self.expr(l)?.is_truthy() || self.expr(r)?.is_truthy()),
+                _ => {
+                    let (a, b) = (self.expr(l)?, self.expr(r)?);
+                    binary(*op, &a, &b)
+                }
+            },
+        })
+    }
+}
+
+fn int_of(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Arithmetic and comparison with Java's rules: integers stay integers (division truncates),
+/// a double makes a double, `+` with a string concatenates; a null operand or a division by
+/// zero gives null.
+pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
+    match op {
+        BinOp::Eq => return Value::Bool(a.loose_eq(b)),
+        BinOp::Ne => return Value::Bool(!a.loose_eq(b)),
+        _ => {}
+    }
+    if a.is_null() || b.is_null() {
+        return if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) { Value::Bool(false) } else { Value::Null };
+    }
+    let (x, y) = match (a.as_number(), b.as_number()) {
+        (Some(x), Some(y)) => (x, y),
+        _ => {
+            return match op {
+                BinOp::Add if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) => {
+                    let mut s = a.to_display();
+                    b.write_display(&mut s);
+                    Value::Str(s.into())
+                }
+                BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Value::Bool(false),
+                _ => Value::Null,
+            };
+        }
+    };
+    match (x, y) {
+        (Number::Int(i), Number::Int(j)) => match op {
+            BinOp::Add => i.checked_add(j).map_or(Value::Float(i as f64 + j as f64), Value::Int),
+            BinOp::Sub => i.checked_sub(j).map_or(Value::Float(i as f64 - j as f64), Value::Int),
+            BinOp::Mul => i.checked_mul(j).map_or(Value::Float(i as f64 * j as f64), Value::Int),
+            BinOp::Div => i.checked_div(j).map_or(Value::Null, Value::Int),
+            BinOp::Mod => i.checked_rem(j).map_or(Value::Null, Value::Int),
+            BinOp::Lt => Value::Bool(i < j),
+            BinOp::Le => Value::Bool(i <= j),
+            BinOp::Gt => Value::Bool(i > j),
+            BinOp::Ge => Value::Bool(i >= j),
+            _ => Value::Null,
+        },
+        _ => {
+            let (i, j) = (x.as_f64(), y.as_f64());
+            match op {
+                BinOp::Add => Value::Float(i + j),
+                BinOp::Sub => Value::Float(i - j),
+                BinOp::Mul => Value::Float(i * j),
+                BinOp::Div if j == 0.0 => Value::Null,
+                BinOp::Div => Value::Float(i / j),
+                BinOp::Mod if j == 0.0 => Value::Null,
+                BinOp::Mod => Value::Float(i % j),
+                BinOp::Lt => Value::Bool(i < j),
+                BinOp::Le => Value::Bool(i <= j),
+                BinOp::Gt => Value::Bool(i > j),
+                BinOp::Ge => Value::Bool(i >= j),
+                _ => Value::Null,
+            }
+        }
+    }
+}
