@@ -1,5 +1,5 @@
 //! Integration request: parameter mapping, template selection with passthrough rules (415),
-//! the integration body, and the headers API Gateway sets on the way to the backend
+//! the rendered template as the integration body, and `$context.requestOverride`
 //! (`runtime.md` §5).
 
 use super::gateway_response::GatewayError;
@@ -7,7 +7,9 @@ use super::Invocation;
 use crate::config::model::{IntegrationType, PassthroughBehavior};
 use crate::mapping::expression::RequestTarget;
 use crate::mapping::params::{Mapped, MethodRequestView};
+use crate::mapping::template::TemplateInput;
 use crate::plan::{IntegrationPlan, MethodPlan, Plan, StagePlan, Template};
+use crate::vtl::Limits;
 use bytes::Bytes;
 use http::request::Parts;
 use http::HeaderMap;
@@ -29,20 +31,25 @@ pub struct IntegrationRequest {
 const FORBIDDEN_ALL: &[&str] = &["content-length", "transfer-encoding", "x-amzn-trace-id", "x-amzn-apigateway-api-id"];
 const FORBIDDEN_AWS: &[&str] = &["authorization", "connection", "expect", "proxy-authenticate", "te"];
 
+fn check_header_target(kind: IntegrationType, name: &str) -> Result<(), GatewayError> {
+    let lower = name.to_ascii_lowercase();
+    let aws = matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy);
+    if FORBIDDEN_ALL.contains(&lower.as_str()) || (aws && FORBIDDEN_AWS.contains(&lower.as_str())) {
+        return Err(GatewayError::ApiConfiguration(format!("mapping to the header {name} is not allowed")));
+    }
+    Ok(())
+}
+
+/// Mapped path, query and header values.
+pub type Mappings = (Vec<(String, String)>, Vec<(String, String)>, Vec<(String, String)>);
+
 /// Applies `requestParameters` for any integration type. For HTTP_PROXY the body is not
 /// read, so body sources see an empty body.
-pub fn map_parameters(
-    integration: &IntegrationPlan,
-    view: &MethodRequestView,
-) -> Result<(Vec<(String, String)>, Vec<(String, String)>, Vec<(String, String)>), GatewayError> {
+pub fn map_parameters(integration: &IntegrationPlan, view: &MethodRequestView) -> Result<Mappings, GatewayError> {
     let (mut path, mut query, mut headers) = (Vec::new(), Vec::new(), Vec::new());
     for (target, source) in &integration.request_parameters {
         if let RequestTarget::Header(name) = target {
-            let lower = name.to_ascii_lowercase();
-            let aws = matches!(integration.kind, IntegrationType::Aws | IntegrationType::AwsProxy);
-            if FORBIDDEN_ALL.contains(&lower.as_str()) || (aws && FORBIDDEN_AWS.contains(&lower.as_str())) {
-                return Err(GatewayError::ApiConfiguration(format!("mapping to the header {name} is not allowed")));
-            }
+            check_header_target(integration.kind, name)?;
         }
         let Some(value) = view.eval(source) else { continue };
         match target {
@@ -88,6 +95,23 @@ pub fn choose_body<'p>(integration: &'p IntegrationPlan, headers: &HeaderMap) ->
     }
 }
 
+/// Replaces or adds `name` in a list of mapped values (an override wins over a mapping).
+fn set_value(list: &mut Vec<(String, String)>, name: String, value: String, case_insensitive: bool) {
+    list.retain(|(k, _)| if case_insensitive { !k.eq_ignore_ascii_case(&name) } else { *k != name });
+    list.push((name, value));
+}
+
+/// Renders a template; a failed render is API Gateway's 500.
+pub fn render(template: &Template, body: &Bytes, stage: &StagePlan, headers: &HeaderMap, inv: &mut Invocation) -> Result<String, GatewayError> {
+    let params = inv.template_params(headers);
+    let input = TemplateInput { body, params: &params, stage_variables: &stage.variables, context: &inv.context, overrides: &inv.overrides };
+    let rendered = template
+        .render(&input, Limits::default())
+        .map_err(|e| GatewayError::ApiConfiguration(format!("Unable to transform request: {e}")))?;
+    inv.overrides = rendered.overrides;
+    Ok(rendered.body)
+}
+
 /// Prepares a non-proxy integration request (MOCK, HTTP, AWS).
 pub fn prepare(
     _plan: &Plan,
@@ -107,10 +131,20 @@ pub fn prepare(
         stage_variables: &stage.variables,
         context: &inv.context,
     };
-    let (path, query, headers) = map_parameters(integration, &view)?;
+    let (mut path, mut query, mut headers) = map_parameters(integration, &view)?;
     let body = match choose_body(integration, &parts.headers)? {
-        BodyChoice::Template(t) => Bytes::copy_from_slice(t.source.as_bytes()),
+        BodyChoice::Template(t) => Bytes::from(render(t, body, stage, &parts.headers, inv)?),
         BodyChoice::Passthrough => body.clone(),
     };
+    for (name, value) in inv.overrides.request_headers() {
+        check_header_target(integration.kind, &name)?;
+        set_value(&mut headers, name, value, true);
+    }
+    for (name, value) in inv.overrides.request_querystring() {
+        set_value(&mut query, name, value, false);
+    }
+    for (name, value) in inv.overrides.request_path() {
+        set_value(&mut path, name, value, false);
+    }
     Ok(IntegrationRequest { path, query, headers, body, client_content_type: parts.headers.get(http::header::CONTENT_TYPE).cloned() })
 }

@@ -21,18 +21,20 @@ pub fn route<'p>(plan: &'p Plan, req: &Request<Body>, inv: &mut Invocation) -> R
             None => (trimmed, ""),
         };
         let stage = plan.stage(name).ok_or(GatewayError::MissingAuthenticationToken)?;
-        inv.context.path = format!("/{name}{rest}");
+        std::sync::Arc::make_mut(&mut inv.context).path = format!("/{name}{rest}");
         (stage, rest)
     };
-    inv.context.stage = stage.name.clone();
-    inv.context.api_id = plan.api_id.clone();
-    inv.context.deployment_id = stage.deployment_id.clone();
+    let context = std::sync::Arc::make_mut(&mut inv.context);
+    context.stage = stage.name.clone();
+    context.api_id = plan.api_id.clone();
+    context.deployment_id = stage.deployment_id.clone();
     let found = plan.router.find(req.method().as_str(), rest).ok_or(GatewayError::MissingAuthenticationToken)?;
     let method = &plan.methods[found.method as usize];
+    let context = std::sync::Arc::make_mut(&mut inv.context);
+    context.resource_id = method.resource_id.clone();
+    context.resource_path = method.resource_path.clone();
     inv.path_params = found.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     inv.resource_relative_path = rest.to_string();
-    inv.context.resource_id = method.resource_id.clone();
-    inv.context.resource_path = method.resource_path.clone();
     if let Some(q) = req.uri().query() {
         inv.query = query_pairs(q);
     }

@@ -9,7 +9,8 @@ use crate::config::model::IntegrationType;
 use crate::integration::EndpointResponse;
 use crate::mapping::expression::Source;
 use crate::mapping::jsonpath::body_value;
-use crate::plan::{IntegrationResponsePlan, MethodPlan, Plan, StagePlan, Template, Templates};
+use super::integration_request::render;
+use crate::plan::{IntegrationResponsePlan, MethodPlan, StagePlan, Template, Templates};
 use http::header::{HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Response};
@@ -90,13 +91,12 @@ fn eval_response_source(source: &Source, endpoint: &EndpointResponse, stage: &St
 
 /// Builds the client's response for a non-proxy integration.
 pub fn build(
-    _plan: &Plan,
     stage: &StagePlan,
     method: &MethodPlan,
     selected: &IntegrationResponsePlan,
     request: &Parts,
     endpoint: EndpointResponse,
-    inv: &Invocation,
+    inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
     if method.method_response(selected.status).is_none() {
         return Err(GatewayError::ApiConfiguration(format!(
@@ -122,9 +122,16 @@ pub fn build(
         }
     }
     let body = match choose_template(&selected.response_templates, &request.headers) {
-        Some(t) => bytes::Bytes::copy_from_slice(t.source.as_bytes()),
+        Some(t) => bytes::Bytes::from(render(t, &endpoint.body, stage, &request.headers, inv)?),
         None => endpoint.body,
     };
+    // `$context.responseOverride`, from either template, is applied last.
+    for (name, value) in inv.overrides.response_headers() {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            headers.insert(name, value);
+        }
+    }
+    let status = inv.overrides.response_status().and_then(|s| http::StatusCode::from_u16(s).ok()).unwrap_or(selected.status);
     if !headers.contains_key(http::header::CONTENT_TYPE) {
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
@@ -135,7 +142,7 @@ pub fn build(
     }
     inv.add_request_headers(&mut headers);
     let mut response = Response::new(full(body));
-    *response.status_mut() = selected.status;
+    *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
 }

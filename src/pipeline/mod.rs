@@ -10,6 +10,8 @@ pub mod method_response;
 
 use crate::integration::{self, client::HttpClient};
 use crate::mapping::context::{self, RequestContext};
+use crate::mapping::template::{Overrides, Params};
+use std::sync::Arc;
 use crate::plan::Plan;
 use bytes::Bytes;
 use gateway_response::GatewayError;
@@ -33,7 +35,12 @@ pub fn empty() -> Body {
 
 /// The per-request state every phase reads and adds to.
 pub struct Invocation {
-    pub context: RequestContext,
+    /// `$context`, shared with template renders (changed copy-on-write).
+    pub context: Arc<RequestContext>,
+    /// The request as templates see it, built the first time a template renders.
+    pub params: Option<Arc<Params>>,
+    /// What templates set in `$context.requestOverride` / `.responseOverride`.
+    pub overrides: Overrides,
     pub path_params: Vec<(String, String)>,
     pub query: Vec<(String, String)>,
     /// The request path after the stage, raw (still percent-encoded).
@@ -55,7 +62,7 @@ impl Invocation {
         let domain_prefix = host.split('.').next().unwrap_or("").to_string();
         let user_agent = req.headers().get(http::header::USER_AGENT).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
         Self {
-            context: RequestContext {
+            context: Arc::new(RequestContext {
                 domain_name: host,
                 domain_prefix,
                 extended_request_id: extended_request_id(),
@@ -68,12 +75,39 @@ impl Invocation {
                 source_ip: peer.ip().to_string(),
                 user_agent,
                 ..RequestContext::default()
-            },
+            }),
+            params: None,
+            overrides: Overrides::default(),
             path_params: Vec::new(),
             query: Vec::new(),
             resource_relative_path: String::new(),
             trace_id: trace_id(req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok())),
         }
+    }
+
+    /// The request's parameters for templates: path, single-value query string, headers.
+    pub fn template_params(&mut self, headers: &HeaderMap) -> Arc<Params> {
+        if let Some(p) = &self.params {
+            return p.clone();
+        }
+        let mut querystring: Vec<(String, String)> = Vec::with_capacity(self.query.len());
+        for (k, v) in &self.query {
+            match querystring.iter_mut().find(|(name, _)| name == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => querystring.push((k.clone(), v.clone())),
+            }
+        }
+        let mut header: Vec<(String, String)> = Vec::with_capacity(headers.len());
+        for (name, value) in headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match header.iter_mut().find(|(n, _)| n == name.as_str()) {
+                Some(slot) => slot.1 = value,
+                None => header.push((name.as_str().to_string(), value)),
+            }
+        }
+        let params = Arc::new(Params { path: self.path_params.clone(), querystring, header });
+        self.params = Some(params.clone());
+        params
     }
 
     /// `x-amzn-RequestId` and `x-amz-apigw-id`, on every response.
@@ -168,5 +202,5 @@ async fn run(plan: &Plan, client: &HttpClient, req: Request<Body>, inv: &mut Inv
     let request = integration_request::prepare(plan, stage, method, &parts, &body, inv)?;
     let endpoint = integration::call(plan, stage, method, client, request, inv).await?;
     let selected = integration_response::select(method, &endpoint)?;
-    method_response::build(plan, stage, method, selected, &parts, endpoint, inv)
+    method_response::build(stage, method, selected, &parts, endpoint, inv)
 }

@@ -28,7 +28,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         .iter()
         .map(|s| StagePlan {
             name: s.stage_name.clone(),
-            variables: s.variables.clone(),
+            variables: Arc::new(s.variables.clone()),
             deployment_id: s.deployment_id.clone().unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
         })
         .collect();
@@ -39,7 +39,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         }
     }
     if stages.is_empty() {
-        stages.push(StagePlan { name: String::new(), variables: BTreeMap::new(), deployment_id: crate::config::load::generated_id("") });
+        stages.push(StagePlan { name: String::new(), variables: Arc::default(), deployment_id: crate::config::load::generated_id("") });
     }
     for vpc in &doc.vpc_links {
         for arn in &vpc.target_arns {
@@ -158,7 +158,7 @@ fn compile_integration(
             (Err(e), _) | (_, Err(e)) => out.at(source.pos, &at, e),
         }
     }
-    let request_templates = compile_templates(&integration.request_templates);
+    let request_templates = compile_templates(&integration.request_templates, &format!("{base}.requestTemplates"), out);
     let mut responses = Vec::new();
     let mut defaults = 0;
     for ir in &integration.integration_responses {
@@ -204,7 +204,7 @@ fn compile_integration(
             status,
             pattern,
             response_parameters,
-            response_templates: compile_templates(&ir.response_templates),
+            response_templates: compile_templates(&ir.response_templates, &format!("{at}.responseTemplates"), out),
             content_handling: ir.content_handling,
         });
     }
@@ -226,8 +226,17 @@ fn first_line(s: &str) -> String {
     s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
 }
 
-fn compile_templates(templates: &[(String, Located<String>)]) -> Templates {
-    Templates(templates.iter().map(|(ct, t)| (ct.clone(), Template { source: t.value.as_str().into() })).collect())
+/// Parses every template; a template that does not parse is a document problem located at
+/// the template, with the line and column inside it.
+fn compile_templates(templates: &[(String, Located<String>)], at: &str, out: &mut Collector) -> Templates {
+    let mut compiled = Vec::new();
+    for (content_type, t) in templates {
+        match Template::compile(&t.value) {
+            Ok(template) => compiled.push((content_type.clone(), template)),
+            Err(e) => out.at(t.pos, format!("{at}[{content_type:?}]"), e.to_string()),
+        }
+    }
+    Templates(compiled)
 }
 
 fn compile_uri(kind: IntegrationType, uri: &Located<String>, at: &str, out: &mut Collector) -> Option<UriTemplate> {

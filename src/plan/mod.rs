@@ -43,7 +43,7 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct StagePlan {
     pub name: String,
-    pub variables: BTreeMap<String, String>,
+    pub variables: Arc<BTreeMap<String, String>>,
     pub deployment_id: String,
 }
 
@@ -114,7 +114,5 @@ impl Templates {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Template {
-    pub source: Arc<str>,
-}
+/// A compiled mapping template.
+pub type Template = crate::mapping::template::MappingTemplate;
