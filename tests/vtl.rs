@@ -20,3 +20,8 @@ fn run(file: &str) {
 fn shared_corpus() {
     run("aws-cases.json");
 }
+
+#[test]
+fn portico_cases() {
+    run("portico-cases.json");
+}

@@ -34,7 +34,12 @@ pub struct Case {
     pub context: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     pub stage_variables: BTreeMap<String, String>,
-    pub expected: String,
+    /// The exact output expected...
+    #[serde(default)]
+    pub expected: Option<String>,
+    /// ...or the exact error (`line L, column C: message`).
+    #[serde(default)]
+    pub error: Option<String>,
     #[serde(default)]
     pub source: Option<String>,
 }
@@ -132,13 +137,21 @@ pub fn run_cases(json: &str) -> Result<Report, String> {
     let cases: Vec<Case> = serde_json::from_str(json).map_err(|e| format!("not a list of cases: {e}"))?;
     let mut report = Report { passed: 0, failures: Vec::new() };
     for case in &cases {
-        match render_case(case) {
-            Ok(out) if out == case.expected => report.passed += 1,
-            got => report.failures.push(Failure {
-                name: case.name.clone(),
-                expected: case.expected.clone(),
-                got: got.map_err(|e| e.to_string()),
-            }),
+        let got = render_case(case).map_err(|e| e.to_string());
+        let ok = match (&case.expected, &case.error, &got) {
+            (Some(expected), None, Ok(out)) => out == expected,
+            (None, Some(expected), Err(err)) => err == expected,
+            _ => false,
+        };
+        if ok {
+            report.passed += 1;
+        } else {
+            let expected = match (&case.expected, &case.error) {
+                (Some(e), None) => e.clone(),
+                (None, Some(e)) => format!("error: {e}"),
+                _ => "exactly one of expected or error".to_string(),
+            };
+            report.failures.push(Failure { name: case.name.clone(), expected, got });
         }
     }
     Ok(report)

@@ -145,8 +145,8 @@ impl MappingTemplate {
         let context = t.uses("context").then(|| {
             Rc::new(ContextObject {
                 context: input.context.clone(),
-                request_override: to_mutable(&input.overrides.request),
-                response_override: to_mutable(&input.overrides.response),
+                request_override: override_map(&input.overrides.request, &["header", "querystring", "path"]),
+                response_override: override_map(&input.overrides.response, &["header"]),
             })
         });
         if let Some(c) = &context {
@@ -159,6 +159,20 @@ impl MappingTemplate {
         };
         Ok(Rendered { body, overrides })
     }
+}
+
+/// An override object with its sections present (empty) even before anything was set.
+fn override_map(j: &Json, sections: &[&str]) -> Value {
+    let value = to_mutable(j);
+    if let Value::Map(m) = &value {
+        let mut m = m.borrow_mut();
+        for s in sections {
+            if !m.contains_key(*s) {
+                m.insert((*s).into(), Value::new_map(Default::default()));
+            }
+        }
+    }
+    value
 }
 
 /// A JSON value as mutable VTL lists and maps (for overrides a template may change).
@@ -181,7 +195,7 @@ fn to_json(v: &Value) -> Json {
         Value::Json(j) => j.clone(),
         Value::List(l) => Json::Array(Arc::new(l.borrow().iter().map(to_json).collect())),
         Value::Map(m) => Json::Object(Arc::new(JsonObject { entries: m.borrow().iter().map(|(k, v)| (k.clone(), to_json(v))).collect() })),
-        Value::Object(_) => Json::Str(v.to_display().into()),
+        Value::Object(_) | Value::Block(_) => Json::Str(v.to_display().into()),
     }
 }
 

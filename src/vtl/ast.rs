@@ -19,8 +19,9 @@ pub enum Node {
     Stop,
     /// `#name(args)`; `source` is what to print if no macro of that name exists.
     MacroCall { name: Box<str>, args: Vec<Expr>, source: Box<str>, at: Offset },
-    /// `#define($x) ... #end`: the block renders each time `$x` is referenced.
-    Define { slot: Slot, body: Vec<Node> },
+    /// `#define($x) ... #end`: the block (in the symbol table) renders each time `$x` is
+    /// referenced.
+    Define { slot: Slot, block: u32 },
 }
 
 #[derive(Debug, Clone)]

@@ -134,10 +134,10 @@ impl<'t> Renderer<'t> {
                     return Err(self.limit(0, format!("the output is larger than {} bytes", self.limits.output_bytes)));
                 }
             }
-            Node::Ref(r) => {
-                let v = self.reference(r)?;
-                self.write_value(&v, r.at)?;
-            }
+            Node::Ref(r) => match self.reference(r)? {
+                Value::Block(id) => return self.block(id, r.at),
+                v => self.write_value(&v, r.at)?,
+            },
             Node::Set { target, value, .. } => {
                 let v = self.expr(value)?;
                 self.assign(target, v)?;
@@ -156,17 +156,20 @@ impl<'t> Renderer<'t> {
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
             Node::MacroCall { name, args, source, at } => return self.call_macro(name, args, source, *at),
-            Node::Define { slot, body } => {
-                // The block is rendered where it is defined and kept as text.
-                let mark = self.out.len();
-                if let Flow::Stop = self.nodes(body)? {
-                    return Ok(Flow::Stop);
-                }
-                let text = self.out.split_off(mark);
-                self.vars[*slot as usize] = Value::Str(text.into());
-            }
+            Node::Define { slot, block } => self.vars[*slot as usize] = Value::Block(*block),
         }
         Ok(Flow::Normal)
+    }
+
+    /// Renders a `#define` block where it is referenced, bounded like a macro call.
+    fn block(&mut self, id: u32, offset: Offset) -> Result<Flow, Error> {
+        if self.depth >= self.limits.macro_depth {
+            return Err(self.limit(offset, format!("#define blocks nested deeper than {}", self.limits.macro_depth)));
+        }
+        self.depth += 1;
+        let flow = self.nodes(&self.t.symbols.blocks[id as usize]);
+        self.depth -= 1;
+        flow
     }
 
     fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Error> {
@@ -319,7 +322,14 @@ impl<'t> Renderer<'t> {
                 self.nodes(nodes)?;
                 Value::Str(self.out.split_off(mark).into())
             }
-            Expr::Ref(r) => self.reference(r)?,
+            Expr::Ref(r) => match self.reference(r)? {
+                Value::Block(id) => {
+                    let mark = self.out.len();
+                    self.block(id, r.at)?;
+                    Value::Str(self.out.split_off(mark).into())
+                }
+                v => v,
+            },
             Expr::List(items) => {
                 let mut values = Vec::with_capacity(items.len());
                 for i in items {

@@ -74,8 +74,9 @@ impl Template {
                 }
             }
         });
-        for m in self.symbols.macros.values() {
-            visit_refs(&m.body, &mut |r| {
+        let bodies = self.symbols.macros.values().map(|m| &m.body).chain(self.symbols.blocks.iter());
+        for body in bodies {
+            visit_refs(body, &mut |r| {
                 if r.root == slot {
                     if let Some(Access::Method(name, args)) = r.path.first() {
                         if methods.contains(&&**name) {
@@ -110,6 +111,9 @@ impl Template {
         visit_refs(&self.nodes, &mut collect);
         for m in self.symbols.macros.values() {
             visit_refs(&m.body, &mut collect);
+        }
+        for b in &self.symbols.blocks {
+            visit_refs(b, &mut collect);
         }
         for p in patterns {
             if let Ok(re) = regex::Regex::new(&p) {
@@ -151,7 +155,7 @@ fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
                 visit_refs(body, f);
             }
             Node::MacroCall { args, .. } => args.iter().for_each(|a| visit_expr(a, f)),
-            Node::Define { body, .. } => visit_refs(body, f),
+            Node::Define { .. } => {}
             Node::Break | Node::Stop => {}
         }
     }

@@ -18,6 +18,8 @@ pub struct Symbols {
     pub names: Vec<Arc<str>>,
     index: HashMap<Arc<str>, Slot>,
     pub macros: HashMap<Box<str>, Macro>,
+    /// Bodies of `#define` blocks.
+    pub blocks: Vec<Vec<Node>>,
 }
 
 impl Symbols {
@@ -436,7 +438,8 @@ impl<'s> Parser<'s, '_> {
         self.expect(b')', "expected ')' to close #define")?;
         self.gobble_newline();
         let body = self.body_until_end(start, "#define")?;
-        Ok(Node::Define { slot, body })
+        self.syms.blocks.push(body);
+        Ok(Node::Define { slot, block: self.syms.blocks.len() as u32 - 1 })
     }
 
     fn macro_call(&mut self, name: &str, start: usize) -> Result<Node, Error> {

@@ -25,6 +25,8 @@ pub enum Value {
     List(List),
     Map(Map),
     Object(Rc<dyn Object>),
+    /// A `#define` block, rendered where it is referenced.
+    Block(u32),
 }
 
 /// A host object: what `$input`, `$util` and `$context` are to the engine, which knows
@@ -103,7 +105,7 @@ impl Value {
             Value::Str(_) => "String",
             Value::Json(Json::Array(_)) | Value::List(_) => "List",
             Value::Json(_) | Value::Map(_) => "Map",
-            Value::Object(_) => "Object",
+            Value::Object(_) | Value::Block(_) => "Object",
         }
     }
 
@@ -190,6 +192,7 @@ impl Value {
                 out.push('}');
             }
             Value::Object(o) => o.render(out),
+            Value::Block(_) => {}
         }
     }
 
@@ -222,7 +225,7 @@ impl Value {
                 }
                 out.push('}');
             }
-            Value::Object(_) => {
+            Value::Object(_) | Value::Block(_) => {
                 let mut s = String::new();
                 self.write_java(&mut s);
                 write_json_string(&s, out);
