@@ -28,6 +28,32 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:4000")]
         listen: SocketAddr,
     },
+    /// Render a mapping template without a backend, or run a file of template cases.
+    Render(RenderArgs),
+}
+
+#[derive(clap::Args)]
+struct RenderArgs {
+    /// The template to render.
+    #[arg(long, required_unless_present = "cases", conflicts_with = "cases")]
+    template: Option<PathBuf>,
+    /// A JSON file of cases (name, template, body, params, context, stageVariables, expected).
+    #[arg(long)]
+    cases: Option<PathBuf>,
+    /// The request body (`$input.body`).
+    #[arg(long)]
+    body: Option<PathBuf>,
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    headers: Vec<String>,
+    #[arg(long = "query", value_name = "NAME=VALUE")]
+    query: Vec<String>,
+    #[arg(long = "path", value_name = "NAME=VALUE")]
+    path: Vec<String>,
+    #[arg(long = "stage-variable", value_name = "NAME=VALUE")]
+    stage_variables: Vec<String>,
+    /// A `$context` variable by dotted name, e.g. `identity.sourceIp=10.0.0.1`.
+    #[arg(long = "context", value_name = "NAME=VALUE")]
+    context: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -38,13 +64,71 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Check { config } => check(&config),
-        Command::Serve { config, listen } => match serve(&config, listen) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(1)
-            }
-        },
+        Command::Serve { config, listen } => report(serve(&config, listen)),
+        Command::Render(args) => report(render(args)),
+    }
+}
+
+fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(1)
+    })
+}
+
+fn pairs(items: &[String], flag: &str) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| anyhow::anyhow!("--{flag} {item:?}: expected NAME=VALUE"))
+        })
+        .collect()
+}
+
+fn render(args: RenderArgs) -> anyhow::Result<ExitCode> {
+    use portico::mapping::cases::{render_case, run_cases, Case, CaseParams};
+    if let Some(file) = args.cases {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let report = run_cases(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        for f in &report.failures {
+            let got = match &f.got {
+                Ok(out) => format!("{out:?}"),
+                Err(e) => format!("error: {e}"),
+            };
+            println!("FAIL {}: expected {:?}, got {got}", f.name, f.expected);
+        }
+        println!("{} passed, {} failed", report.passed, report.failures.len());
+        return Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    let path = args.template.context("--template is required")?;
+    let template = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let body = match &args.body {
+        Some(b) => Some(std::fs::read_to_string(b).with_context(|| format!("reading {}", b.display()))?),
+        None => None,
+    };
+    let context = pairs(&args.context, "context")?.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+    let case = Case {
+        name: path.display().to_string(),
+        template,
+        body,
+        params: CaseParams { path: pairs(&args.path, "path")?, querystring: pairs(&args.query, "query")?, header: pairs(&args.headers, "header")? },
+        context,
+        stage_variables: pairs(&args.stage_variables, "stage-variable")?,
+        expected: None,
+        error: None,
+        source: None,
+    };
+    match render_case(&case) {
+        Ok(out) => {
+            print!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            Ok(ExitCode::from(1))
+        }
     }
 }
 

@@ -1,0 +1,166 @@
+//! Mapping templates on the request path: VTL request templates deciding a MOCK's status,
+//! `$context.requestOverride` / `.responseOverride`, an HTTP integration whose request and
+//! response are both reshaped by templates, and templates that fail to render or to parse.
+
+mod common;
+
+use common::{backend::Backend, portico_json, send};
+use serde_json::json;
+
+fn mock(request_template: &str, responses: serde_json::Value, method_responses: serde_json::Value) -> serde_json::Value {
+    json!({
+        "methodResponses": method_responses,
+        "methodIntegration": {
+            "type": "MOCK",
+            "requestTemplates": {"application/json": request_template},
+            "integrationResponses": responses
+        }
+    })
+}
+
+fn api(backend: &str) -> serde_json::Value {
+    let ok_and_forbidden = json!({
+        "200": {"statusCode": "200", "responseTemplates": {"application/json": "{\"scope\": \"$input.params('scope')\"}"}},
+        "403": {"statusCode": "403", "selectionPattern": "403", "responseTemplates": {"application/json": "{\"denied\": true}"}}
+    });
+    json!({
+        "restApi": {"name": "templates", "id": "tmpl000001"},
+        "stages": [{"stageName": "dev", "variables": {"greeting": "hello"}}],
+        "resources": [
+            {"path": "/scoped", "resourceMethods": {"GET": mock(
+                "{#if($input.params('scope') == \"internal\")\"statusCode\": 200#{else}\"statusCode\": 403#end}",
+                ok_and_forbidden,
+                json!({"200": {"statusCode": "200"}, "403": {"statusCode": "403"}}))}},
+            {"path": "/override", "resourceMethods": {"GET": mock(
+                "#set($context.responseOverride.status = 444)\n#set($context.responseOverride.header.foo = \"bar\")\n#set($context.responseOverride.custom = \"is also passed around\")\n{\"statusCode\": 200}",
+                json!({"200": {"statusCode": "200"}}),
+                json!({"200": {"statusCode": "200"}}))}},
+            {"path": "/override-echo", "resourceMethods": {"GET": mock(
+                "#set($context.responseOverride.status = 444)\n#set($context.responseOverride.header.foo = \"bar\")\n#set($context.responseOverride.custom = \"is also passed around\")\n{\"statusCode\": 200}",
+                json!({"200": {"statusCode": "200", "responseTemplates": {"application/json":
+                    "{\"statusOverride\":\"$context.responseOverride.status\",\"fooHeader\":\"$context.responseOverride.header.foo\",\"custom\":\"$context.responseOverride.custom\"}"}}}),
+                json!({"200": {"statusCode": "200"}}))}},
+            {"path": "/items/{id}", "resourceMethods": {"GET": mock(
+                "{\"statusCode\": 200}",
+                json!({"200": {"statusCode": "200", "responseTemplates": {"application/json": "{\"statusCode\": 200, \"id\": $input.params().path.id}"}}}),
+                json!({"200": {"statusCode": "200"}}))}},
+            {"path": "/assign", "resourceMethods": {"GET": mock(
+                "#set($paramName = \"foo\")\n#set($context.requestOverride.querystring[$paramName] = \"bar\")\n#set($put = $context.requestOverride.querystring.put(\"putKey\", \"putBar\"))\n#set($context[\"requestOverride\"].path[\"nested\"] = \"nestedFoo\")\n{\"statusCode\": 200}",
+                json!({"200": {"statusCode": "200", "responseTemplates": {"application/json":
+                    "$context.requestOverride.querystring.foo $context.requestOverride.querystring.putKey $context.requestOverride.path.nested"}}}),
+                json!({"200": {"statusCode": "200"}}))}},
+            {"path": "/runaway", "resourceMethods": {"GET": mock(
+                "#foreach($i in [1..5000])x#end{\"statusCode\": 200}",
+                json!({"200": {"statusCode": "200"}}),
+                json!({"200": {"statusCode": "200"}}))}},
+            {"path": "/orders", "resourceMethods": {"POST": {
+                "requestParameters": {"method.request.querystring.customer": false},
+                "methodResponses": {"200": {"statusCode": "200", "responseParameters": {"method.response.header.X-Customer": false}}},
+                "methodIntegration": {
+                    "type": "HTTP", "httpMethod": "POST", "uri": format!("{backend}/orders"),
+                    "requestParameters": {"integration.request.header.X-Customer": "method.request.querystring.customer"},
+                    "requestTemplates": {"application/json":
+                        "#set($body = $input.path('$'))\n#set($context.requestOverride.querystring.source = \"template\")\n{\n  \"customer\": \"$input.params('customer')\",\n  \"greeting\": \"$stageVariables.greeting\",\n  \"count\": $body.items.size(),\n  \"skus\": [#foreach($i in $body.items)\"$i.sku\"#if($foreach.hasNext),#end#end]\n}"},
+                    "integrationResponses": {"200": {
+                        "statusCode": "200",
+                        "responseParameters": {"method.response.header.X-Customer": "integration.response.body.headers.x-customer"},
+                        "responseTemplates": {"application/json":
+                            "#set($echo = $util.parseJson($input.path('$.body')))\n{\"received\": $echo.count, \"first\": \"$echo.skus[0]\", \"method\": \"$input.path('$.method')\"}"}
+                    }}
+                }
+            }}}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn request_template_logic_decides_the_mock_status() {
+    let server = portico_json(api("http://127.0.0.1:1")).await;
+    let base = format!("http://{}/dev", server.addr);
+    let ok = send("GET", &format!("{base}/scoped?scope=internal"), &[], "").await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.text(), r#"{"scope": "internal"}"#);
+    let denied = send("GET", &format!("{base}/scoped?scope=public"), &[], "").await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(denied.text(), r#"{"denied": true}"#);
+    let item = send("GET", &format!("{base}/items/42"), &[("content-type", "application/json")], "").await;
+    assert_eq!(item.status, 200);
+    assert_eq!(item.json(), json!({"id": 42, "statusCode": 200}));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn response_override_from_the_request_template() {
+    let server = portico_json(api("http://127.0.0.1:1")).await;
+    let base = format!("http://{}/dev", server.addr);
+    let plain = send("GET", &format!("{base}/override"), &[], "").await;
+    assert_eq!(plain.status.as_u16(), 444);
+    assert_eq!(plain.header("foo"), Some("bar"));
+    assert_eq!(plain.text(), "", "no response template: the MOCK's empty body");
+    let echoed = send("GET", &format!("{base}/override-echo"), &[], "").await;
+    assert_eq!(echoed.status.as_u16(), 444);
+    assert_eq!(echoed.json(), json!({"statusOverride": "444", "fooHeader": "bar", "custom": "is also passed around"}));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn request_overrides_assigned_as_maps_reach_the_response_template() {
+    let server = portico_json(api("http://127.0.0.1:1")).await;
+    let reply = send("GET", &format!("http://{}/dev/assign", server.addr), &[], "").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text(), "bar putBar nestedFoo");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn http_integration_with_request_and_response_templates() {
+    let backend = Backend::start().await;
+    let server = portico_json(api(&backend.url())).await;
+    let reply = send(
+        "POST",
+        &format!("http://{}/dev/orders?customer=O%27Brien", server.addr),
+        &[("content-type", "application/json"), ("x-not-forwarded", "1")],
+        r#"{"items": [{"sku": "A-1"}, {"sku": "B-2"}]}"#,
+    )
+    .await;
+    let received = backend.last();
+    assert_eq!(received.method, "POST");
+    assert_eq!(received.uri, "/orders?source=template", "the request override adds a query parameter");
+    let sent: serde_json::Value = serde_json::from_slice(&received.body).unwrap();
+    assert_eq!(sent, json!({"customer": "O'Brien", "greeting": "hello", "count": 2, "skus": ["A-1", "B-2"]}));
+    assert_eq!(received.header("x-customer"), Some("O'Brien"));
+    assert!(received.header("x-not-forwarded").is_none(), "client headers are not forwarded by HTTP integrations");
+    assert_eq!(received.header("accept"), Some("application/json"));
+    assert_eq!(received.header("user-agent"), Some("AmazonAPIGateway_tmpl000001"));
+    assert_eq!(received.header("content-type"), Some("application/json"));
+
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json(), json!({"received": 2, "first": "A-1", "method": "POST"}));
+    assert_eq!(reply.header("x-customer"), Some("O'Brien"));
+    assert!(reply.header("x-amzn-trace-id").is_some(), "HTTP responses carry the trace id");
+    assert!(reply.header("x-backend").is_none(), "backend headers are not returned unless mapped");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_template_that_exceeds_a_bound_is_a_500() {
+    let server = portico_json(api("http://127.0.0.1:1")).await;
+    let reply = send("GET", &format!("http://{}/dev/runaway", server.addr), &[], "").await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.text(), r#"{"message": "Internal server error"}"#);
+    assert_eq!(reply.header("x-amzn-ErrorType"), Some("InternalServerErrorException"));
+    server.shutdown().await;
+}
+
+#[test]
+fn a_template_that_does_not_parse_is_a_document_problem() {
+    let yaml = "restApi: {name: t}\nresources:\n  - path: /p\n    resourceMethods:\n      GET:\n        methodResponses: {\"200\": {statusCode: \"200\"}}\n        methodIntegration:\n          type: MOCK\n          requestTemplates:\n            application/json: |\n              {\"statusCode\": 200}\n              #if($x)\n          integrationResponses:\n            \"200\":\n              statusCode: \"200\"\n              responseTemplates: {application/json: \"#set($a 1)\"}\n";
+    let problems: Vec<String> = portico::config::compile_text(yaml, false).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        vec![
+            r#"line 11, column 15: resources[0] /p GET methodIntegration.requestTemplates["application/json"]: line 2, column 1: unclosed #if: #end expected"#,
+            r#"line 16, column 53: resources[0] /p GET methodIntegration.integrationResponses["200"].responseTemplates["application/json"]: line 1, column 9: expected '=' in #set"#,
+        ]
+    );
+}
