@@ -25,3 +25,73 @@ fn shared_corpus() {
 fn portico_cases() {
     run("portico-cases.json");
 }
+
+mod hostile {
+    //! Random templates built from VTL's own pieces: parsing and rendering always finish
+    //! with output or an error, never a panic, a hang or a stack overflow.
+
+    use bytes::Bytes;
+    use portico::mapping::cases::default_context;
+    use portico::mapping::template::{MappingTemplate, Overrides, Params, TemplateInput};
+    use portico::vtl::Limits;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    const PIECES: &[&str] = &[
+        "#if(", "#elseif(", "#else", "#end", "#{end}", "#foreach($i in ", "[1..900]", "[1..3]", "#set($x = ", "#set($m.k = ",
+        "#macro(m $a)", "#m(", "#m()", "#define($d)", "$d", "#break", "#stop", "$x", "$!x", "${x}", "$i", "$m", "{}", "{'k': $x}",
+        "[", "]", "(", ")", ",", "+", "-", "*", "/", "%", "==", "&&", "!", "1", "2.5", "'s'", "\"$x-$i\"", "$input.path('$')",
+        "$input.path('$.a[*]')", "$input.json('$.a')", "$input.params('q')", "$util.escapeJavaScript($x)", "$x.size()",
+        "$x.substring(1)", "$x.split(',')", "$x.replaceAll('a', 'b')", "$foreach.hasNext", "$context.requestId", "##c\n",
+        "#*", "*#", "#[[", "]]#", "\\", "\\$x", "text", "\n", " ", "$", "#",
+    ];
+
+    fn template() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PIECES), 0..40).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn parse_and_render_always_finish(source in template(), body in "[{}\\[\\]\"a:,0-9 ]{0,40}") {
+            if let Ok(t) = MappingTemplate::compile(&source) {
+                let body = Bytes::from(body);
+                let params = Arc::new(Params::default());
+                let input = TemplateInput {
+                    body: &body,
+                    params: &params,
+                    stage_variables: &Arc::new(Default::default()),
+                    context: &Arc::new(default_context()),
+                    overrides: &Overrides::default(),
+                };
+                let limits = Limits { output_bytes: 1 << 20, ..Limits::default() };
+                if let Ok(out) = t.render(&input, limits) {
+                    prop_assert!(out.body.len() <= 1 << 20);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn self_recursive_macro_is_an_error_not_a_stack_overflow() {
+        let t = MappingTemplate::compile("#macro(m)x#m()#end#m()").unwrap();
+        let body = Bytes::new();
+        let params = Arc::new(Params::default());
+        let input = TemplateInput {
+            body: &body,
+            params: &params,
+            stage_variables: &Arc::new(Default::default()),
+            context: &Arc::new(default_context()),
+            overrides: &Overrides::default(),
+        };
+        let err = t.render(&input, Limits::default()).err().expect("bounded");
+        assert_eq!(err.to_string(), "line 1, column 11: macro calls nested deeper than 20");
+    }
+
+    #[test]
+    fn deep_nesting_is_a_parse_error() {
+        let source = format!("#set($x = {}1{})", "(".repeat(500), ")".repeat(500));
+        let err = MappingTemplate::compile(&source).err().expect("refused");
+        assert!(err.to_string().contains("nesting is deeper than 100 levels"), "{err}");
+    }
+}
