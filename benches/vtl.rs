@@ -4,6 +4,9 @@
 //!
 //!     cargo bench --bench vtl
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use portico::mapping::cases::default_context;

@@ -1,6 +1,9 @@
 //! Renders the benchmark template in a loop, for profilers:
 //! `cargo run --release --example render_loop -- 200000`.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use bytes::Bytes;
 use portico::mapping::cases::default_context;
 use portico::mapping::template::{MappingTemplate, Overrides, Params, TemplateInput};

@@ -1,4 +1,7 @@
 use anyhow::Context;
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use portico::config;
 use portico::server::{self, Gateway};
