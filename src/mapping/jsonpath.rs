@@ -2,11 +2,9 @@
 //! (names and indexes only) yields one value or null, an indefinite one (wildcards, deep
 //! scans, filters, slices) yields the list of matches.
 
-use crate::vtl::json::{Json, JsonObject};
+use crate::vtl::json::Json;
 use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
-use jsonpath_rust::query::queryable::Queryable;
 use std::borrow::Cow;
-use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub enum JsonPath {
@@ -38,26 +36,25 @@ impl JsonPath {
         Ok(JsonPath::Definite(steps))
     }
 
-    /// The match: `None` when a definite path finds nothing.
+    /// The match: `None` when a definite path finds nothing. Indefinite paths run on a
+    /// copy of the document (they are rare in mapping templates).
     pub fn eval(&self, root: &Json) -> Option<Json> {
         match self {
             JsonPath::Definite(steps) => {
-                let mut at = root;
+                let mut at = root.clone();
                 for step in steps {
-                    at = match (step, at) {
-                        (Step::Name(n), Json::Object(o)) => o.get(n)?,
-                        (Step::Index(i), Json::Array(a)) => {
-                            let idx = if *i < 0 { a.len() as i64 + i } else { *i };
-                            a.get(usize::try_from(idx).ok()?)?
-                        }
-                        _ => return None,
+                    at = match step {
+                        Step::Name(n) => at.get(n)?,
+                        Step::Index(i) => at.index(*i)?,
                     };
                 }
-                Some(at.clone())
+                Some(at)
             }
             JsonPath::Query(q) => {
-                let found = jsonpath_rust::query::js_path_process(q, root).unwrap_or_default();
-                Some(Json::Array(Arc::new(found.into_iter().map(|r| r.val().clone()).collect())))
+                let tree = root.to_serde();
+                let found = jsonpath_rust::query::js_path_process(q, &tree).unwrap_or_default();
+                let items = found.into_iter().map(|r| r.val().clone()).collect();
+                Some(Json::from_serde(&serde_json::Value::Array(items)))
             }
         }
     }
@@ -136,89 +133,13 @@ fn normalize(text: &str) -> String {
 pub fn body_value(body: &[u8], path: &JsonPath) -> Option<String> {
     let root = match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{' | b'[' | b'"' | b'\'') => Json::parse(body).ok()?,
-        _ => Json::Object(Arc::new(JsonObject::default())),
+        _ => Json::parse(b"{}").ok()?,
     };
-    match path.eval(&root)? {
-        Json::Null => None,
-        Json::Str(s) => Some(s.to_string()),
-        other => Some(other.to_json_string()),
-    }
-}
-
-impl From<&str> for Json {
-    fn from(s: &str) -> Self {
-        Json::Str(s.into())
-    }
-}
-impl From<String> for Json {
-    fn from(s: String) -> Self {
-        Json::Str(s.into())
-    }
-}
-impl From<bool> for Json {
-    fn from(b: bool) -> Self {
-        Json::Bool(b)
-    }
-}
-impl From<i64> for Json {
-    fn from(i: i64) -> Self {
-        Json::Int(i)
-    }
-}
-impl From<f64> for Json {
-    fn from(f: f64) -> Self {
-        Json::Float(f)
-    }
-}
-impl From<Vec<Json>> for Json {
-    fn from(v: Vec<Json>) -> Self {
-        Json::Array(Arc::new(v))
-    }
-}
-
-impl Queryable for Json {
-    fn get(&self, key: &str) -> Option<&Self> {
-        Json::get(self, key)
-    }
-    fn as_array(&self) -> Option<&Vec<Self>> {
-        match self {
-            Json::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-    fn as_object(&self) -> Option<Vec<(&str, &Self)>> {
-        match self {
-            Json::Object(o) => Some(o.entries.iter().map(|(k, v)| (&**k, v)).collect()),
-            _ => None,
-        }
-    }
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-    fn as_i64(&self) -> Option<i64> {
-        match self {
-            Json::Int(i) => Some(*i),
-            _ => None,
-        }
-    }
-    fn as_f64(&self) -> Option<f64> {
-        match self {
-            Json::Int(i) => Some(*i as f64),
-            Json::Float(f) => Some(*f),
-            _ => None,
-        }
-    }
-    fn as_bool(&self) -> Option<bool> {
-        match self {
-            Json::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-    fn null() -> Self {
-        Json::Null
+    let found = path.eval(&root)?;
+    match found.kind() {
+        crate::vtl::json::Kind::Null => None,
+        crate::vtl::json::Kind::Str(s) => Some(s.to_string()),
+        _ => Some(found.to_json_string()),
     }
 }
 

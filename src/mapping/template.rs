@@ -4,7 +4,7 @@
 
 use super::context::RequestContext;
 use super::jsonpath::JsonPath;
-use crate::vtl::json::{Json, JsonObject};
+use crate::vtl::json::Json;
 use crate::vtl::{self, Limits, Object, Template, Value};
 use base64::Engine;
 use std::cell::OnceCell;
@@ -57,18 +57,17 @@ pub struct TemplateInput<'a> {
 /// the request template to the response template and into the pipeline.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    pub request: Json,
-    pub response: Json,
+    pub request: serde_json::Value,
+    pub response: serde_json::Value,
 }
 
 impl Overrides {
-    fn section<'a>(root: &'a Json, name: &str) -> Vec<(String, String)> {
+    fn section(root: &serde_json::Value, name: &str) -> Vec<(String, String)> {
         match root.get(name) {
-            Some(Json::Object(o)) => o
-                .entries
+            Some(serde_json::Value::Object(o)) => o
                 .iter()
-                .filter(|(_, v)| !matches!(v, Json::Null))
-                .map(|(k, v)| (k.to_string(), Value::from(v).to_display()))
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.to_string(), to_mutable(v).to_display()))
                 .collect(),
             _ => Vec::new(),
         }
@@ -93,9 +92,8 @@ impl Overrides {
     /// `$context.responseOverride.status`, when it is a valid status (100..599).
     pub fn response_status(&self) -> Option<u16> {
         let status = match self.response.get("status")? {
-            Json::Int(i) => *i,
-            Json::Str(s) => s.trim().parse().ok()?,
-            Json::Float(f) if f.fract() == 0.0 => *f as i64,
+            serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?,
+            serde_json::Value::String(s) => s.trim().parse().ok()?,
             _ => return None,
         };
         (100..=599).contains(&status).then_some(status as u16)
@@ -154,7 +152,7 @@ impl MappingTemplate {
         }
         let body = t.render(vars, limits)?;
         let overrides = match context {
-            Some(c) => Overrides { request: to_json(&c.request_override), response: to_json(&c.response_override) },
+            Some(c) => Overrides { request: to_serde(&c.request_override), response: to_serde(&c.response_override) },
             None => input.overrides.clone(),
         };
         Ok(Rendered { body, overrides })
@@ -162,7 +160,7 @@ impl MappingTemplate {
 }
 
 /// An override object with its sections present (empty) even before anything was set.
-fn override_map(j: &Json, sections: &[&str]) -> Value {
+fn override_map(j: &serde_json::Value, sections: &[&str]) -> Value {
     let value = to_mutable(j);
     if let Value::Map(m) = &value {
         let mut m = m.borrow_mut();
@@ -176,26 +174,31 @@ fn override_map(j: &Json, sections: &[&str]) -> Value {
 }
 
 /// A JSON value as mutable VTL lists and maps (for overrides a template may change).
-fn to_mutable(j: &Json) -> Value {
+fn to_mutable(j: &serde_json::Value) -> Value {
     match j {
-        Json::Object(o) => Value::new_map(o.entries.iter().map(|(k, v)| (k.clone(), to_mutable(v))).collect()),
-        Json::Array(a) => Value::new_list(a.iter().map(to_mutable).collect()),
-        Json::Null => Value::new_map(Default::default()),
-        other => Value::from(other),
+        serde_json::Value::Object(o) => Value::new_map(o.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), to_mutable(v))).collect()),
+        serde_json::Value::Array(a) => Value::new_list(a.iter().map(to_mutable).collect()),
+        serde_json::Value::Null => Value::new_map(Default::default()),
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Value::from(s.as_str()),
     }
 }
 
-fn to_json(v: &Value) -> Json {
+fn to_serde(v: &Value) -> serde_json::Value {
     match v {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::Int(*i),
-        Value::Float(f) => Json::Float(*f),
-        Value::Str(s) => Json::Str(s.clone()),
-        Value::Json(j) => j.clone(),
-        Value::List(l) => Json::Array(Arc::new(l.borrow().iter().map(to_json).collect())),
-        Value::Map(m) => Json::Object(Arc::new(JsonObject { entries: m.borrow().iter().map(|(k, v)| (k.clone(), to_json(v))).collect() })),
-        Value::Object(_) | Value::Block(_) => Json::Str(v.to_display().into()),
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => (*i).into(),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
+        Value::Str(s) => (&**s).into(),
+        Value::Json(j) => j.to_serde(),
+        Value::List(l) => serde_json::Value::Array(l.borrow().iter().map(to_serde).collect()),
+        Value::Map(m) => serde_json::Value::Object(m.borrow().iter().map(|(k, v)| (k.to_string(), to_serde(v))).collect()),
+        Value::Object(_) | Value::Block(_) => v.to_display().into(),
     }
 }
 
@@ -213,7 +216,7 @@ impl InputObject {
         self.parsed
             .get_or_init(|| {
                 if self.body.iter().all(u8::is_ascii_whitespace) {
-                    Some(Json::Object(Arc::new(JsonObject::default())))
+                    Json::parse(b"{}").ok()
                 } else {
                     Json::parse(&self.body).ok()
                 }
@@ -231,12 +234,12 @@ impl InputObject {
 
     fn params_map(&self) -> Value {
         let section = |list: &[(String, String)]| {
-            Value::new_map(list.iter().map(|(k, v)| (Arc::<str>::from(k.as_str()), Value::from(v.as_str()))).collect())
+            Value::new_map(list.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(v.as_str()))).collect())
         };
         let mut m = indexmap::IndexMap::new();
-        m.insert(Arc::from("path"), section(&self.params.path));
-        m.insert(Arc::from("querystring"), section(&self.params.querystring));
-        m.insert(Arc::from("header"), section(&self.params.header));
+        m.insert(Rc::from("path"), section(&self.params.path));
+        m.insert(Rc::from("querystring"), section(&self.params.querystring));
+        m.insert(Rc::from("header"), section(&self.params.header));
         Value::new_map(m)
     }
 }
@@ -248,7 +251,7 @@ impl Object for InputObject {
                 if self.body.is_empty() {
                     Value::from("{}")
                 } else {
-                    Value::Str(String::from_utf8_lossy(&self.body).into())
+                    Value::from(String::from_utf8_lossy(&self.body).into_owned())
                 }
             }
             _ => Value::Null,
@@ -259,7 +262,7 @@ impl Object for InputObject {
         Some(match (name, args) {
             ("path", [p]) => self.eval(&p.to_display()).map(Value::from).unwrap_or_default(),
             ("json", [p]) => match self.eval(&p.to_display()) {
-                Some(j) => Value::Str(j.to_json_string().into()),
+                Some(j) => Value::from(j.to_json_string()),
                 None => Value::from("\"\""),
             },
             ("params", []) => self.params_map(),
@@ -281,18 +284,18 @@ impl Object for UtilObject {
         }
         let s = arg.to_display();
         Some(match name {
-            "escapeJavaScript" => Value::Str(escape_javascript(&s).into()),
+            "escapeJavaScript" => Value::from(escape_javascript(&s)),
             "parseJson" => Json::parse(s.as_bytes()).map(Value::from).unwrap_or_default(),
             "urlEncode" => {
                 let mut out = String::with_capacity(s.len());
                 super::params::form_encode(&s, &mut out);
-                Value::Str(out.into())
+                Value::from(out)
             }
-            "urlDecode" => url_decode(&s).map(|d| Value::Str(d.into())).unwrap_or_default(),
-            "base64Encode" => Value::Str(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()).into()),
+            "urlDecode" => url_decode(&s).map(Value::from).unwrap_or_default(),
+            "base64Encode" => Value::from(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
             "base64Decode" => base64::engine::general_purpose::STANDARD
                 .decode(s.trim().as_bytes())
-                .map(|b| Value::Str(String::from_utf8_lossy(&b).into()))
+                .map(|b| Value::from(String::from_utf8_lossy(&b).into_owned()))
                 .unwrap_or_default(),
             _ => Value::Null,
         })

@@ -315,7 +315,7 @@ impl<'t> Renderer<'t> {
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::Str(s.clone()),
+            Expr::Str(s) => Value::from(&**s),
             Expr::Interpolated(nodes) => {
                 let mark = self.out.len();
                 // `#stop` inside a string ends only the string.

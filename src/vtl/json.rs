@@ -1,40 +1,157 @@
-//! JSON documents as the template engine sees them: an immutable tree of cheap clones (`Arc`),
-//! parsed once per payload and shared by every `$input.path` result without copying.
+//! JSON documents as the template engine sees them: parsed once per payload into one flat
+//! arena (a handful of allocations, whatever the size), and referenced by node, so that
+//! `$input.path` results and their members are shared without copying.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::rc::Rc;
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Json {
-    #[default]
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Node {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Arc<str>),
-    Array(Arc<Vec<Json>>),
-    Object(Arc<JsonObject>),
+    Str(Span),
+    /// Children are `items[start..start + len]`.
+    Array { start: u32, len: u32 },
+    /// Members are `members[start..start + len]`.
+    Object { start: u32, len: u32 },
 }
 
-/// An object's members in document order (as Java's `LinkedHashMap` keeps them).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct JsonObject {
-    pub entries: Vec<(Arc<str>, Json)>,
+/// A parsed document: every node, array item and object member in flat vectors, every
+/// string (unescaped) in one buffer.
+#[derive(Debug, Default)]
+pub struct Doc {
+    nodes: Vec<Node>,
+    items: Vec<u32>,
+    members: Vec<(Span, u32)>,
+    text: String,
 }
 
-impl JsonObject {
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        // Later duplicates win, as a map insertion would.
-        self.entries.iter().rev().find(|(k, _)| &**k == key).map(|(_, v)| v)
+impl Doc {
+    fn str(&self, s: Span) -> &str {
+        &self.text[s.start as usize..(s.start + s.len) as usize]
+    }
+}
+
+/// A node of a document; clones share the document.
+#[derive(Clone)]
+pub struct Json {
+    doc: Rc<Doc>,
+    id: u32,
+}
+
+/// What a node is, borrowed from its document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    Array(usize),
+    Object(usize),
+}
+
+impl std::fmt::Debug for Json {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_json_string())
+    }
+}
+
+impl PartialEq for Json {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_json_string() == other.to_json_string()
     }
 }
 
 impl Json {
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Object(o) => o.get(key),
+    fn node(&self) -> Node {
+        self.doc.nodes[self.id as usize]
+    }
+
+    fn at(&self, id: u32) -> Json {
+        Json { doc: self.doc.clone(), id }
+    }
+
+    pub fn kind(&self) -> Kind<'_> {
+        match self.node() {
+            Node::Null => Kind::Null,
+            Node::Bool(b) => Kind::Bool(b),
+            Node::Int(i) => Kind::Int(i),
+            Node::Float(f) => Kind::Float(f),
+            Node::Str(s) => Kind::Str(self.doc.str(s)),
+            Node::Array { len, .. } => Kind::Array(len as usize),
+            Node::Object { len, .. } => Kind::Object(len as usize),
+        }
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self.node(), Node::Array { .. })
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self.node(), Node::Object { .. })
+    }
+
+    /// The text of a string node.
+    pub fn as_str(&self) -> Option<&str> {
+        match self.node() {
+            Node::Str(s) => Some(self.doc.str(s)),
             _ => None,
         }
+    }
+
+    /// An object member; a later duplicate wins, as a map insertion would.
+    pub fn get(&self, key: &str) -> Option<Json> {
+        let Node::Object { start, len } = self.node() else { return None };
+        let members = &self.doc.members[start as usize..(start + len) as usize];
+        members.iter().rev().find(|(k, _)| self.doc.str(*k) == key).map(|(_, id)| self.at(*id))
+    }
+
+    /// An array item; a negative index counts from the end.
+    pub fn index(&self, i: i64) -> Option<Json> {
+        let Node::Array { start, len } = self.node() else { return None };
+        let i = if i < 0 { len as i64 + i } else { i };
+        if i < 0 || i >= len as i64 {
+            return None;
+        }
+        Some(self.at(self.doc.items[start as usize + i as usize]))
+    }
+
+    pub fn len(&self) -> usize {
+        match self.node() {
+            Node::Array { len, .. } | Node::Object { len, .. } => len as usize,
+            _ => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items of an array (nothing for anything else).
+    pub fn items(&self) -> impl Iterator<Item = Json> + '_ {
+        let ids: &[u32] = match self.node() {
+            Node::Array { start, len } => &self.doc.items[start as usize..(start + len) as usize],
+            _ => &[],
+        };
+        ids.iter().map(|id| self.at(*id))
+    }
+
+    /// The members of an object, in document order (nothing for anything else).
+    pub fn members(&self) -> impl Iterator<Item = (&str, Json)> + '_ {
+        let members: &[(Span, u32)] = match self.node() {
+            Node::Object { start, len } => &self.doc.members[start as usize..(start + len) as usize],
+            _ => &[],
+        };
+        members.iter().map(|(k, id)| (self.doc.str(*k), self.at(*id)))
     }
 
     /// Compact JSON text, as `$input.json` and printed JSON lists give it.
@@ -45,92 +162,148 @@ impl Json {
     }
 
     pub fn write_json(&self, out: &mut String) {
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Json::Float(f) => write_json_float(*f, out),
-            Json::Str(s) => write_json_string(s, out),
-            Json::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write_json(out);
-                }
-                out.push(']');
-            }
-            Json::Object(o) => {
-                out.push('{');
-                for (i, (k, v)) in o.entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_json_string(k, out);
-                    out.push(':');
-                    v.write_json(out);
-                }
-                out.push('}');
-            }
-        }
+        self.doc.write_node(self.id, out);
     }
 
     /// Parses a payload. Numbers without a fraction or exponent that fit a `long` are
     /// integers; the rest are doubles.
     pub fn parse(bytes: &[u8]) -> Result<Json, String> {
-        let mut p = Parser { b: bytes, i: 0, depth: 0 };
+        let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        let mut p = Parser {
+            b: text.as_bytes(),
+            i: 0,
+            depth: 0,
+            doc: Doc {
+                nodes: Vec::with_capacity(bytes.len() / 8 + 1),
+                items: Vec::new(),
+                members: Vec::new(),
+                text: String::with_capacity(bytes.len() / 2),
+            },
+            item_stack: Vec::new(),
+            member_stack: Vec::new(),
+        };
         p.ws();
-        let v = p.value()?;
+        let root = p.value()?;
         p.ws();
         if p.i != bytes.len() {
             return Err(p.err("unexpected text after the JSON value"));
         }
-        Ok(v)
+        Ok(Json { doc: Rc::new(p.doc), id: root })
     }
 
     pub fn from_serde(v: &serde_json::Value) -> Json {
-        match v {
-            serde_json::Value::Null => Json::Null,
-            serde_json::Value::Bool(b) => Json::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => Json::Int(i),
-                None => Json::Float(n.as_f64().unwrap_or(0.0)),
-            },
-            serde_json::Value::String(s) => Json::Str(s.as_str().into()),
-            serde_json::Value::Array(a) => Json::Array(Arc::new(a.iter().map(Json::from_serde).collect())),
-            serde_json::Value::Object(o) => Json::Object(Arc::new(JsonObject {
-                entries: o.iter().map(|(k, v)| (k.as_str().into(), Json::from_serde(v))).collect(),
-            })),
+        let mut doc = Doc::default();
+        let id = doc.add_serde(v);
+        Json { doc: Rc::new(doc), id }
+    }
+
+    pub fn to_serde(&self) -> serde_json::Value {
+        match self.kind() {
+            Kind::Null => serde_json::Value::Null,
+            Kind::Bool(b) => b.into(),
+            Kind::Int(i) => i.into(),
+            Kind::Float(f) => serde_json::Number::from_f64(f).map(serde_json::Value::Number).unwrap_or_default(),
+            Kind::Str(s) => s.into(),
+            Kind::Array(_) => serde_json::Value::Array(self.items().map(|j| j.to_serde()).collect()),
+            Kind::Object(_) => serde_json::Value::Object(self.members().map(|(k, v)| (k.to_string(), v.to_serde())).collect()),
         }
     }
 }
 
-/// A double as Java's `Double.toString` prints it where that matters to JSON (`1.0`, `2.5`,
-/// `1.0E10`).
-pub fn write_json_float(f: f64, out: &mut String) {
-    super::value::write_java_double(f, out);
+impl Doc {
+    fn span_of(&mut self, s: &str) -> Span {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        Span { start, len: s.len() as u32 }
+    }
+
+    fn add_serde(&mut self, v: &serde_json::Value) -> u32 {
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node::Null);
+        let node = match v {
+            serde_json::Value::Null => Node::Null,
+            serde_json::Value::Bool(b) => Node::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Node::Int(i),
+                None => Node::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            serde_json::Value::String(s) => Node::Str(self.span_of(s)),
+            serde_json::Value::Array(a) => {
+                let ids: Vec<u32> = a.iter().map(|x| self.add_serde(x)).collect();
+                let start = self.items.len() as u32;
+                self.items.extend(ids);
+                Node::Array { start, len: a.len() as u32 }
+            }
+            serde_json::Value::Object(o) => {
+                let members: Vec<(Span, u32)> = o.iter().map(|(k, x)| (self.span_of(k), self.add_serde(x))).collect();
+                let start = self.members.len() as u32;
+                self.members.extend(members);
+                Node::Object { start, len: o.len() as u32 }
+            }
+        };
+        self.nodes[id as usize] = node;
+        id
+    }
+
+    fn write_node(&self, id: u32, out: &mut String) {
+        match self.nodes[id as usize] {
+            Node::Null => out.push_str("null"),
+            Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Node::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Node::Float(f) => super::value::write_java_double(f, out),
+            Node::Str(s) => write_json_string(self.str(s), out),
+            Node::Array { start, len } => {
+                out.push('[');
+                for (n, item) in self.items[start as usize..(start + len) as usize].iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    self.write_node(*item, out);
+                }
+                out.push(']');
+            }
+            Node::Object { start, len } => {
+                out.push('{');
+                for (n, (k, v)) in self.members[start as usize..(start + len) as usize].iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(self.str(*k), out);
+                    out.push(':');
+                    self.write_node(*v, out);
+                }
+                out.push('}');
+            }
+        }
+    }
 }
 
 pub fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push_str(escape);
         }
+        plain = i + c.len_utf8();
     }
+    out.push_str(&s[plain..]);
     out.push('"');
 }
 
@@ -140,6 +313,9 @@ struct Parser<'a> {
     b: &'a [u8],
     i: usize,
     depth: usize,
+    doc: Doc,
+    item_stack: Vec<u32>,
+    member_stack: Vec<(Span, u32)>,
 }
 
 impl Parser<'_> {
@@ -153,12 +329,18 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self) -> Result<Json, String> {
+    fn push(&mut self, n: Node) -> u32 {
+        self.doc.nodes.push(n);
+        self.doc.nodes.len() as u32 - 1
+    }
+
+    fn value(&mut self) -> Result<u32, String> {
         match self.b.get(self.i) {
             Some(b'{') => {
                 self.enter()?;
                 self.i += 1;
-                let mut entries = Vec::new();
+                let id = self.push(Node::Null);
+                let mark = self.member_stack.len();
                 self.ws();
                 if self.b.get(self.i) == Some(&b'}') {
                     self.i += 1;
@@ -176,7 +358,7 @@ impl Parser<'_> {
                         self.i += 1;
                         self.ws();
                         let v = self.value()?;
-                        entries.push((k, v));
+                        self.member_stack.push((k, v));
                         self.ws();
                         match self.b.get(self.i) {
                             Some(b',') => self.i += 1,
@@ -188,20 +370,26 @@ impl Parser<'_> {
                         }
                     }
                 }
+                let start = self.doc.members.len() as u32;
+                let len = (self.member_stack.len() - mark) as u32;
+                self.doc.members.extend(self.member_stack.drain(mark..));
+                self.doc.nodes[id as usize] = Node::Object { start, len };
                 self.depth -= 1;
-                Ok(Json::Object(Arc::new(JsonObject { entries })))
+                Ok(id)
             }
             Some(b'[') => {
                 self.enter()?;
                 self.i += 1;
-                let mut items = Vec::new();
+                let id = self.push(Node::Null);
+                let mark = self.item_stack.len();
                 self.ws();
                 if self.b.get(self.i) == Some(&b']') {
                     self.i += 1;
                 } else {
                     loop {
                         self.ws();
-                        items.push(self.value()?);
+                        let v = self.value()?;
+                        self.item_stack.push(v);
                         self.ws();
                         match self.b.get(self.i) {
                             Some(b',') => self.i += 1,
@@ -213,14 +401,24 @@ impl Parser<'_> {
                         }
                     }
                 }
+                let start = self.doc.items.len() as u32;
+                let len = (self.item_stack.len() - mark) as u32;
+                self.doc.items.extend(self.item_stack.drain(mark..));
+                self.doc.nodes[id as usize] = Node::Array { start, len };
                 self.depth -= 1;
-                Ok(Json::Array(Arc::new(items)))
+                Ok(id)
             }
-            Some(b'"') => Ok(Json::Str(self.string()?)),
-            Some(b't') => self.word("true", Json::Bool(true)),
-            Some(b'f') => self.word("false", Json::Bool(false)),
-            Some(b'n') => self.word("null", Json::Null),
-            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'"') => {
+                let s = self.string()?;
+                Ok(self.push(Node::Str(s)))
+            }
+            Some(b't') => self.word("true", Node::Bool(true)),
+            Some(b'f') => self.word("false", Node::Bool(false)),
+            Some(b'n') => self.word("null", Node::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                Ok(self.push(n))
+            }
             _ => Err(self.err("expected a JSON value")),
         }
     }
@@ -233,16 +431,16 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn word(&mut self, w: &str, v: Json) -> Result<Json, String> {
+    fn word(&mut self, w: &str, n: Node) -> Result<u32, String> {
         if self.b[self.i..].starts_with(w.as_bytes()) {
             self.i += w.len();
-            Ok(v)
+            Ok(self.push(n))
         } else {
             Err(self.err("expected a JSON value"))
         }
     }
 
-    fn number(&mut self) -> Result<Json, String> {
+    fn number(&mut self) -> Result<Node, String> {
         let start = self.i;
         let mut float = false;
         while let Some(&c) = self.b.get(self.i) {
@@ -253,38 +451,33 @@ impl Parser<'_> {
             }
             self.i += 1;
         }
-        let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| self.err("bad number"))?;
+        // Only ASCII bytes were taken, so this is valid UTF-8.
+        let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("");
         if !float {
             if let Ok(i) = text.parse::<i64>() {
-                return Ok(Json::Int(i));
+                return Ok(Node::Int(i));
             }
         }
-        text.parse::<f64>().map(Json::Float).map_err(|_| self.err("malformed number"))
+        text.parse::<f64>().map(Node::Float).map_err(|_| self.err("malformed number"))
     }
 
-    fn string(&mut self) -> Result<Arc<str>, String> {
+    /// Copies a string, unescaped, into the text buffer. The input was checked to be UTF-8
+    /// and escapes produce whole characters, so the buffer stays UTF-8.
+    fn string(&mut self) -> Result<Span, String> {
         self.i += 1;
-        let start = self.i;
-        // Fast path: no escapes.
-        while let Some(&c) = self.b.get(self.i) {
-            match c {
-                b'"' => {
-                    let s = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| self.err("invalid UTF-8 in string"))?;
-                    self.i += 1;
-                    return Ok(s.into());
-                }
-                b'\\' => break,
-                c if c < 0x20 => return Err(self.err("control character in string")),
-                _ => self.i += 1,
-            }
-        }
-        let mut out: Vec<u8> = self.b[start..self.i].to_vec();
+        let start = self.doc.text.len() as u32;
+        let mut run = self.i;
         loop {
             let Some(&c) = self.b.get(self.i) else { return Err(self.err("unterminated string")) };
-            self.i += 1;
             match c {
-                b'"' => break,
+                b'"' => {
+                    self.flush(run);
+                    self.i += 1;
+                    break;
+                }
                 b'\\' => {
+                    self.flush(run);
+                    self.i += 1;
                     let Some(&e) = self.b.get(self.i) else { return Err(self.err("unterminated string")) };
                     self.i += 1;
                     let ch = match e {
@@ -309,14 +502,20 @@ impl Parser<'_> {
                         }
                         _ => return Err(self.err("invalid escape")),
                     };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    self.doc.text.push(ch);
+                    run = self.i;
                 }
                 c if c < 0x20 => return Err(self.err("control character in string")),
-                c => out.push(c),
+                _ => self.i += 1,
             }
         }
-        String::from_utf8(out).map(|s| s.into()).map_err(|_| self.err("invalid UTF-8 in string"))
+        Ok(Span { start, len: self.doc.text.len() as u32 - start })
+    }
+
+    fn flush(&mut self, run: usize) {
+        if let Ok(s) = std::str::from_utf8(&self.b[run..self.i]) {
+            self.doc.text.push_str(s);
+        }
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
@@ -334,9 +533,14 @@ mod tests {
 
     #[test]
     fn parse_and_print() {
-        let j = Json::parse(br#" {"a": [1, 2.5, "x\"y\u00e9"], "b": {"c": null, "d": true}} "#).unwrap();
-        assert_eq!(j.to_json_string(), r#"{"a":[1,2.5,"x\"yé"],"b":{"c":null,"d":true}}"#);
+        let j = Json::parse(br#" {"a": [1, 2.5, "x\"y\u00e9"], "b": {"c": null, "d": true}, "e": "caf\u00e9 \ud83d\ude00"} "#).unwrap();
+        assert_eq!(j.to_json_string(), "{\"a\":[1,2.5,\"x\\\"yé\"],\"b\":{\"c\":null,\"d\":true},\"e\":\"café 😀\"}");
+        assert_eq!(j.get("a").unwrap().index(-1).unwrap().as_str(), Some("x\"yé"));
+        assert_eq!(j.get("b").unwrap().members().map(|(k, _)| k.to_string()).collect::<Vec<_>>(), ["c", "d"]);
         assert!(Json::parse(b"{\"a\":1,}").is_err());
         assert!(Json::parse(b"[1] x").is_err());
+        assert!(Json::parse(b"[\"\xff\"]").is_err());
+        let round = Json::from_serde(&j.to_serde());
+        assert_eq!(round.to_json_string(), j.to_json_string());
     }
 }

@@ -1,7 +1,7 @@
 //! The Java methods templates call on strings, lists, maps and numbers, with Java's
 //! semantics; an unknown method or a call Java would reject gives null (rendered empty).
 
-use super::json::{Json, JsonObject};
+use super::json::Json;
 use super::value::{Number, Object, Value};
 use regex::Regex;
 use std::cell::RefCell;
@@ -16,11 +16,11 @@ pub type Regexes = HashMap<Arc<str>, Regex>;
 pub fn property(v: &Value, name: &str) -> Value {
     match v {
         Value::Map(m) => m.borrow().get(name).cloned().unwrap_or_default(),
-        Value::Json(Json::Object(o)) => o.get(name).map(Value::from).unwrap_or_default(),
+        Value::Json(j) if j.is_object() => j.get(name).map(Value::from).unwrap_or_default(),
         Value::Object(o) => o.property(name),
         Value::Str(s) if name == "empty" => Value::Bool(s.is_empty()),
         Value::List(l) if name == "empty" => Value::Bool(l.borrow().is_empty()),
-        Value::Json(Json::Array(a)) if name == "empty" => Value::Bool(a.is_empty()),
+        Value::Json(j) if name == "empty" => Value::Bool(j.is_empty()),
         _ => Value::Null,
     }
 }
@@ -29,10 +29,13 @@ pub fn property(v: &Value, name: &str) -> Value {
 pub fn index(v: &Value, key: &Value) -> Value {
     match (v, key) {
         (Value::List(l), Value::Int(i)) => list_get(&l.borrow(), *i),
-        (Value::Json(Json::Array(a)), Value::Int(i)) => {
-            usize::try_from(*i).ok().and_then(|i| a.get(i)).map(Value::from).unwrap_or_default()
+        (Value::Json(j), Value::Int(i)) if j.is_array() => {
+            if *i < 0 {
+                return Value::Null;
+            }
+            j.index(*i).map(Value::from).unwrap_or_default()
         }
-        (Value::Map(_) | Value::Json(Json::Object(_)) | Value::Object(_), k) => property(v, &k.to_display()),
+        (Value::Map(_) | Value::Json(_) | Value::Object(_), k) => property(v, &k.to_display()),
         _ => Value::Null,
     }
 }
@@ -70,9 +73,9 @@ pub fn call(v: &Value, name: &str, args: &[Value], regexes: &Regexes) -> Value {
     let result = match v {
         Value::Str(s) => string_method(s, name, args, regexes),
         Value::List(l) => list_method(l, name, args),
-        Value::Json(Json::Array(a)) => json_array_method(a, name, args),
+        Value::Json(j) if j.is_array() => json_array_method(j, name, args),
         Value::Map(m) => map_method(m, name, args),
-        Value::Json(Json::Object(o)) => json_object_method(o, name, args),
+        Value::Json(j) => json_object_method(j, name, args),
         Value::Object(o) => o.call(name, args),
         Value::Int(_) | Value::Float(_) => number_method(v, name, args),
         Value::Bool(b) => match name {
@@ -163,8 +166,7 @@ pub fn java_replacement(r: &str) -> String {
     out
 }
 
-fn string_method(s: &Arc<str>, name: &str, args: &[Value], regexes: &Regexes) -> Option<Value> {
-    let s: &str = s;
+fn string_method(s: &str, name: &str, args: &[Value], regexes: &Regexes) -> Option<Value> {
     let mut local = None;
     Some(match (name, args.len()) {
         ("length", 0) => Value::Int(utf16_len(s) as i64),
@@ -319,16 +321,25 @@ fn list_method(l: &Rc<RefCell<Vec<Value>>>, name: &str, args: &[Value]) -> Optio
     })
 }
 
-fn json_array_method(a: &Arc<Vec<Json>>, name: &str, args: &[Value]) -> Option<Value> {
+fn json_array_method(a: &Json, name: &str, args: &[Value]) -> Option<Value> {
     Some(match (name, args.len()) {
         ("size", 0) => Value::Int(a.len() as i64),
         ("isEmpty", 0) => Value::Bool(a.is_empty()),
-        ("get", 1) => usize::try_from(int_arg(args, 0)?).ok().and_then(|i| a.get(i)).map(Value::from).unwrap_or_default(),
-        ("contains", 1) => Value::Bool(a.iter().any(|x| Value::from(x).loose_eq(&args[0]))),
-        ("indexOf", 1) => Value::Int(a.iter().position(|x| Value::from(x).loose_eq(&args[0])).map_or(-1, |i| i as i64)),
+        ("get", 1) => {
+            let i = int_arg(args, 0)?;
+            if i < 0 {
+                return Some(Value::Null);
+            }
+            a.index(i).map(Value::from).unwrap_or_default()
+        }
+        ("contains", 1) => Value::Bool(a.items().any(|x| Value::from(x).loose_eq(&args[0]))),
+        ("indexOf", 1) => Value::Int(a.items().position(|x| Value::from(x).loose_eq(&args[0])).map_or(-1, |i| i as i64)),
         ("subList", 2) => {
             let (x, y) = (usize::try_from(int_arg(args, 0)?).ok()?, usize::try_from(int_arg(args, 1)?).ok()?);
-            Value::Json(Json::Array(Arc::new(a.get(x..y)?.to_vec())))
+            if x > y || y > a.len() {
+                return Some(Value::Null);
+            }
+            Value::new_list(a.items().skip(x).take(y - x).map(Value::from).collect())
         }
         _ => return None,
     })
@@ -378,7 +389,7 @@ fn map_method(m: &super::value::Map, name: &str, args: &[Value]) -> Option<Value
             let mut m = m.borrow_mut();
             match &args[0] {
                 Value::Map(o) => m.extend(o.borrow().iter().map(|(k, v)| (k.clone(), v.clone()))),
-                Value::Json(Json::Object(o)) => m.extend(o.entries.iter().map(|(k, v)| (k.clone(), Value::from(v)))),
+                Value::Json(o) => m.extend(o.members().map(|(k, v)| (Rc::<str>::from(k), Value::from(v)))),
                 _ => {}
             }
             Value::Null
@@ -386,23 +397,23 @@ fn map_method(m: &super::value::Map, name: &str, args: &[Value]) -> Option<Value
         ("remove", 1) => m.borrow_mut().shift_remove(args[0].to_display().as_str()).unwrap_or_default(),
         ("containsKey", 1) => Value::Bool(m.borrow().contains_key(args[0].to_display().as_str())),
         ("containsValue", 1) => Value::Bool(m.borrow().values().any(|v| v.loose_eq(&args[0]))),
-        ("keySet", 0) => Value::new_list(m.borrow().keys().map(|k| Value::Str(k.clone())).collect()),
+        ("keySet", 0) => Value::new_list(m.borrow().keys().map(|k| Value::Str(k.clone().into())).collect()),
         ("values", 0) => Value::new_list(m.borrow().values().cloned().collect()),
-        ("entrySet", 0) => entries(m.borrow().iter().map(|(k, v)| (Value::Str(k.clone()), v.clone()))),
+        ("entrySet", 0) => entries(m.borrow().iter().map(|(k, v)| (Value::Str(k.clone().into()), v.clone()))),
         _ => return None,
     })
 }
 
-fn json_object_method(o: &Arc<JsonObject>, name: &str, args: &[Value]) -> Option<Value> {
+fn json_object_method(o: &Json, name: &str, args: &[Value]) -> Option<Value> {
     Some(match (name, args.len()) {
-        ("size", 0) => Value::Int(o.entries.len() as i64),
-        ("isEmpty", 0) => Value::Bool(o.entries.is_empty()),
+        ("size", 0) => Value::Int(o.len() as i64),
+        ("isEmpty", 0) => Value::Bool(o.is_empty()),
         ("get", 1) => o.get(&args[0].to_display()).map(Value::from).unwrap_or_default(),
         ("containsKey", 1) => Value::Bool(o.get(&args[0].to_display()).is_some()),
-        ("containsValue", 1) => Value::Bool(o.entries.iter().any(|(_, v)| Value::from(v).loose_eq(&args[0]))),
-        ("keySet", 0) => Value::new_list(o.entries.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
-        ("values", 0) => Value::new_list(o.entries.iter().map(|(_, v)| Value::from(v)).collect()),
-        ("entrySet", 0) => entries(o.entries.iter().map(|(k, v)| (Value::Str(k.clone()), Value::from(v)))),
+        ("containsValue", 1) => Value::Bool(o.members().any(|(_, v)| Value::from(v).loose_eq(&args[0]))),
+        ("keySet", 0) => Value::new_list(o.members().map(|(k, _)| Value::from(k)).collect()),
+        ("values", 0) => Value::new_list(o.members().map(|(_, v)| Value::from(v)).collect()),
+        ("entrySet", 0) => entries(o.members().map(|(k, v)| (Value::from(k), Value::from(v)))),
         _ => return None,
     })
 }

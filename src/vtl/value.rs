@@ -1,16 +1,51 @@
-//! Values as templates see them: a small enum of cheap clones. Lists and maps made by the
-//! template are mutable and shared (Java reference semantics); JSON documents stay immutable
-//! trees; host objects (`$input`, `$util`, `$context`) plug in through [`Object`].
+//! Values as templates see them: a small enum of cheap, single-threaded clones (`Rc`). Lists
+//! and maps made by the template are mutable and shared (Java reference semantics); JSON
+//! documents stay immutable and are referenced by node; host objects (`$input`, `$util`,
+//! `$context`) plug in through [`Object`].
 
-use super::json::{write_json_string, Json};
+use super::json::{write_json_string, Json, Kind};
 use indexmap::IndexMap;
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
-use std::sync::Arc;
 
 pub type List = Rc<RefCell<Vec<Value>>>;
-pub type Map = Rc<RefCell<IndexMap<Arc<str>, Value>>>;
+pub type Map = Rc<RefCell<IndexMap<Rc<str>, Value>>>;
+
+/// A string: owned by the render, or a string node of a JSON document (no copy).
+#[derive(Clone)]
+pub enum Text {
+    Owned(Rc<str>),
+    Json(Json),
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            Text::Json(j) => j.as_str().unwrap_or(""),
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::Owned(s.into())
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text::Owned(s.into())
+    }
+}
+
+impl From<Rc<str>> for Text {
+    fn from(s: Rc<str>) -> Self {
+        Text::Owned(s)
+    }
+}
 
 #[derive(Clone, Default)]
 pub enum Value {
@@ -19,7 +54,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Arc<str>),
+    Str(Text),
     /// A JSON array or object (scalars are unwrapped into the variants above).
     Json(Json),
     List(List),
@@ -54,32 +89,26 @@ impl std::fmt::Debug for Value {
 
 impl From<Json> for Value {
     fn from(j: Json) -> Self {
-        match j {
-            Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(b),
-            Json::Int(i) => Value::Int(i),
-            Json::Float(f) => Value::Float(f),
-            Json::Str(s) => Value::Str(s),
-            other => Value::Json(other),
+        match j.kind() {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(b),
+            Kind::Int(i) => Value::Int(i),
+            Kind::Float(f) => Value::Float(f),
+            Kind::Str(_) => Value::Str(Text::Json(j)),
+            Kind::Array(_) | Kind::Object(_) => Value::Json(j),
         }
-    }
-}
-
-impl From<&Json> for Value {
-    fn from(j: &Json) -> Self {
-        j.clone().into()
     }
 }
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::Str(s.into())
+        Value::Str(Text::Owned(s.into()))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::Str(s.into())
+        Value::Str(Text::Owned(s.into()))
     }
 }
 
@@ -88,7 +117,7 @@ impl Value {
         Value::List(Rc::new(RefCell::new(items)))
     }
 
-    pub fn new_map(entries: IndexMap<Arc<str>, Value>) -> Value {
+    pub fn new_map(entries: IndexMap<Rc<str>, Value>) -> Value {
         Value::Map(Rc::new(RefCell::new(entries)))
     }
 
@@ -103,7 +132,8 @@ impl Value {
             Value::Int(_) => "Integer",
             Value::Float(_) => "Double",
             Value::Str(_) => "String",
-            Value::Json(Json::Array(_)) | Value::List(_) => "List",
+            Value::Json(j) if j.is_array() => "List",
+            Value::List(_) => "List",
             Value::Json(_) | Value::Map(_) => "Map",
             Value::Object(_) | Value::Block(_) => "Object",
         }
@@ -126,22 +156,19 @@ impl Value {
     pub fn write_display(&self, out: &mut String) {
         match self {
             Value::Null => {}
+            Value::Str(s) => out.push_str(s),
             other => other.write_java(out),
         }
     }
 
     pub fn to_display(&self) -> String {
-        match self {
-            Value::Str(s) => s.to_string(),
-            _ => {
-                let mut s = String::new();
-                self.write_display(&mut s);
-                s
-            }
-        }
+        let mut s = String::new();
+        self.write_display(&mut s);
+        s
     }
 
-    /// Java's `toString()`, where a null inside a collection prints `null`.
+    /// Java's `toString()`, where a null inside a collection prints `null`. JSON arrays print
+    /// as JSON and JSON objects as Java maps, as recorded on API Gateway.
     fn write_java(&self, out: &mut String) {
         match self {
             Value::Null => out.push_str("null"),
@@ -151,14 +178,10 @@ impl Value {
             }
             Value::Float(f) => write_java_double(*f, out),
             Value::Str(s) => out.push_str(s),
-            Value::Json(Json::Array(_)) => {
-                if let Value::Json(j) = self {
-                    j.write_json(out)
-                }
-            }
-            Value::Json(Json::Object(o)) => {
+            Value::Json(j) if j.is_array() => j.write_json(out),
+            Value::Json(j) => {
                 out.push('{');
-                for (i, (k, v)) in o.entries.iter().enumerate() {
+                for (i, (k, v)) in j.members().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
@@ -168,7 +191,6 @@ impl Value {
                 }
                 out.push('}');
             }
-            Value::Json(j) => Value::from(j).write_java(out),
             Value::List(l) => {
                 out.push('[');
                 for (i, v) in l.borrow().iter().enumerate() {
@@ -196,7 +218,7 @@ impl Value {
         }
     }
 
-    /// The value as JSON text (for `$util` helpers and JSON-producing host methods).
+    /// The value as JSON text.
     pub fn write_json(&self, out: &mut String) {
         match self {
             Value::Null => out.push_str("null"),
@@ -249,7 +271,7 @@ impl Value {
             (Value::Null, Value::Str(s)) | (Value::Str(s), Value::Null) => s.is_empty(),
             (Value::Null, _) | (_, Value::Null) => false,
             (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => **a == **b,
             _ => match (self.as_number(), other.as_number()) {
                 (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
                 _ => self.to_display() == other.to_display(),
@@ -261,8 +283,8 @@ impl Value {
     pub fn iter_items(&self) -> Option<Vec<Value>> {
         match self {
             Value::List(l) => Some(l.borrow().clone()),
-            Value::Json(Json::Array(a)) => Some(a.iter().map(Value::from).collect()),
-            Value::Json(Json::Object(o)) => Some(o.entries.iter().map(|(_, v)| Value::from(v)).collect()),
+            Value::Json(j) if j.is_array() => Some(j.items().map(Value::from).collect()),
+            Value::Json(j) => Some(j.members().map(|(_, v)| Value::from(v)).collect()),
             Value::Map(m) => Some(m.borrow().values().cloned().collect()),
             _ => None,
         }
@@ -315,7 +337,7 @@ mod tests {
 
     #[test]
     fn value_stays_small() {
-        assert!(std::mem::size_of::<Value>() <= 24, "Value is {} bytes", std::mem::size_of::<Value>());
+        assert!(std::mem::size_of::<Value>() <= 32, "Value is {} bytes", std::mem::size_of::<Value>());
     }
 
     #[test]
