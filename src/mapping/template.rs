@@ -282,7 +282,10 @@ impl Object for UtilObject {
         if arg.is_null() {
             return Some(Value::Null);
         }
-        let s = arg.to_display();
+        let s: std::borrow::Cow<str> = match arg.as_str() {
+            Some(s) => s.into(),
+            None => arg.to_display().into(),
+        };
         Some(match name {
             "escapeJavaScript" => Value::from(escape_javascript(&s)),
             "parseJson" => Json::parse(s.as_bytes()).map(Value::from).unwrap_or_default(),

@@ -82,11 +82,11 @@ pub struct Renderer<'t> {
 }
 
 impl<'t> Renderer<'t> {
-    pub fn new(t: &'t Template, vars: Vec<Value>, limits: Limits) -> Self {
+    pub fn new(t: &'t Template, vars: Vec<Value>, limits: Limits, capacity: usize) -> Self {
         Self {
             t,
             vars,
-            out: String::with_capacity(t.source.len() + 256),
+            out: String::with_capacity(capacity.min(limits.output_bytes)),
             limits,
             iterations: 0,
             depth: 0,
@@ -95,28 +95,29 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    fn limit(&self, offset: Offset, message: impl Into<String>) -> Error {
-        at(&self.t.source, offset as usize, ErrorKind::Limit, message)
+    #[cold]
+    fn limit(&self, offset: Offset, message: impl Into<String>) -> Box<Error> {
+        Box::new(at(&self.t.source, offset as usize, ErrorKind::Limit, message))
     }
 
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
-        self.nodes(&self.t.nodes)?;
+        self.nodes(&self.t.nodes).map_err(|e| *e)?;
         Ok((self.out, self.vars))
     }
 
-    fn write_value(&mut self, v: &Value, offset: Offset) -> Result<(), Error> {
+    fn write_value(&mut self, v: &Value, offset: Offset) -> Result<(), Box<Error>> {
         v.write_display(&mut self.out);
         self.check_output(offset)
     }
 
-    fn check_output(&self, offset: Offset) -> Result<(), Error> {
+    fn check_output(&self, offset: Offset) -> Result<(), Box<Error>> {
         if self.out.len() > self.limits.output_bytes {
             return Err(self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes)));
         }
         Ok(())
     }
 
-    fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow, Error> {
+    fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow, Box<Error>> {
         for n in nodes {
             match self.node(n)? {
                 Flow::Normal => {}
@@ -126,7 +127,7 @@ impl<'t> Renderer<'t> {
         Ok(Flow::Normal)
     }
 
-    fn node(&mut self, n: &'t Node) -> Result<Flow, Error> {
+    fn node(&mut self, n: &'t Node) -> Result<Flow, Box<Error>> {
         match n {
             Node::Text(t) => {
                 self.out.push_str(t);
@@ -162,7 +163,7 @@ impl<'t> Renderer<'t> {
     }
 
     /// Renders a `#define` block where it is referenced, bounded like a macro call.
-    fn block(&mut self, id: u32, offset: Offset) -> Result<Flow, Error> {
+    fn block(&mut self, id: u32, offset: Offset) -> Result<Flow, Box<Error>> {
         if self.depth >= self.limits.macro_depth {
             return Err(self.limit(offset, format!("#define blocks nested deeper than {}", self.limits.macro_depth)));
         }
@@ -172,7 +173,7 @@ impl<'t> Renderer<'t> {
         flow
     }
 
-    fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Error> {
+    fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Box<Error>> {
         let items = match self.expr(iterable)? {
             Value::Object(_) | Value::Null => return Ok(Flow::Normal),
             v => v.iter_items().unwrap_or_default(),
@@ -220,7 +221,7 @@ impl<'t> Renderer<'t> {
         Ok(flow)
     }
 
-    fn call_macro(&mut self, name: &str, args: &'t [Expr], source: &str, offset: Offset) -> Result<Flow, Error> {
+    fn call_macro(&mut self, name: &str, args: &'t [Expr], source: &str, offset: Offset) -> Result<Flow, Box<Error>> {
         let Some(m) = self.t.symbols.macros.get(name) else {
             self.out.push_str(source);
             return Ok(Flow::Normal);
@@ -249,7 +250,7 @@ impl<'t> Renderer<'t> {
     }
 
     /// `#set`: Velocity 1.7 leaves the target unchanged when the value is null.
-    fn assign(&mut self, target: &'t Ref, value: Value) -> Result<(), Error> {
+    fn assign(&mut self, target: &'t Ref, value: Value) -> Result<(), Box<Error>> {
         if value.is_null() {
             return Ok(());
         }
@@ -281,9 +282,13 @@ impl<'t> Renderer<'t> {
         Ok(())
     }
 
-    pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Error> {
-        let mut v = self.vars[r.root as usize].clone();
-        for a in &r.path {
+    pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
+        let (mut v, rest) = match r.path.split_first() {
+            // The first property is read from the variable in place, without a clone.
+            Some((Access::Property(name), rest)) => (methods::property(&self.vars[r.root as usize], name), rest),
+            _ => (self.vars[r.root as usize].clone(), &r.path[..]),
+        };
+        for a in rest {
             if v.is_null() {
                 return Ok(Value::Null);
             }
@@ -292,7 +297,7 @@ impl<'t> Renderer<'t> {
         Ok(v)
     }
 
-    fn access(&mut self, v: Value, a: &'t Access) -> Result<Value, Error> {
+    fn access(&mut self, v: Value, a: &'t Access) -> Result<Value, Box<Error>> {
         Ok(match a {
             Access::Property(name) => methods::property(&v, name),
             Access::Index(e) => {
@@ -309,7 +314,7 @@ impl<'t> Renderer<'t> {
         })
     }
 
-    pub fn expr(&mut self, e: &'t Expr) -> Result<Value, Error> {
+    pub fn expr(&mut self, e: &'t Expr) -> Result<Value, Box<Error>> {
         Ok(match e {
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),

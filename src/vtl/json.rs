@@ -170,6 +170,7 @@ impl Json {
     pub fn parse(bytes: &[u8]) -> Result<Json, String> {
         let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         let mut p = Parser {
+            src: text,
             b: text.as_bytes(),
             i: 0,
             depth: 0,
@@ -310,6 +311,7 @@ pub fn write_json_string(s: &str, out: &mut String) {
 const MAX_DEPTH: usize = 512;
 
 struct Parser<'a> {
+    src: &'a str,
     b: &'a [u8],
     i: usize,
     depth: usize,
@@ -468,7 +470,14 @@ impl Parser<'_> {
         let start = self.doc.text.len() as u32;
         let mut run = self.i;
         loop {
-            let Some(&c) = self.b.get(self.i) else { return Err(self.err("unterminated string")) };
+            // Jump to the next quote or backslash; control characters in between are errors.
+            let Some(skip) = memchr::memchr2(b'"', b'\\', &self.b[self.i..]) else { return Err(self.err("unterminated string")) };
+            if self.b[self.i..self.i + skip].iter().any(|c| *c < 0x20) {
+                self.i += self.b[self.i..self.i + skip].iter().position(|c| *c < 0x20).unwrap_or(0);
+                return Err(self.err("control character in string"));
+            }
+            self.i += skip;
+            let c = self.b[self.i];
             match c {
                 b'"' => {
                     self.flush(run);
@@ -512,10 +521,10 @@ impl Parser<'_> {
         Ok(Span { start, len: self.doc.text.len() as u32 - start })
     }
 
+    /// Copies the run of plain text before a quote or backslash (both ASCII, so both ends
+    /// are character boundaries of the validated input).
     fn flush(&mut self, run: usize) {
-        if let Ok(s) = std::str::from_utf8(&self.b[run..self.i]) {
-            self.doc.text.push_str(s);
-        }
+        self.doc.text.push_str(&self.src[run..self.i]);
     }
 
     fn hex4(&mut self) -> Result<u32, String> {

@@ -24,6 +24,8 @@ pub struct Template {
     symbols: Symbols,
     regexes: Regexes,
     source: Arc<str>,
+    /// The size of the last output, to size the next one's buffer.
+    size_hint: std::sync::atomic::AtomicUsize,
 }
 
 /// The variables of one render, by slot.
@@ -35,7 +37,7 @@ impl Template {
     pub fn parse(source: &str) -> Result<Template, Error> {
         let mut symbols = Symbols::default();
         let nodes = parser::parse(source, &mut symbols)?;
-        let mut t = Template { nodes, symbols, regexes: Regexes::new(), source: source.into() };
+        let mut t = Template { nodes, symbols, regexes: Regexes::new(), source: source.into(), size_hint: Default::default() };
         t.compile_regexes();
         Ok(t)
     }
@@ -55,7 +57,11 @@ impl Template {
     }
 
     pub fn render(&self, vars: Vars, limits: Limits) -> Result<String, Error> {
-        eval::Renderer::new(self, vars.values, limits).render().map(|(out, _)| out)
+        use std::sync::atomic::Ordering::Relaxed;
+        let hint = self.size_hint.load(Relaxed).max(self.source.len() + 64);
+        let out = eval::Renderer::new(self, vars.values, limits, hint).render().map(|(out, _)| out)?;
+        self.size_hint.store(out.len(), Relaxed);
+        Ok(out)
     }
 
     /// The string literals passed as the first argument of `$root.method(...)` for any of
