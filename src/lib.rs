@@ -2,10 +2,10 @@
 //! as API Gateway executes them.
 
 pub mod config;
-pub mod vtl;
 pub mod integration;
 pub mod mapping;
 pub mod pipeline;
 pub mod plan;
 pub mod routing;
 pub mod server;
+pub mod vtl;

@@ -41,8 +41,11 @@ pub async fn call(
     match method.integration.kind {
         IntegrationType::Mock => Ok(mock::invoke(&request)),
         IntegrationType::Http => http::invoke(plan, stage, method, client, request, inv).await,
-        IntegrationType::HttpProxy | IntegrationType::Aws | IntegrationType::AwsProxy => Err(GatewayError::ApiConfiguration(
-            format!("{:?} integrations are not run by this path", method.integration.kind),
-        )),
+        IntegrationType::HttpProxy | IntegrationType::Aws | IntegrationType::AwsProxy => {
+            Err(GatewayError::ApiConfiguration(format!(
+                "{:?} integrations are not run by this path",
+                method.integration.kind
+            )))
+        }
     }
 }

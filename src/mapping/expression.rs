@@ -44,7 +44,10 @@ pub enum Source {
     MethodRequest(RequestLocation, String),
     /// `method.request.body`, or one JSONPath into it (the text after `body.`).
     MethodRequestBody(Option<BodyPath>),
-    IntegrationResponseHeader { name: String, multi: bool },
+    IntegrationResponseHeader {
+        name: String,
+        multi: bool,
+    },
     IntegrationResponseBody(Option<BodyPath>),
     StageVariable(String),
     /// A `$context` variable by its dotted name, e.g. `identity.sourceIp`.
@@ -58,10 +61,16 @@ impl fmt::Display for Source {
             Self::MethodRequest(loc, name) => write!(f, "method.request.{}.{name}", loc.word()),
             Self::MethodRequestBody(None) => write!(f, "method.request.body"),
             Self::MethodRequestBody(Some(p)) => write!(f, "method.request.body.{}", p.text),
-            Self::IntegrationResponseHeader { name, multi: false } => write!(f, "integration.response.header.{name}"),
-            Self::IntegrationResponseHeader { name, multi: true } => write!(f, "integration.response.multivalueheader.{name}"),
+            Self::IntegrationResponseHeader { name, multi: false } => {
+                write!(f, "integration.response.header.{name}")
+            }
+            Self::IntegrationResponseHeader { name, multi: true } => {
+                write!(f, "integration.response.multivalueheader.{name}")
+            }
             Self::IntegrationResponseBody(None) => write!(f, "integration.response.body"),
-            Self::IntegrationResponseBody(Some(p)) => write!(f, "integration.response.body.{}", p.text),
+            Self::IntegrationResponseBody(Some(p)) => {
+                write!(f, "integration.response.body.{}", p.text)
+            }
             Self::StageVariable(n) => write!(f, "stageVariables.{n}"),
             Self::Context(n) => write!(f, "context.{n}"),
             Self::Static(v) => write!(f, "'{v}'"),
@@ -82,7 +91,9 @@ fn name_after<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 fn body_path(rest: &str) -> Result<Option<BodyPath>, String> {
-    rest.strip_prefix("body.").map(BodyPath::compile).transpose()
+    rest.strip_prefix("body.")
+        .map(BodyPath::compile)
+        .transpose()
 }
 
 /// Parses a source expression as AWS accepts it on `side`.
@@ -91,7 +102,10 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
     if let Some(inner) = text.strip_prefix('\'') {
         return match inner.strip_suffix('\'') {
             Some(v) => Ok(Source::Static(v.to_string())),
-            None => Err(format!("{}: a static value must be enclosed in single quotes", invalid())),
+            None => Err(format!(
+                "{}: a static value must be enclosed in single quotes",
+                invalid()
+            )),
         };
     }
     if let Some(n) = name_after(text, "stageVariables.") {
@@ -106,7 +120,10 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
         }
         if rest == "body" || rest.starts_with("body.") {
             if side == Side::GatewayResponse {
-                return Err(format!("{}: a gateway response cannot map from the request body", invalid()));
+                return Err(format!(
+                    "{}: a gateway response cannot map from the request body",
+                    invalid()
+                ));
             }
             return Ok(Source::MethodRequestBody(body_path(rest)?));
         }
@@ -119,16 +136,25 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
     }
     if let Some(rest) = text.strip_prefix("integration.response.") {
         if side != Side::IntegrationResponse {
-            return Err(format!("{}: integration.response.* is only available in integration responses", invalid()));
+            return Err(format!(
+                "{}: integration.response.* is only available in integration responses",
+                invalid()
+            ));
         }
         if rest == "body" || rest.starts_with("body.") {
             return Ok(Source::IntegrationResponseBody(body_path(rest)?));
         }
         if let Some(n) = name_after(rest, "header.") {
-            return Ok(Source::IntegrationResponseHeader { name: n.to_string(), multi: false });
+            return Ok(Source::IntegrationResponseHeader {
+                name: n.to_string(),
+                multi: false,
+            });
         }
         if let Some(n) = name_after(rest, "multivalueheader.") {
-            return Ok(Source::IntegrationResponseHeader { name: n.to_string(), multi: true });
+            return Ok(Source::IntegrationResponseHeader {
+                name: n.to_string(),
+                multi: true,
+            });
         }
     }
     Err(invalid())
@@ -186,17 +212,28 @@ mod tests {
             parse_source("method.request.path.petId", Side::IntegrationRequest),
             Ok(Source::MethodRequest(RequestLocation::Path, "petId".into()))
         );
-        assert_eq!(parse_source("'a b'", Side::IntegrationRequest), Ok(Source::Static("a b".into())));
+        assert_eq!(
+            parse_source("'a b'", Side::IntegrationRequest),
+            Ok(Source::Static("a b".into()))
+        );
         assert_eq!(
             parse_source("method.request.body.pets[0].name", Side::IntegrationRequest),
-            Ok(Source::MethodRequestBody(Some(BodyPath::compile("pets[0].name").unwrap())))
+            Ok(Source::MethodRequestBody(Some(
+                BodyPath::compile("pets[0].name").unwrap()
+            )))
         );
         assert!(parse_source("integration.response.header.X", Side::IntegrationRequest).is_err());
         assert!(parse_source("method.request.cookie.x", Side::IntegrationRequest).is_err());
         assert!(parse_source("'open", Side::IntegrationRequest).is_err());
         assert_eq!(
-            parse_source("integration.response.multivalueheader.X", Side::IntegrationResponse),
-            Ok(Source::IntegrationResponseHeader { name: "X".into(), multi: true })
+            parse_source(
+                "integration.response.multivalueheader.X",
+                Side::IntegrationResponse
+            ),
+            Ok(Source::IntegrationResponseHeader {
+                name: "X".into(),
+                multi: true
+            })
         );
     }
 }

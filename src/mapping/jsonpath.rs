@@ -24,7 +24,8 @@ impl JsonPath {
     pub fn compile(text: &str) -> Result<JsonPath, String> {
         let text = text.trim();
         let normal = normalize(text);
-        let query = jsonpath_rust::parser::parse_json_path(&normal).map_err(|e| format!("invalid JSONPath {text:?}: {e}"))?;
+        let query = jsonpath_rust::parser::parse_json_path(&normal)
+            .map_err(|e| format!("invalid JSONPath {text:?}: {e}"))?;
         let mut steps = Vec::new();
         for seg in &query.segments {
             match seg {
@@ -103,14 +104,20 @@ fn normalize(text: &str) -> String {
                 in_brackets = in_brackets.saturating_sub(1);
                 out.push(c);
             }
-            '.' if in_brackets == 0 && chars.get(i + 1).is_some_and(|n| *n != '.' && *n != '*' && *n != '[') => {
+            '.' if in_brackets == 0
+                && chars
+                    .get(i + 1)
+                    .is_some_and(|n| *n != '.' && *n != '*' && *n != '[') =>
+            {
                 let start = i + 1;
                 let mut end = start;
                 while end < chars.len() && !matches!(chars[end], '.' | '[') {
                     end += 1;
                 }
                 let name: String = chars[start..end].iter().collect();
-                if name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit()) {
+                if name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !name.starts_with(|c: char| c.is_ascii_digit())
+                {
                     out.push('.');
                     out.push_str(&name);
                 } else {
@@ -149,7 +156,8 @@ mod tests {
 
     fn eval(path: &str, body: &str) -> Option<String> {
         let p = JsonPath::compile(path).unwrap();
-        p.eval(&Json::parse(body.as_bytes()).unwrap()).map(|j| j.to_json_string())
+        p.eval(&Json::parse(body.as_bytes()).unwrap())
+            .map(|j| j.to_json_string())
     }
 
     #[test]
@@ -180,6 +188,9 @@ impl PartialEq for BodyPath {
 
 impl BodyPath {
     pub fn compile(text: &str) -> Result<Self, String> {
-        Ok(Self { text: text.to_string(), path: JsonPath::compile(text)? })
+        Ok(Self {
+            text: text.to_string(),
+            path: JsonPath::compile(text)?,
+        })
     }
 }

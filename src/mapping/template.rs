@@ -31,16 +31,25 @@ pub struct Params {
 
 impl Params {
     fn find<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
-        list.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        list.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn find_header<'a>(&'a self, name: &str) -> Option<&'a str> {
-        self.header.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.header
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// `$input.params(name)`: path, then query string, then header.
     pub fn get(&self, name: &str) -> Option<&str> {
-        Self::find(&self.path, name).or_else(|| Self::find(&self.querystring, name)).or_else(|| self.find_header(name))
+        Self::find(&self.path, name)
+            .or_else(|| Self::find(&self.querystring, name))
+            .or_else(|| self.find_header(name))
     }
 }
 
@@ -92,7 +101,9 @@ impl Overrides {
     /// `$context.responseOverride.status`, when it is a valid status (100..599).
     pub fn response_status(&self) -> Option<u16> {
         let status = match self.response.get("status")? {
-            serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?,
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?,
             serde_json::Value::String(s) => s.trim().parse().ok()?,
             _ => return None,
         };
@@ -115,7 +126,10 @@ impl MappingTemplate {
                 paths.insert(p, Arc::new(compiled));
             }
         }
-        Ok(Self { template, paths: Arc::new(paths) })
+        Ok(Self {
+            template,
+            paths: Arc::new(paths),
+        })
     }
 
     pub fn source(&self) -> &str {
@@ -132,27 +146,42 @@ impl MappingTemplate {
                 params: input.params.clone(),
                 paths: self.paths.clone(),
             };
-            vars.set(t, "input", Value::Object(Rc::new(object)));
+            vars.set(t, "input", Value::object(object));
         }
         if t.uses("util") {
-            vars.set(t, "util", Value::Object(Rc::new(UtilObject)));
+            vars.set(t, "util", Value::object(UtilObject));
         }
         if t.uses("stageVariables") {
-            vars.set(t, "stageVariables", Value::Object(Rc::new(StageVariables(input.stage_variables.clone()))));
+            vars.set(
+                t,
+                "stageVariables",
+                Value::object(StageVariables(input.stage_variables.clone())),
+            );
         }
         let context = t.uses("context").then(|| {
             Rc::new(ContextObject {
                 context: input.context.clone(),
-                request_override: override_map(&input.overrides.request, &["header", "querystring", "path"]),
-                response_override: override_map(&input.overrides.response, &["header"]),
+                overrides: input.overrides.clone(),
+                request_override: OnceCell::new(),
+                response_override: OnceCell::new(),
             })
         });
         if let Some(c) = &context {
-            vars.set(t, "context", Value::Object(c.clone()));
+            vars.set(t, "context", Value::object(c.clone()));
         }
         let body = t.render(vars, limits)?;
         let overrides = match context {
-            Some(c) => Overrides { request: to_serde(&c.request_override), response: to_serde(&c.response_override) },
+            // Only an override the template looked at can have changed.
+            Some(c) => Overrides {
+                request: c
+                    .request_override
+                    .get()
+                    .map_or_else(|| input.overrides.request.clone(), to_serde),
+                response: c
+                    .response_override
+                    .get()
+                    .map_or_else(|| input.overrides.response.clone(), to_serde),
+            },
             None => input.overrides.clone(),
         };
         Ok(Rendered { body, overrides })
@@ -176,7 +205,11 @@ fn override_map(j: &serde_json::Value, sections: &[&str]) -> Value {
 /// A JSON value as mutable VTL lists and maps (for overrides a template may change).
 fn to_mutable(j: &serde_json::Value) -> Value {
     match j {
-        serde_json::Value::Object(o) => Value::new_map(o.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), to_mutable(v))).collect()),
+        serde_json::Value::Object(o) => Value::new_map(
+            o.iter()
+                .map(|(k, v)| (Rc::<str>::from(k.as_str()), to_mutable(v)))
+                .collect(),
+        ),
         serde_json::Value::Array(a) => Value::new_list(a.iter().map(to_mutable).collect()),
         serde_json::Value::Null => Value::new_map(Default::default()),
         serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -193,11 +226,18 @@ fn to_serde(v: &Value) -> serde_json::Value {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),
         Value::Int(i) => (*i).into(),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
-        Value::Str(s) => (&**s).into(),
-        Value::Json(j) => j.to_serde(),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or_default(),
+        Value::Str(_) | Value::JsonStr { .. } => v.as_str().unwrap_or_default().into(),
+        Value::Json { .. } => v.json().map(|j| j.to_serde()).unwrap_or_default(),
         Value::List(l) => serde_json::Value::Array(l.borrow().iter().map(to_serde).collect()),
-        Value::Map(m) => serde_json::Value::Object(m.borrow().iter().map(|(k, v)| (k.to_string(), to_serde(v))).collect()),
+        Value::Map(m) => serde_json::Value::Object(
+            m.borrow()
+                .iter()
+                .map(|(k, v)| (k.to_string(), to_serde(v)))
+                .collect(),
+        ),
         Value::Object(_) | Value::Block(_) => v.to_display().into(),
     }
 }
@@ -234,7 +274,11 @@ impl InputObject {
 
     fn params_map(&self) -> Value {
         let section = |list: &[(String, String)]| {
-            Value::new_map(list.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(v.as_str()))).collect())
+            Value::new_map(
+                list.iter()
+                    .map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(v.as_str())))
+                    .collect(),
+            )
         };
         let mut m = indexmap::IndexMap::new();
         m.insert(Rc::from("path"), section(&self.params.path));
@@ -260,7 +304,10 @@ impl Object for InputObject {
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         Some(match (name, args) {
-            ("path", [p]) => self.eval(&p.to_display()).map(Value::from).unwrap_or_default(),
+            ("path", [p]) => self
+                .eval(&p.to_display())
+                .map(Value::from)
+                .unwrap_or_default(),
             ("json", [p]) => match self.eval(&p.to_display()) {
                 Some(j) => Value::from(j.to_json_string()),
                 None => Value::from("\"\""),
@@ -278,7 +325,9 @@ struct UtilObject;
 
 impl Object for UtilObject {
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
-        let [arg] = args else { return Some(Value::Null) };
+        let [arg] = args else {
+            return Some(Value::Null);
+        };
         if arg.is_null() {
             return Some(Value::Null);
         }
@@ -288,14 +337,18 @@ impl Object for UtilObject {
         };
         Some(match name {
             "escapeJavaScript" => Value::from(escape_javascript(&s)),
-            "parseJson" => Json::parse(s.as_bytes()).map(Value::from).unwrap_or_default(),
+            "parseJson" => Json::parse(s.as_bytes())
+                .map(Value::from)
+                .unwrap_or_default(),
             "urlEncode" => {
                 let mut out = String::with_capacity(s.len());
                 super::params::form_encode(&s, &mut out);
                 Value::from(out)
             }
             "urlDecode" => url_decode(&s).map(Value::from).unwrap_or_default(),
-            "base64Encode" => Value::from(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+            "base64Encode" => {
+                Value::from(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+            }
             "base64Decode" => base64::engine::general_purpose::STANDARD
                 .decode(s.trim().as_bytes())
                 .map(|b| Value::from(String::from_utf8_lossy(&b).into_owned()))
@@ -308,26 +361,40 @@ impl Object for UtilObject {
 /// Apache Commons Lang 2 `escapeJavaScript`: quotes, backslash and `/` escaped, control
 /// characters as `\b \t \n \f \r` or `\u00XX`, everything past ASCII as `\uXXXX`.
 pub fn escape_javascript(s: &str) -> String {
-    use std::fmt::Write as _;
     let mut out = String::with_capacity(s.len() + 8);
-    for unit in s.encode_utf16() {
-        match unit {
-            0x22 => out.push_str("\\\""),
-            0x27 => out.push_str("\\'"),
-            0x5C => out.push_str("\\\\"),
-            0x2F => out.push_str("\\/"),
-            0x08 => out.push_str("\\b"),
-            0x09 => out.push_str("\\t"),
-            0x0A => out.push_str("\\n"),
-            0x0C => out.push_str("\\f"),
-            0x0D => out.push_str("\\r"),
-            u if u < 0x20 || u > 0x7F => {
-                let _ = write!(out, "\\u{u:04X}");
-            }
-            u => out.push(u as u8 as char),
+    // Runs of printable ASCII that need no escape are copied whole.
+    let plain = |b: u8| (0x20..0x7F).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\' | b'/');
+    let mut rest = s;
+    while let Some(stop) = rest.bytes().position(|b| !plain(b)) {
+        out.push_str(&rest[..stop]);
+        let c = rest[stop..].chars().next().unwrap_or_default();
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units).iter().copied() {
+            escape_unit(unit, &mut out);
         }
+        rest = &rest[stop + c.len_utf8()..];
     }
+    out.push_str(rest);
     out
+}
+
+fn escape_unit(unit: u16, out: &mut String) {
+    use std::fmt::Write as _;
+    match unit {
+        0x22 => out.push_str("\\\""),
+        0x27 => out.push_str("\\'"),
+        0x5C => out.push_str("\\\\"),
+        0x2F => out.push_str("\\/"),
+        0x08 => out.push_str("\\b"),
+        0x09 => out.push_str("\\t"),
+        0x0A => out.push_str("\\n"),
+        0x0C => out.push_str("\\f"),
+        0x0D => out.push_str("\\r"),
+        u if u < 0x20 || u > 0x7F => {
+            let _ = write!(out, "\\u{u:04X}");
+        }
+        u => out.push(u as u8 as char),
+    }
 }
 
 /// `URLDecoder.decode`: `+` is a space; a malformed escape is an error.
@@ -354,14 +421,19 @@ struct StageVariables(Arc<BTreeMap<String, String>>);
 
 impl Object for StageVariables {
     fn property(&self, name: &str) -> Value {
-        self.0.get(name).map(|v| Value::from(v.as_str())).unwrap_or_default()
+        self.0
+            .get(name)
+            .map(|v| Value::from(v.as_str()))
+            .unwrap_or_default()
     }
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         match (name, args) {
             ("get", [k]) => Some(self.property(&k.to_display())),
             ("containsKey", [k]) => Some(Value::Bool(self.0.contains_key(&k.to_display()))),
-            ("keySet", []) => Some(Value::new_list(self.0.keys().map(|k| Value::from(k.as_str())).collect())),
+            ("keySet", []) => Some(Value::new_list(
+                self.0.keys().map(|k| Value::from(k.as_str())).collect(),
+            )),
             ("size", []) => Some(Value::Int(self.0.len() as i64)),
             _ => None,
         }
@@ -384,8 +456,9 @@ impl Object for StageVariables {
 /// `$context`.
 struct ContextObject {
     context: Arc<RequestContext>,
-    request_override: Value,
-    response_override: Value,
+    overrides: Overrides,
+    request_override: OnceCell<Value>,
+    response_override: OnceCell<Value>,
 }
 
 /// `$context.identity`, `$context.error`, `$context.authorizer`: views into `$context`.
@@ -396,22 +469,36 @@ struct ContextSection {
 
 impl Object for ContextSection {
     fn property(&self, name: &str) -> Value {
-        self.context.get(&format!("{}.{name}", self.prefix)).map(Value::from).unwrap_or_default()
+        self.context
+            .get(&format!("{}.{name}", self.prefix))
+            .map(Value::from)
+            .unwrap_or_default()
     }
 }
 
 impl Object for ContextObject {
     fn property(&self, name: &str) -> Value {
         match name {
-            "requestOverride" => self.request_override.clone(),
-            "responseOverride" => self.response_override.clone(),
+            "requestOverride" => self
+                .request_override
+                .get_or_init(|| {
+                    override_map(&self.overrides.request, &["header", "querystring", "path"])
+                })
+                .clone(),
+            "responseOverride" => self
+                .response_override
+                .get_or_init(|| override_map(&self.overrides.response, &["header"]))
+                .clone(),
             "identity" | "error" | "authorizer" => {
                 let prefix = match name {
                     "identity" => "identity",
                     "error" => "error",
                     _ => "authorizer",
                 };
-                Value::Object(Rc::new(ContextSection { context: self.context.clone(), prefix }))
+                Value::object(ContextSection {
+                    context: self.context.clone(),
+                    prefix,
+                })
             }
             "requestTimeEpoch" => Value::Int(self.context.request_time_epoch as i64),
             _ => self.context.get(name).map(Value::from).unwrap_or_default(),
@@ -425,6 +512,9 @@ mod tests {
 
     #[test]
     fn escape_javascript_like_commons_lang() {
-        assert_eq!(escape_javascript("it's \"q\" a/b \\ \n é 😀"), "it\\'s \\\"q\\\" a\\/b \\\\ \\n \\u00E9 \\uD83D\\uDE00");
+        assert_eq!(
+            escape_javascript("it's \"q\" a/b \\ \n é 😀"),
+            "it\\'s \\\"q\\\" a\\/b \\\\ \\n \\u00E9 \\uD83D\\uDE00"
+        );
     }
 }

@@ -28,30 +28,52 @@ pub struct IntegrationRequest {
 }
 
 /// Header targets a mapping may not write (the request fails with 500, as on AWS).
-const FORBIDDEN_ALL: &[&str] = &["content-length", "transfer-encoding", "x-amzn-trace-id", "x-amzn-apigateway-api-id"];
-const FORBIDDEN_AWS: &[&str] = &["authorization", "connection", "expect", "proxy-authenticate", "te"];
+const FORBIDDEN_ALL: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "x-amzn-trace-id",
+    "x-amzn-apigateway-api-id",
+];
+const FORBIDDEN_AWS: &[&str] = &[
+    "authorization",
+    "connection",
+    "expect",
+    "proxy-authenticate",
+    "te",
+];
 
 fn check_header_target(kind: IntegrationType, name: &str) -> Result<(), GatewayError> {
     let lower = name.to_ascii_lowercase();
     let aws = matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy);
     if FORBIDDEN_ALL.contains(&lower.as_str()) || (aws && FORBIDDEN_AWS.contains(&lower.as_str())) {
-        return Err(GatewayError::ApiConfiguration(format!("mapping to the header {name} is not allowed")));
+        return Err(GatewayError::ApiConfiguration(format!(
+            "mapping to the header {name} is not allowed"
+        )));
     }
     Ok(())
 }
 
 /// Mapped path, query and header values.
-pub type Mappings = (Vec<(String, String)>, Vec<(String, String)>, Vec<(String, String)>);
+pub type Mappings = (
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+);
 
 /// Applies `requestParameters` for any integration type. For HTTP_PROXY the body is not
 /// read, so body sources see an empty body.
-pub fn map_parameters(integration: &IntegrationPlan, view: &MethodRequestView) -> Result<Mappings, GatewayError> {
+pub fn map_parameters(
+    integration: &IntegrationPlan,
+    view: &MethodRequestView,
+) -> Result<Mappings, GatewayError> {
     let (mut path, mut query, mut headers) = (Vec::new(), Vec::new(), Vec::new());
     for (target, source) in &integration.request_parameters {
         if let RequestTarget::Header(name) = target {
             check_header_target(integration.kind, name)?;
         }
-        let Some(value) = view.eval(source) else { continue };
+        let Some(value) = view.eval(source) else {
+            continue;
+        };
         match target {
             RequestTarget::Path(name) => path.push((name.clone(), value.joined())),
             RequestTarget::QueryString(name) => match value {
@@ -78,7 +100,10 @@ pub fn mime(value: &str) -> &str {
 
 /// Template selection and passthrough (`runtime.md` §5.4): the key is the request's MIME type,
 /// `application/json` when the client sends none.
-pub fn choose_body<'p>(integration: &'p IntegrationPlan, headers: &HeaderMap) -> Result<BodyChoice<'p>, GatewayError> {
+pub fn choose_body<'p>(
+    integration: &'p IntegrationPlan,
+    headers: &HeaderMap,
+) -> Result<BodyChoice<'p>, GatewayError> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -90,21 +115,46 @@ pub fn choose_body<'p>(integration: &'p IntegrationPlan, headers: &HeaderMap) ->
         return Ok(BodyChoice::Template(t));
     }
     match (integration.passthrough_behavior, templates.is_empty()) {
-        (PassthroughBehavior::WhenNoMatch, _) | (PassthroughBehavior::WhenNoTemplates, true) => Ok(BodyChoice::Passthrough),
+        (PassthroughBehavior::WhenNoMatch, _) | (PassthroughBehavior::WhenNoTemplates, true) => {
+            Ok(BodyChoice::Passthrough)
+        }
         _ => Err(GatewayError::UnsupportedMediaType),
     }
 }
 
 /// Replaces or adds `name` in a list of mapped values (an override wins over a mapping).
-fn set_value(list: &mut Vec<(String, String)>, name: String, value: String, case_insensitive: bool) {
-    list.retain(|(k, _)| if case_insensitive { !k.eq_ignore_ascii_case(&name) } else { *k != name });
+fn set_value(
+    list: &mut Vec<(String, String)>,
+    name: String,
+    value: String,
+    case_insensitive: bool,
+) {
+    list.retain(|(k, _)| {
+        if case_insensitive {
+            !k.eq_ignore_ascii_case(&name)
+        } else {
+            *k != name
+        }
+    });
     list.push((name, value));
 }
 
 /// Renders a template; a failed render is API Gateway's 500.
-pub fn render(template: &Template, body: &Bytes, stage: &StagePlan, headers: &HeaderMap, inv: &mut Invocation) -> Result<String, GatewayError> {
+pub fn render(
+    template: &Template,
+    body: &Bytes,
+    stage: &StagePlan,
+    headers: &HeaderMap,
+    inv: &mut Invocation,
+) -> Result<String, GatewayError> {
     let params = inv.template_params(headers);
-    let input = TemplateInput { body, params: &params, stage_variables: &stage.variables, context: &inv.context, overrides: &inv.overrides };
+    let input = TemplateInput {
+        body,
+        params: &params,
+        stage_variables: &stage.variables,
+        context: &inv.context,
+        overrides: &inv.overrides,
+    };
     let rendered = template
         .render(&input, Limits::default())
         .map_err(|e| GatewayError::ApiConfiguration(format!("Unable to transform request: {e}")))?;
@@ -122,7 +172,11 @@ pub fn prepare(
     inv: &mut Invocation,
 ) -> Result<IntegrationRequest, GatewayError> {
     let integration = &method.integration;
-    let path_params: Vec<(&str, &str)> = inv.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let path_params: Vec<(&str, &str)> = inv
+        .path_params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let view = MethodRequestView {
         path_params: &path_params,
         query: &inv.query,
@@ -146,5 +200,11 @@ pub fn prepare(
     for (name, value) in inv.overrides.request_path() {
         set_value(&mut path, name, value, false);
     }
-    Ok(IntegrationRequest { path, query, headers, body, client_content_type: parts.headers.get(http::header::CONTENT_TYPE).cloned() })
+    Ok(IntegrationRequest {
+        path,
+        query,
+        headers,
+        body,
+        client_content_type: parts.headers.get(http::header::CONTENT_TYPE).cloned(),
+    })
 }

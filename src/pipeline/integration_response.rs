@@ -7,11 +7,17 @@ use crate::plan::{IntegrationResponsePlan, MethodPlan};
 
 /// The first response whose pattern matches the whole value, else the default (the one
 /// without a pattern). Nothing matching and no default is AWS's configuration error (500).
-pub fn select<'p>(method: &'p MethodPlan, endpoint: &EndpointResponse) -> Result<&'p IntegrationResponsePlan, GatewayError> {
+pub fn select<'p>(
+    method: &'p MethodPlan,
+    endpoint: &EndpointResponse,
+) -> Result<&'p IntegrationResponsePlan, GatewayError> {
     let responses = &method.integration.responses;
     let value = endpoint.selection_value();
     if let Some(value) = &value {
-        if let Some(r) = responses.iter().find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(value))) {
+        if let Some(r) = responses
+            .iter()
+            .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(value)))
+        {
             return Ok(r);
         }
     }

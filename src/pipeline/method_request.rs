@@ -9,7 +9,11 @@ use http::Request;
 
 /// Finds the stage and method, and records in `inv` what routing learned (`$context`
 /// resource fields, path parameters, the query string).
-pub fn route<'p>(plan: &'p Plan, req: &Request<Body>, inv: &mut Invocation) -> Result<(&'p StagePlan, &'p MethodPlan), GatewayError> {
+pub fn route<'p>(
+    plan: &'p Plan,
+    req: &Request<Body>,
+    inv: &mut Invocation,
+) -> Result<(&'p StagePlan, &'p MethodPlan), GatewayError> {
     let raw = req.uri().path();
     let (stage, rest) = if plan.serves_at_root() {
         (&plan.stages[0], raw)
@@ -20,7 +24,9 @@ pub fn route<'p>(plan: &'p Plan, req: &Request<Body>, inv: &mut Invocation) -> R
             Some(i) => (&trimmed[..i], &trimmed[i..]),
             None => (trimmed, ""),
         };
-        let stage = plan.stage(name).ok_or(GatewayError::MissingAuthenticationToken)?;
+        let stage = plan
+            .stage(name)
+            .ok_or(GatewayError::MissingAuthenticationToken)?;
         std::sync::Arc::make_mut(&mut inv.context).path = format!("/{name}{rest}");
         (stage, rest)
     };
@@ -28,12 +34,19 @@ pub fn route<'p>(plan: &'p Plan, req: &Request<Body>, inv: &mut Invocation) -> R
     context.stage = stage.name.clone();
     context.api_id = plan.api_id.clone();
     context.deployment_id = stage.deployment_id.clone();
-    let found = plan.router.find(req.method().as_str(), rest).ok_or(GatewayError::MissingAuthenticationToken)?;
+    let found = plan
+        .router
+        .find(req.method().as_str(), rest)
+        .ok_or(GatewayError::MissingAuthenticationToken)?;
     let method = &plan.methods[found.method as usize];
     let context = std::sync::Arc::make_mut(&mut inv.context);
     context.resource_id = method.resource_id.clone();
     context.resource_path = method.resource_path.clone();
-    inv.path_params = found.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    inv.path_params = found
+        .params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     inv.resource_relative_path = rest.to_string();
     if let Some(q) = req.uri().query() {
         inv.query = query_pairs(q);

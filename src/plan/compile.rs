@@ -29,22 +29,41 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         .map(|s| StagePlan {
             name: s.stage_name.clone(),
             variables: Arc::new(s.variables.clone()),
-            deployment_id: s.deployment_id.clone().unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
+            deployment_id: s
+                .deployment_id
+                .clone()
+                .unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
         })
         .collect();
     let mut seen = std::collections::HashSet::new();
     for s in &doc.stages {
         if !seen.insert(&s.stage_name) {
-            out.at(s.pos, format!("stages {}", s.stage_name), "another stage already has this stageName");
+            out.at(
+                s.pos,
+                format!("stages {}", s.stage_name),
+                "another stage already has this stageName",
+            );
         }
     }
     if stages.is_empty() {
-        stages.push(StagePlan { name: String::new(), variables: Arc::default(), deployment_id: crate::config::load::generated_id("") });
+        stages.push(StagePlan {
+            name: String::new(),
+            variables: Arc::default(),
+            deployment_id: crate::config::load::generated_id(""),
+        });
     }
     for vpc in &doc.vpc_links {
         for arn in &vpc.target_arns {
-            if !doc.network_load_balancers.iter().any(|n| n.arn == arn.value) {
-                out.at(arn.pos, format!("vpcLinks {} targetArns", vpc.id), format!("no networkLoadBalancers entry has the arn {:?}", arn.value));
+            if !doc
+                .network_load_balancers
+                .iter()
+                .any(|n| n.arn == arn.value)
+            {
+                out.at(
+                    arn.pos,
+                    format!("vpcLinks {} targetArns", vpc.id),
+                    format!("no networkLoadBalancers entry has the arn {:?}", arn.value),
+                );
             }
         }
     }
@@ -64,33 +83,62 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
     })
 }
 
-fn compile_method(doc: &Document, resource: &Resource, method: &MethodDoc, out: &mut Collector) -> Option<MethodPlan> {
-    let base = format!("resources[{}] {} {}", resource.index, resource.path, method.http_method);
+fn compile_method(
+    doc: &Document,
+    resource: &Resource,
+    method: &MethodDoc,
+    out: &mut Collector,
+) -> Option<MethodPlan> {
+    let base = format!(
+        "resources[{}] {} {}",
+        resource.index, resource.path, method.http_method
+    );
     let mut request_parameters = Vec::new();
     for (key, required) in &method.request_parameters {
         match parse_method_parameter(key) {
             Ok((loc, name)) => request_parameters.push((loc, name, required.value)),
-            Err(e) => out.at(required.pos, format!("{base} requestParameters[{key:?}]"), e),
+            Err(e) => out.at(
+                required.pos,
+                format!("{base} requestParameters[{key:?}]"),
+                e,
+            ),
         }
     }
     if let Some(v) = &method.request_validator_id {
         if !doc.request_validators.iter().any(|rv| rv.id == v.value) {
-            out.at(v.pos, format!("{base} requestValidatorId"), format!("no requestValidators entry has the id {:?}", v.value));
+            out.at(
+                v.pos,
+                format!("{base} requestValidatorId"),
+                format!("no requestValidators entry has the id {:?}", v.value),
+            );
         }
     }
     for (content_type, model) in &method.request_models {
-        if !doc.models.iter().any(|m| m.name == model.value) && model.value != "Empty" && model.value != "Error" {
-            out.at(model.pos, format!("{base} requestModels[{content_type:?}]"), format!("no models entry has the name {:?}", model.value));
+        if !doc.models.iter().any(|m| m.name == model.value)
+            && model.value != "Empty"
+            && model.value != "Error"
+        {
+            out.at(
+                model.pos,
+                format!("{base} requestModels[{content_type:?}]"),
+                format!("no models entry has the name {:?}", model.value),
+            );
         }
     }
     let mut method_responses = Vec::new();
     for (key, mr) in &method.method_responses {
-        let Some(status) = status_code(&mr.status_code) else { continue };
+        let Some(status) = status_code(&mr.status_code) else {
+            continue;
+        };
         let mut headers = Vec::new();
         for (target, flag) in &mr.response_parameters {
             match parse_header_target(target, "method.response.header.") {
                 Ok(h) => headers.push(h),
-                Err(e) => out.at(flag.pos, format!("{base} methodResponses[{key:?}].responseParameters[{target:?}]"), e),
+                Err(e) => out.at(
+                    flag.pos,
+                    format!("{base} methodResponses[{key:?}].responseParameters[{target:?}]"),
+                    e,
+                ),
             }
         }
         method_responses.push(MethodResponsePlan { status, headers });
@@ -99,10 +147,21 @@ fn compile_method(doc: &Document, resource: &Resource, method: &MethodDoc, out: 
         if method.integration_written {
             return None;
         }
-        out.at(method.pos, format!("{base} methodIntegration"), "is required (AWS refuses to deploy a method without an integration)");
+        out.at(
+            method.pos,
+            format!("{base} methodIntegration"),
+            "is required (AWS refuses to deploy a method without an integration)",
+        );
         return None;
     };
-    let integration = compile_integration(doc, integration, &format!("{base} methodIntegration"), &request_parameters, &method_responses, out)?;
+    let integration = compile_integration(
+        doc,
+        integration,
+        &format!("{base} methodIntegration"),
+        &request_parameters,
+        &method_responses,
+        out,
+    )?;
     Some(MethodPlan {
         resource_id: resource.id.clone(),
         resource_path: resource.path.clone(),
@@ -114,7 +173,9 @@ fn compile_method(doc: &Document, resource: &Resource, method: &MethodDoc, out: 
 }
 
 fn status_code(text: &str) -> Option<StatusCode> {
-    text.parse::<u16>().ok().and_then(|s| StatusCode::from_u16(s).ok())
+    text.parse::<u16>()
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
 }
 
 fn compile_integration(
@@ -127,18 +188,32 @@ fn compile_integration(
 ) -> Option<IntegrationPlan> {
     let kind = integration.kind;
     if matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy) {
-        out.at(integration.pos, format!("{base}.type"), "AWS and AWS_PROXY integrations are not supported yet");
+        out.at(
+            integration.pos,
+            format!("{base}.type"),
+            "AWS and AWS_PROXY integrations are not supported yet",
+        );
         return None;
     }
-    let uri = integration.uri.as_ref().and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
+    let uri = integration
+        .uri
+        .as_ref()
+        .and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
     let http_method = match integration.http_method.as_deref() {
         None | Some("ANY") => None,
         Some(m) => Method::from_bytes(m.as_bytes()).ok(),
     };
     if let Some(id) = &integration.connection_id {
         let literal = !id.value.contains("${");
-        if integration.connection_type == ConnectionType::VpcLink && literal && !doc.vpc_links.iter().any(|l| l.id == id.value) {
-            out.at(id.pos, format!("{base}.connectionId"), format!("no vpcLinks entry has the id {:?}", id.value));
+        if integration.connection_type == ConnectionType::VpcLink
+            && literal
+            && !doc.vpc_links.iter().any(|l| l.id == id.value)
+        {
+            out.at(
+                id.pos,
+                format!("{base}.connectionId"),
+                format!("no vpcLinks entry has the id {:?}", id.value),
+            );
         }
     }
     let mut request_parameters = Vec::new();
@@ -150,7 +225,11 @@ fn compile_integration(
             (Ok(t), Ok(s)) => {
                 if let Source::MethodRequest(loc, name) = &s {
                     if !declared.iter().any(|(l, n, _)| l == loc && n == name) {
-                        out.at(source.pos, &at, format!("{s} is not declared in the method's requestParameters"));
+                        out.at(
+                            source.pos,
+                            &at,
+                            format!("{s} is not declared in the method's requestParameters"),
+                        );
                     }
                 }
                 request_parameters.push((t, s));
@@ -158,17 +237,30 @@ fn compile_integration(
             (Err(e), _) | (_, Err(e)) => out.at(source.pos, &at, e),
         }
     }
-    let request_templates = compile_templates(&integration.request_templates, &format!("{base}.requestTemplates"), out);
+    let request_templates = compile_templates(
+        &integration.request_templates,
+        &format!("{base}.requestTemplates"),
+        out,
+    );
     let mut responses = Vec::new();
     let mut defaults = 0;
     for ir in &integration.integration_responses {
         let at = format!("{base}.integrationResponses[{:?}]", ir.key);
-        let Some(status) = status_code(&ir.status_code) else { continue };
+        let Some(status) = status_code(&ir.status_code) else {
+            continue;
+        };
         let pattern = match &ir.selection_pattern {
             Some(p) => match Regex::new(&format!("^(?:{})$", p.value)) {
                 Ok(re) => Some(re),
                 Err(e) => {
-                    out.at(p.pos, format!("{at}.selectionPattern"), format!("invalid regular expression: {}", first_line(&e.to_string()).trim_start_matches("error: ")));
+                    out.at(
+                        p.pos,
+                        format!("{at}.selectionPattern"),
+                        format!(
+                            "invalid regular expression: {}",
+                            first_line(&e.to_string()).trim_start_matches("error: ")
+                        ),
+                    );
                     None
                 }
             },
@@ -181,20 +273,34 @@ fn compile_integration(
             }
         };
         let Some(mr) = method_responses.iter().find(|m| m.status == status) else {
-            out.at(ir.pos, format!("{at}.statusCode"), format!("no methodResponses entry has the statusCode {:?}", ir.status_code));
+            out.at(
+                ir.pos,
+                format!("{at}.statusCode"),
+                format!(
+                    "no methodResponses entry has the statusCode {:?}",
+                    ir.status_code
+                ),
+            );
             continue;
         };
         let mut response_parameters = Vec::new();
         for (target, source) in &ir.response_parameters {
             let pat = format!("{at}.responseParameters[{target:?}]");
-            match (parse_header_target(target, "method.response.header."), parse_source(&source.value, Side::IntegrationResponse)) {
+            match (
+                parse_header_target(target, "method.response.header."),
+                parse_source(&source.value, Side::IntegrationResponse),
+            ) {
                 (Ok(h), Ok(s)) => {
                     if !mr.headers.iter().any(|d| *d == h) {
                         out.at(source.pos, &pat, format!("{target} is not declared in methodResponses[{:?}].responseParameters", ir.status_code));
                     }
                     match HeaderName::from_bytes(h.as_bytes()) {
                         Ok(name) => response_parameters.push((name, s)),
-                        Err(_) => out.at(source.pos, &pat, format!("{h:?} is not a valid header name")),
+                        Err(_) => out.at(
+                            source.pos,
+                            &pat,
+                            format!("{h:?} is not a valid header name"),
+                        ),
                     }
                 }
                 (Err(e), _) | (_, Err(e)) => out.at(source.pos, &pat, e),
@@ -204,7 +310,11 @@ fn compile_integration(
             status,
             pattern,
             response_parameters,
-            response_templates: compile_templates(&ir.response_templates, &format!("{at}.responseTemplates"), out),
+            response_templates: compile_templates(
+                &ir.response_templates,
+                &format!("{at}.responseTemplates"),
+                out,
+            ),
             content_handling: ir.content_handling,
         });
     }
@@ -223,12 +333,21 @@ fn compile_integration(
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .last()
+        .unwrap_or(s)
+        .trim()
+        .to_string()
 }
 
 /// Parses every template; a template that does not parse is a document problem located at
 /// the template, with the line and column inside it.
-fn compile_templates(templates: &[(String, Located<String>)], at: &str, out: &mut Collector) -> Templates {
+fn compile_templates(
+    templates: &[(String, Located<String>)],
+    at: &str,
+    out: &mut Collector,
+) -> Templates {
     let mut compiled = Vec::new();
     for (content_type, t) in templates {
         match Template::compile(&t.value) {
@@ -239,7 +358,12 @@ fn compile_templates(templates: &[(String, Located<String>)], at: &str, out: &mu
     Templates(compiled)
 }
 
-fn compile_uri(kind: IntegrationType, uri: &Located<String>, at: &str, out: &mut Collector) -> Option<UriTemplate> {
+fn compile_uri(
+    kind: IntegrationType,
+    uri: &Located<String>,
+    at: &str,
+    out: &mut Collector,
+) -> Option<UriTemplate> {
     let template = match UriTemplate::parse(&uri.value) {
         Ok(t) => t,
         Err(e) => {
@@ -255,7 +379,11 @@ fn compile_uri(kind: IntegrationType, uri: &Located<String>, at: &str, out: &mut
                 matches!(u.scheme_str(), Some("http") | Some("https")) && u.authority().is_some()
             });
             if !ok && !template.uses_stage_variables() {
-                out.at(uri.pos, at, format!("{:?} is not an absolute http:// or https:// URL", uri.value));
+                out.at(
+                    uri.pos,
+                    at,
+                    format!("{:?} is not an absolute http:// or https:// URL", uri.value),
+                );
                 return None;
             }
         }

@@ -106,7 +106,10 @@ impl Templates {
     }
 
     pub fn get(&self, content_type: &str) -> Option<&Template> {
-        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(content_type)).map(|(_, t)| t)
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(content_type))
+            .map(|(_, t)| t)
     }
 
     pub fn first(&self) -> Option<&Template> {

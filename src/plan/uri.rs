@@ -20,7 +20,9 @@ impl UriTemplate {
         let mut literal = String::new();
         while !rest.is_empty() {
             if let Some(after) = rest.strip_prefix("${") {
-                let end = after.find('}').ok_or_else(|| format!("unclosed \"${{\" in {text:?}"))?;
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| format!("unclosed \"${{\" in {text:?}"))?;
                 let var = &after[..end];
                 let name = var
                     .strip_prefix("stageVariables.")
@@ -30,7 +32,9 @@ impl UriTemplate {
                 pieces.push(Piece::StageVariable(name.to_string()));
                 rest = &after[end + 1..];
             } else if let Some(after) = rest.strip_prefix('{') {
-                let end = after.find('}').ok_or_else(|| format!("unclosed \"{{\" in {text:?}"))?;
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| format!("unclosed \"{{\" in {text:?}"))?;
                 let name = &after[..end];
                 if name.is_empty() {
                     return Err(format!("empty placeholder \"{{}}\" in {text:?}"));
@@ -51,7 +55,11 @@ impl UriTemplate {
 
     /// The URI for one request. A placeholder with no mapped value stays as written, as on AWS;
     /// a missing stage variable becomes empty.
-    pub fn render<'a>(&self, path_param: impl Fn(&str) -> Option<&'a str>, stage_variable: impl Fn(&str) -> Option<&'a str>) -> String {
+    pub fn render<'a>(
+        &self,
+        path_param: impl Fn(&str) -> Option<&'a str>,
+        stage_variable: impl Fn(&str) -> Option<&'a str>,
+    ) -> String {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -78,7 +86,9 @@ impl UriTemplate {
     }
 
     pub fn uses_stage_variables(&self) -> bool {
-        self.pieces.iter().any(|p| matches!(p, Piece::StageVariable(_)))
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::StageVariable(_)))
     }
 }
 
@@ -89,7 +99,10 @@ mod tests {
     #[test]
     fn renders_placeholders_and_stage_variables() {
         let t = UriTemplate::parse("http://${stageVariables.host}/pets/{id}?x={q}").unwrap();
-        let out = t.render(|n| (n == "id").then_some("7"), |n| (n == "host").then_some("h:1"));
+        let out = t.render(
+            |n| (n == "id").then_some("7"),
+            |n| (n == "host").then_some("h:1"),
+        );
         assert_eq!(out, "http://h:1/pets/7?x={q}");
         assert!(UriTemplate::parse("http://x/${foo}").is_err());
     }

@@ -49,7 +49,9 @@ pub struct RouteMatch<'p, 'r> {
 
 impl Default for Router {
     fn default() -> Self {
-        Self { nodes: vec![Node::default()] }
+        Self {
+            nodes: vec![Node::default()],
+        }
     }
 }
 
@@ -95,7 +97,13 @@ impl Router {
         Some(RouteMatch { method, params })
     }
 
-    fn walk<'p, 'r>(&'p self, at: usize, rest: &'r str, verb: Option<usize>, params: &mut Vec<(&'p str, &'r str)>) -> Option<u32> {
+    fn walk<'p, 'r>(
+        &'p self,
+        at: usize,
+        rest: &'r str,
+        verb: Option<usize>,
+        params: &mut Vec<(&'p str, &'r str)>,
+    ) -> Option<u32> {
         let node = &self.nodes[at];
         if rest.is_empty() {
             return node.methods.find(verb);
@@ -144,7 +152,11 @@ mod tests {
 
     #[test]
     fn literal_then_param_then_greedy_per_verb() {
-        let r = router(&[("/test", "POST"), ("/test/any", "ANY"), ("/{proxy+}", "OPTIONS")]);
+        let r = router(&[
+            ("/test", "POST"),
+            ("/test/any", "ANY"),
+            ("/{proxy+}", "OPTIONS"),
+        ]);
         assert_eq!(r.find("OPTIONS", "/test").unwrap().method, 2);
         assert_eq!(r.find("POST", "/test").unwrap().method, 0);
         assert_eq!(r.find("OPTIONS", "/test/any").unwrap().method, 1);
@@ -155,7 +167,10 @@ mod tests {
     fn greedy_never_takes_its_parent() {
         let r = router(&[("/{proxy+}", "ANY")]);
         assert!(r.find("GET", "/").is_none());
-        assert_eq!(r.find("GET", "/a//b/").unwrap().params, vec![("proxy", "a//b")]);
+        assert_eq!(
+            r.find("GET", "/a//b/").unwrap().params,
+            vec![("proxy", "a//b")]
+        );
     }
 
     #[test]

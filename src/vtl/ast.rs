@@ -12,16 +12,35 @@ pub enum Node {
     Text(Box<str>),
     /// A reference rendered into the output.
     Ref(Ref),
-    Set { target: Ref, value: Expr },
-    If { branches: Vec<(Expr, Vec<Node>)>, otherwise: Option<Vec<Node>> },
-    Foreach { var: Slot, iterable: Expr, body: Vec<Node>, at: Offset },
+    Set {
+        target: Ref,
+        value: Expr,
+    },
+    If {
+        branches: Vec<(Expr, Vec<Node>)>,
+        otherwise: Option<Vec<Node>>,
+    },
+    Foreach {
+        var: Slot,
+        iterable: Expr,
+        body: Vec<Node>,
+        at: Offset,
+    },
     Break,
     Stop,
     /// `#name(args)`; `source` is what to print if no macro of that name exists.
-    MacroCall { name: Box<str>, args: Vec<Expr>, source: Box<str>, at: Offset },
+    MacroCall {
+        name: Box<str>,
+        args: Vec<Expr>,
+        source: Box<str>,
+        at: Offset,
+    },
     /// `#define($x) ... #end`: the block (in the symbol table) renders each time `$x` is
     /// referenced.
-    Define { slot: Slot, block: u32 },
+    Define {
+        slot: Slot,
+        block: u32,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -25,7 +25,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { loop_iterations: 1000, total_iterations: 100_000, macro_depth: 20, output_bytes: 10 * 1024 * 1024 }
+        Self {
+            loop_iterations: 1000,
+            total_iterations: 100_000,
+            macro_depth: 20,
+            output_bytes: 10 * 1024 * 1024,
+        }
     }
 }
 
@@ -97,7 +102,12 @@ impl<'t> Renderer<'t> {
 
     #[cold]
     fn limit(&self, offset: Offset, message: impl Into<String>) -> Box<Error> {
-        Box::new(at(&self.t.source, offset as usize, ErrorKind::Limit, message))
+        Box::new(at(
+            &self.t.source,
+            offset as usize,
+            ErrorKind::Limit,
+            message,
+        ))
     }
 
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
@@ -112,7 +122,13 @@ impl<'t> Renderer<'t> {
 
     fn check_output(&self, offset: Offset) -> Result<(), Box<Error>> {
         if self.out.len() > self.limits.output_bytes {
-            return Err(self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes)));
+            return Err(self.limit(
+                offset,
+                format!(
+                    "the output is larger than {} bytes",
+                    self.limits.output_bytes
+                ),
+            ));
         }
         Ok(())
     }
@@ -132,7 +148,13 @@ impl<'t> Renderer<'t> {
             Node::Text(t) => {
                 self.out.push_str(t);
                 if self.out.len() > self.limits.output_bytes {
-                    return Err(self.limit(0, format!("the output is larger than {} bytes", self.limits.output_bytes)));
+                    return Err(self.limit(
+                        0,
+                        format!(
+                            "the output is larger than {} bytes",
+                            self.limits.output_bytes
+                        ),
+                    ));
                 }
             }
             Node::Ref(r) => match self.reference(r)? {
@@ -143,7 +165,10 @@ impl<'t> Renderer<'t> {
                 let v = self.expr(value)?;
                 self.assign(target, v)?;
             }
-            Node::If { branches, otherwise } => {
+            Node::If {
+                branches,
+                otherwise,
+            } => {
                 for (cond, body) in branches {
                     if self.expr(cond)?.is_truthy() {
                         return self.nodes(body);
@@ -153,10 +178,20 @@ impl<'t> Renderer<'t> {
                     return self.nodes(body);
                 }
             }
-            Node::Foreach { var, iterable, body, at } => return self.foreach(*var, iterable, body, *at),
+            Node::Foreach {
+                var,
+                iterable,
+                body,
+                at,
+            } => return self.foreach(*var, iterable, body, *at),
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
-            Node::MacroCall { name, args, source, at } => return self.call_macro(name, args, source, *at),
+            Node::MacroCall {
+                name,
+                args,
+                source,
+                at,
+            } => return self.call_macro(name, args, source, *at),
             Node::Define { slot, block } => self.vars[*slot as usize] = Value::Block(*block),
         }
         Ok(Flow::Normal)
@@ -165,7 +200,13 @@ impl<'t> Renderer<'t> {
     /// Renders a `#define` block where it is referenced, bounded like a macro call.
     fn block(&mut self, id: u32, offset: Offset) -> Result<Flow, Box<Error>> {
         if self.depth >= self.limits.macro_depth {
-            return Err(self.limit(offset, format!("#define blocks nested deeper than {}", self.limits.macro_depth)));
+            return Err(self.limit(
+                offset,
+                format!(
+                    "#define blocks nested deeper than {}",
+                    self.limits.macro_depth
+                ),
+            ));
         }
         self.depth += 1;
         let flow = self.nodes(&self.t.symbols.blocks[id as usize]);
@@ -173,7 +214,13 @@ impl<'t> Renderer<'t> {
         flow
     }
 
-    fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Box<Error>> {
+    fn foreach(
+        &mut self,
+        var: Slot,
+        iterable: &'t Expr,
+        body: &'t [Node],
+        offset: Offset,
+    ) -> Result<Flow, Box<Error>> {
         let items = match self.expr(iterable)? {
             Value::Object(_) | Value::Null => return Ok(Flow::Normal),
             v => v.iter_items().unwrap_or_default(),
@@ -181,19 +228,35 @@ impl<'t> Renderer<'t> {
         if items.len() > self.limits.loop_iterations {
             return Err(self.limit(
                 offset,
-                format!("#foreach would run {} iterations; the limit is {}", items.len(), self.limits.loop_iterations),
+                format!(
+                    "#foreach would run {} iterations; the limit is {}",
+                    items.len(),
+                    self.limits.loop_iterations
+                ),
             ));
         }
         self.iterations += items.len();
         if self.iterations > self.limits.total_iterations {
-            return Err(self.limit(offset, format!("the template ran more than {} loop iterations", self.limits.total_iterations)));
+            return Err(self.limit(
+                offset,
+                format!(
+                    "the template ran more than {} loop iterations",
+                    self.limits.total_iterations
+                ),
+            ));
         }
         let saved_var = self.vars[var as usize].clone();
         let saved_foreach = self.foreach_slot.map(|s| self.vars[s as usize].clone());
-        let saved_count = self.velocity_count_slot.map(|s| self.vars[s as usize].clone());
-        let state = Rc::new(ForeachState { index: Cell::new(0), len: items.len(), parent: saved_foreach.clone().unwrap_or_default() });
+        let saved_count = self
+            .velocity_count_slot
+            .map(|s| self.vars[s as usize].clone());
+        let state = Rc::new(ForeachState {
+            index: Cell::new(0),
+            len: items.len(),
+            parent: saved_foreach.clone().unwrap_or_default(),
+        });
         if let Some(s) = self.foreach_slot {
-            self.vars[s as usize] = Value::Object(state.clone());
+            self.vars[s as usize] = Value::object(state.clone());
         }
         let mut flow = Flow::Normal;
         for (i, item) in items.into_iter().enumerate() {
@@ -221,19 +284,32 @@ impl<'t> Renderer<'t> {
         Ok(flow)
     }
 
-    fn call_macro(&mut self, name: &str, args: &'t [Expr], source: &str, offset: Offset) -> Result<Flow, Box<Error>> {
+    fn call_macro(
+        &mut self,
+        name: &str,
+        args: &'t [Expr],
+        source: &str,
+        offset: Offset,
+    ) -> Result<Flow, Box<Error>> {
         let Some(m) = self.t.symbols.macros.get(name) else {
             self.out.push_str(source);
             return Ok(Flow::Normal);
         };
         if self.depth >= self.limits.macro_depth {
-            return Err(self.limit(offset, format!("macro calls nested deeper than {}", self.limits.macro_depth)));
+            return Err(self.limit(
+                offset,
+                format!("macro calls nested deeper than {}", self.limits.macro_depth),
+            ));
         }
         let mut values = Vec::with_capacity(args.len());
         for a in args {
             values.push(self.expr(a)?);
         }
-        let saved: Vec<Value> = m.params.iter().map(|p| self.vars[*p as usize].clone()).collect();
+        let saved: Vec<Value> = m
+            .params
+            .iter()
+            .map(|p| self.vars[*p as usize].clone())
+            .collect();
         for (i, p) in m.params.iter().enumerate() {
             self.vars[*p as usize] = values.get(i).cloned().unwrap_or_default();
         }
@@ -263,7 +339,7 @@ impl<'t> Renderer<'t> {
             holder = self.access(holder, a)?;
         }
         let key = match last {
-            Access::Property(name) => Value::Str((**name).into()),
+            Access::Property(name) => Value::from(&**name),
             Access::Index(e) => self.expr(e)?,
             Access::Method(..) => return Ok(()),
         };
@@ -285,7 +361,9 @@ impl<'t> Renderer<'t> {
     pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
         let (mut v, rest) = match r.path.split_first() {
             // The first property is read from the variable in place, without a clone.
-            Some((Access::Property(name), rest)) => (methods::property(&self.vars[r.root as usize], name), rest),
+            Some((Access::Property(name), rest)) => {
+                (methods::property(&self.vars[r.root as usize], name), rest)
+            }
             _ => (self.vars[r.root as usize].clone(), &r.path[..]),
         };
         for a in rest {
@@ -325,13 +403,13 @@ impl<'t> Renderer<'t> {
                 let mark = self.out.len();
                 // `#stop` inside a string ends only the string.
                 self.nodes(nodes)?;
-                Value::Str(self.out.split_off(mark).into())
+                Value::from(self.out.split_off(mark))
             }
             Expr::Ref(r) => match self.reference(r)? {
                 Value::Block(id) => {
                     let mark = self.out.len();
                     self.block(id, r.at)?;
-                    Value::Str(self.out.split_off(mark).into())
+                    Value::from(self.out.split_off(mark))
                 }
                 v => v,
             },
@@ -352,13 +430,25 @@ impl<'t> Renderer<'t> {
                 Value::new_map(map)
             }
             Expr::Range(a, b) => {
-                let (Some(from), Some(to)) = (int_of(&self.expr(a)?), int_of(&self.expr(b)?)) else { return Ok(Value::Null) };
+                let (Some(from), Some(to)) = (int_of(&self.expr(a)?), int_of(&self.expr(b)?))
+                else {
+                    return Ok(Value::Null);
+                };
                 let len = (from - to).unsigned_abs() as usize + 1;
                 if len > self.limits.total_iterations {
-                    return Err(self.limit(0, format!("the range [{from}..{to}] is larger than {} items", self.limits.total_iterations)));
+                    return Err(self.limit(
+                        0,
+                        format!(
+                            "the range [{from}..{to}] is larger than {} items",
+                            self.limits.total_iterations
+                        ),
+                    ));
                 }
-                let items: Vec<Value> =
-                    if from <= to { (from..=to).map(Value::Int).collect() } else { (to..=from).rev().map(Value::Int).collect() };
+                let items: Vec<Value> = if from <= to {
+                    (from..=to).map(Value::Int).collect()
+                } else {
+                    (to..=from).rev().map(Value::Int).collect()
+                };
                 Value::new_list(items)
             }
             Expr::Not(e) => Value::Bool(!self.expr(e)?.is_truthy()),
@@ -382,7 +472,7 @@ impl<'t> Renderer<'t> {
 fn int_of(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
-        Value::Str(s) => s.trim().parse().ok(),
+        Value::Str(_) | Value::JsonStr { .. } => v.as_str()?.trim().parse().ok(),
         _ => None,
     }
 }
@@ -397,16 +487,20 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
         _ => {}
     }
     if a.is_null() || b.is_null() {
-        return if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) { Value::Bool(false) } else { Value::Null };
+        return if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+            Value::Bool(false)
+        } else {
+            Value::Null
+        };
     }
     let (x, y) = match (a.as_number(), b.as_number()) {
         (Some(x), Some(y)) => (x, y),
         _ => {
             return match op {
-                BinOp::Add if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) => {
+                BinOp::Add if a.as_str().is_some() || b.as_str().is_some() => {
                     let mut s = a.to_display();
                     b.write_display(&mut s);
-                    Value::Str(s.into())
+                    Value::from(s)
                 }
                 BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Value::Bool(false),
                 _ => Value::Null,
@@ -415,9 +509,15 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
     };
     match (x, y) {
         (Number::Int(i), Number::Int(j)) => match op {
-            BinOp::Add => i.checked_add(j).map_or(Value::Float(i as f64 + j as f64), Value::Int),
-            BinOp::Sub => i.checked_sub(j).map_or(Value::Float(i as f64 - j as f64), Value::Int),
-            BinOp::Mul => i.checked_mul(j).map_or(Value::Float(i as f64 * j as f64), Value::Int),
+            BinOp::Add => i
+                .checked_add(j)
+                .map_or(Value::Float(i as f64 + j as f64), Value::Int),
+            BinOp::Sub => i
+                .checked_sub(j)
+                .map_or(Value::Float(i as f64 - j as f64), Value::Int),
+            BinOp::Mul => i
+                .checked_mul(j)
+                .map_or(Value::Float(i as f64 * j as f64), Value::Int),
             BinOp::Div => i.checked_div(j).map_or(Value::Null, Value::Int),
             BinOp::Mod => i.checked_rem(j).map_or(Value::Null, Value::Int),
             BinOp::Lt => Value::Bool(i < j),

@@ -37,7 +37,13 @@ impl Template {
     pub fn parse(source: &str) -> Result<Template, Error> {
         let mut symbols = Symbols::default();
         let nodes = parser::parse(source, &mut symbols)?;
-        let mut t = Template { nodes, symbols, regexes: Regexes::new(), source: source.into(), size_hint: Default::default() };
+        let mut t = Template {
+            nodes,
+            symbols,
+            regexes: Regexes::new(),
+            source: source.into(),
+            size_hint: Default::default(),
+        };
         t.compile_regexes();
         Ok(t)
     }
@@ -48,7 +54,9 @@ impl Template {
 
     /// Fresh variables for a render: all null until set.
     pub fn vars(&self) -> Vars {
-        Vars { values: vec![Value::Null; self.symbols.names.len()] }
+        Vars {
+            values: vec![Value::Null; self.symbols.names.len()],
+        }
     }
 
     /// Whether the template mentions `$name` at all (so a host can skip building it).
@@ -59,7 +67,9 @@ impl Template {
     pub fn render(&self, vars: Vars, limits: Limits) -> Result<String, Error> {
         use std::sync::atomic::Ordering::Relaxed;
         let hint = self.size_hint.load(Relaxed).max(self.source.len() + 64);
-        let out = eval::Renderer::new(self, vars.values, limits, hint).render().map(|(out, _)| out)?;
+        let out = eval::Renderer::new(self, vars.values, limits, hint)
+            .render()
+            .map(|(out, _)| out)?;
         self.size_hint.store(out.len(), Relaxed);
         Ok(out)
     }
@@ -68,7 +78,9 @@ impl Template {
     /// `methods`, so a host can prepare what they name (JSONPaths for `$input.path`).
     pub fn literal_arguments(&self, root: &str, methods: &[&str]) -> Vec<Arc<str>> {
         let mut found = Vec::new();
-        let Some(slot) = self.symbols.find(root) else { return found };
+        let Some(slot) = self.symbols.find(root) else {
+            return found;
+        };
         visit_refs(&self.nodes, &mut |r| {
             if r.root == slot {
                 if let Some(Access::Method(name, args)) = r.path.first() {
@@ -80,7 +92,12 @@ impl Template {
                 }
             }
         });
-        let bodies = self.symbols.macros.values().map(|m| &m.body).chain(self.symbols.blocks.iter());
+        let bodies = self
+            .symbols
+            .macros
+            .values()
+            .map(|m| &m.body)
+            .chain(self.symbols.blocks.iter());
         for body in bodies {
             visit_refs(body, &mut |r| {
                 if r.root == slot {
@@ -147,7 +164,10 @@ fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
                 visit_ref(target, f);
                 visit_expr(value, f);
             }
-            Node::If { branches, otherwise } => {
+            Node::If {
+                branches,
+                otherwise,
+            } => {
                 for (c, body) in branches {
                     visit_expr(c, f);
                     visit_refs(body, f);

@@ -3,7 +3,7 @@
 //! documents stay immutable and are referenced by node; host objects (`$input`, `$util`,
 //! `$context`) plug in through [`Object`].
 
-use super::json::{write_json_string, Json, Kind};
+use super::json::{write_json_string, Doc, Json, Kind};
 use indexmap::IndexMap;
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -12,41 +12,6 @@ use std::rc::Rc;
 pub type List = Rc<RefCell<Vec<Value>>>;
 pub type Map = Rc<RefCell<IndexMap<Rc<str>, Value>>>;
 
-/// A string: owned by the render, or a string node of a JSON document (no copy).
-#[derive(Clone)]
-pub enum Text {
-    Owned(Rc<str>),
-    Json(Json),
-}
-
-impl std::ops::Deref for Text {
-    type Target = str;
-    fn deref(&self) -> &str {
-        match self {
-            Text::Owned(s) => s,
-            Text::Json(j) => j.as_str().unwrap_or(""),
-        }
-    }
-}
-
-impl From<&str> for Text {
-    fn from(s: &str) -> Self {
-        Text::Owned(s.into())
-    }
-}
-
-impl From<String> for Text {
-    fn from(s: String) -> Self {
-        Text::Owned(s.into())
-    }
-}
-
-impl From<Rc<str>> for Text {
-    fn from(s: Rc<str>) -> Self {
-        Text::Owned(s)
-    }
-}
-
 #[derive(Clone, Default)]
 pub enum Value {
     #[default]
@@ -54,12 +19,20 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Text),
-    /// A JSON array or object (scalars are unwrapped into the variants above).
-    Json(Json),
+    Str(Rc<String>),
+    /// A string node of a JSON document (no copy).
+    JsonStr {
+        id: u32,
+        doc: Rc<Doc>,
+    },
+    /// A JSON array or object node (scalars are unwrapped into the variants above).
+    Json {
+        id: u32,
+        doc: Rc<Doc>,
+    },
     List(List),
     Map(Map),
-    Object(Rc<dyn Object>),
+    Object(Rc<Box<dyn Object>>),
     /// A `#define` block, rendered where it is referenced.
     Block(u32),
 }
@@ -79,6 +52,19 @@ pub trait Object {
     fn render(&self, _out: &mut String) {}
 }
 
+/// A shared object is an object: the host keeps one handle and gives the template another.
+impl<T: Object + ?Sized> Object for Rc<T> {
+    fn property(&self, name: &str) -> Value {
+        (**self).property(name)
+    }
+    fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
+        (**self).call(name, args)
+    }
+    fn render(&self, out: &mut String) {
+        (**self).render(out)
+    }
+}
+
 impl std::fmt::Debug for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = String::new();
@@ -94,21 +80,27 @@ impl From<Json> for Value {
             Kind::Bool(b) => Value::Bool(b),
             Kind::Int(i) => Value::Int(i),
             Kind::Float(f) => Value::Float(f),
-            Kind::Str(_) => Value::Str(Text::Json(j)),
-            Kind::Array(_) | Kind::Object(_) => Value::Json(j),
+            Kind::Str(_) => Value::JsonStr {
+                id: j.id,
+                doc: j.doc,
+            },
+            Kind::Array(_) | Kind::Object(_) => Value::Json {
+                id: j.id,
+                doc: j.doc,
+            },
         }
     }
 }
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::Str(Text::Owned(s.into()))
+        Value::Str(Rc::new(s.to_string()))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::Str(Text::Owned(s.into()))
+        Value::Str(Rc::new(s))
     }
 }
 
@@ -121,6 +113,34 @@ impl Value {
         Value::Map(Rc::new(RefCell::new(entries)))
     }
 
+    pub fn object(o: impl Object + 'static) -> Value {
+        Value::Object(Rc::new(Box::new(o)))
+    }
+
+    /// The JSON node handle of a JSON array or object.
+    pub fn json(&self) -> Option<Json> {
+        match self {
+            Value::Json { id, doc } => Some(Json {
+                doc: doc.clone(),
+                id: *id,
+            }),
+            _ => None,
+        }
+    }
+
+    /// A member of a JSON object, read without building a handle for the object.
+    pub fn json_member(&self, key: &str) -> Option<Value> {
+        match self {
+            Value::Json { id, doc } => doc.member(*id, key).map(|m| {
+                Value::from(Json {
+                    doc: doc.clone(),
+                    id: m,
+                })
+            }),
+            _ => None,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -131,10 +151,10 @@ impl Value {
             Value::Bool(_) => "Boolean",
             Value::Int(_) => "Integer",
             Value::Float(_) => "Double",
-            Value::Str(_) => "String",
-            Value::Json(j) if j.is_array() => "List",
+            Value::Str(_) | Value::JsonStr { .. } => "String",
+            Value::Json { .. } if self.json().is_some_and(|j| j.is_array()) => "List",
             Value::List(_) => "List",
-            Value::Json(_) | Value::Map(_) => "Map",
+            Value::Json { .. } | Value::Map(_) => "Map",
             Value::Object(_) | Value::Block(_) => "Object",
         }
     }
@@ -147,6 +167,7 @@ impl Value {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
+            Value::JsonStr { id, doc } => Some(doc.text_of(*id)),
             _ => None,
         }
     }
@@ -157,14 +178,20 @@ impl Value {
         match self {
             Value::Null => {}
             Value::Str(s) => out.push_str(s),
+            Value::JsonStr { id, doc } => out.push_str(doc.text_of(*id)),
             other => other.write_java(out),
         }
     }
 
     pub fn to_display(&self) -> String {
-        let mut s = String::new();
-        self.write_display(&mut s);
-        s
+        match self.as_str() {
+            Some(s) => s.to_string(),
+            None => {
+                let mut s = String::new();
+                self.write_display(&mut s);
+                s
+            }
+        }
     }
 
     /// Java's `toString()`, where a null inside a collection prints `null`. JSON arrays print
@@ -177,9 +204,15 @@ impl Value {
                 let _ = write!(out, "{i}");
             }
             Value::Float(f) => write_java_double(*f, out),
-            Value::Str(s) => out.push_str(s),
-            Value::Json(j) if j.is_array() => j.write_json(out),
-            Value::Json(j) => {
+            Value::Str(_) | Value::JsonStr { .. } => {
+                out.push_str(self.as_str().unwrap_or_default())
+            }
+            Value::Json { .. } => {
+                let j = self.json().unwrap_or_else(|| unreachable!());
+                if j.is_array() {
+                    j.write_json(out);
+                    return;
+                }
                 out.push('{');
                 for (i, (k, v)) in j.members().enumerate() {
                     if i > 0 {
@@ -223,8 +256,14 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(_) | Value::Int(_) | Value::Float(_) => self.write_java(out),
-            Value::Str(s) => write_json_string(s, out),
-            Value::Json(j) => j.write_json(out),
+            Value::Str(_) | Value::JsonStr { .. } => {
+                write_json_string(self.as_str().unwrap_or_default(), out)
+            }
+            Value::Json { .. } => {
+                if let Some(j) = self.json() {
+                    j.write_json(out)
+                }
+            }
             Value::List(l) => {
                 out.push('[');
                 for (i, v) in l.borrow().iter().enumerate() {
@@ -268,11 +307,12 @@ impl Value {
     pub fn loose_eq(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Null, Value::Null) => true,
-            (Value::Null, Value::Str(s)) | (Value::Str(s), Value::Null) => s.is_empty(),
-            (Value::Null, _) | (_, Value::Null) => false,
+            (Value::Null, v) | (v, Value::Null) => v.as_str().is_some_and(str::is_empty),
             (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Str(a), Value::Str(b)) => **a == **b,
             _ => match (self.as_number(), other.as_number()) {
+                _ if self.as_str().is_some() && other.as_str().is_some() => {
+                    self.as_str() == other.as_str()
+                }
                 (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
                 _ => self.to_display() == other.to_display(),
             },
@@ -283,8 +323,14 @@ impl Value {
     pub fn iter_items(&self) -> Option<Vec<Value>> {
         match self {
             Value::List(l) => Some(l.borrow().clone()),
-            Value::Json(j) if j.is_array() => Some(j.items().map(Value::from).collect()),
-            Value::Json(j) => Some(j.members().map(|(_, v)| Value::from(v)).collect()),
+            Value::Json { .. } => {
+                let j = self.json()?;
+                if j.is_array() {
+                    Some(j.items().map(Value::from).collect())
+                } else {
+                    Some(j.members().map(|(_, v)| Value::from(v)).collect())
+                }
+            }
             Value::Map(m) => Some(m.borrow().values().cloned().collect()),
             _ => None,
         }
@@ -337,7 +383,12 @@ mod tests {
 
     #[test]
     fn value_stays_small() {
-        assert!(std::mem::size_of::<Value>() <= 32, "Value is {} bytes", std::mem::size_of::<Value>());
+        assert_eq!(
+            std::mem::size_of::<Value>(),
+            16,
+            "Value is {} bytes",
+            std::mem::size_of::<Value>()
+        );
     }
 
     #[test]
@@ -347,7 +398,14 @@ mod tests {
         assert_eq!(p(Value::Float(2.5)), "2.5");
         assert_eq!(p(Value::Float(1e10)), "1.0E10");
         assert_eq!(p(Value::Float(1.5e-5)), "1.5E-5");
-        assert_eq!(p(Value::new_list(vec![Value::Int(1), "two".into(), Value::Null])), "[1, two, null]");
+        assert_eq!(
+            p(Value::new_list(vec![
+                Value::Int(1),
+                "two".into(),
+                Value::Null
+            ])),
+            "[1, two, null]"
+        );
         let json = Json::parse(br#"{"foo":[{"nested":"bar"}],"n":null}"#).unwrap();
         assert_eq!(p(Value::from(json)), r#"{foo=[{"nested":"bar"}], n=null}"#);
     }
