@@ -217,7 +217,9 @@ impl Json {
                 nodes: Vec::with_capacity(bytes.len() / 8 + 1),
                 items: Vec::new(),
                 members: Vec::new(),
-                text: String::with_capacity(bytes.len() / 2),
+                // The payload itself: strings without escapes are spans of it, unescaped
+                // strings are appended after it.
+                text: text.to_string(),
             },
             item_stack: Vec::new(),
             member_stack: Vec::new(),
@@ -559,6 +561,14 @@ impl Parser<'_> {
     /// and escapes produce whole characters, so the buffer stays UTF-8.
     fn string(&mut self) -> Result<Span, String> {
         self.i += 1;
+        let begin = self.i;
+        let plain = self.b[begin..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        if let Some(n) = plain {
+            if self.b[begin + n] == b'"' {
+                self.i = begin + n + 1;
+                return Ok(Span { start: begin as u32, len: n as u32 });
+            }
+        }
         let start = self.doc.text.len() as u32;
         let mut run = self.i;
         loop {
