@@ -16,13 +16,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 fn render(c: &mut Criterion) {
-    let template = MappingTemplate::compile(include_str!("data/template.vtl"))
-        .expect("the bench template parses");
+    let template = MappingTemplate::compile(include_str!("data/template.vtl")).expect("the bench template parses");
     let body = Bytes::from_static(include_bytes!("data/body.json"));
-    let params = Arc::new(Params {
-        querystring: vec![("region".into(), "eu-west-1".into())],
-        ..Params::default()
-    });
+    let params = Arc::new(Params { querystring: vec![("region".into(), "eu-west-1".into())], ..Params::default() });
     let stage_variables = Arc::new(Default::default());
     let context = Arc::new(default_context());
     let overrides = Overrides::default();
@@ -33,19 +29,13 @@ fn render(c: &mut Criterion) {
         context: &context,
         overrides: &overrides,
     };
-    let expected_len = template
-        .render(&input, Limits::default())
-        .unwrap()
-        .body
-        .len();
+    let expected_len = template.render(&input, Limits::default()).unwrap().body.len();
 
     let mut group = c.benchmark_group("vtl");
     group.throughput(Throughput::Elements(1));
     group.bench_function("render bench template (parse body + render)", |b| {
         b.iter(|| {
-            let out = template
-                .render(black_box(&input), Limits::default())
-                .unwrap();
+            let out = template.render(black_box(&input), Limits::default()).unwrap();
             assert_eq!(out.body.len(), expected_len);
             out
         })

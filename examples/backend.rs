@@ -14,9 +14,7 @@ type Pets = Arc<Mutex<Vec<serde_json::Value>>>;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9000".into());
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9000".into());
     let listener = TcpListener::bind(&addr).await?;
     println!("pet store backend on http://{}", listener.local_addr()?);
     let pets: Pets = Arc::new(Mutex::new(vec![
@@ -29,9 +27,7 @@ async fn main() -> std::io::Result<()> {
         let pets = pets.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req| handle(req, pets.clone()));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
         });
     }
 }
@@ -39,8 +35,7 @@ async fn main() -> std::io::Result<()> {
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert("content-type", "application/json".parse().unwrap());
+    r.headers_mut().insert("content-type", "application/json".parse().unwrap());
     r
 }
 
@@ -48,18 +43,12 @@ async fn handle(req: Request<Incoming>, pets: Pets) -> Result<Response<Full<Byte
     let method = req.method().clone();
     let path = req.uri().path().trim_end_matches('/').to_string();
     let query = req.uri().query().unwrap_or("").to_string();
-    let headers: serde_json::Map<String, serde_json::Value> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
-        .collect();
+    let headers: serde_json::Map<String, serde_json::Value> =
+        req.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into())).collect();
     let body = req.into_body().collect().await?.to_bytes();
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     Ok(match (method.as_str(), parts.as_slice()) {
-        ("GET", ["pets"]) => json(
-            StatusCode::OK,
-            serde_json::Value::Array(pets.lock().unwrap().clone()),
-        ),
+        ("GET", ["pets"]) => json(StatusCode::OK, serde_json::Value::Array(pets.lock().unwrap().clone())),
         ("POST", ["pets"]) => match serde_json::from_slice::<serde_json::Value>(&body) {
             Ok(mut pet) => {
                 let mut all = pets.lock().unwrap();
@@ -67,22 +56,11 @@ async fn handle(req: Request<Incoming>, pets: Pets) -> Result<Response<Full<Byte
                 all.push(pet.clone());
                 json(StatusCode::CREATED, pet)
             }
-            Err(e) => json(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({"error": e.to_string()}),
-            ),
+            Err(e) => json(StatusCode::BAD_REQUEST, serde_json::json!({"error": e.to_string()})),
         },
-        ("GET", ["pets", id]) => match pets
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"].to_string() == *id)
-        {
+        ("GET", ["pets", id]) => match pets.lock().unwrap().iter().find(|p| p["id"].to_string() == *id) {
             Some(pet) => json(StatusCode::OK, pet.clone()),
-            None => json(
-                StatusCode::NOT_FOUND,
-                serde_json::json!({"error": format!("no pet {id}")}),
-            ),
+            None => json(StatusCode::NOT_FOUND, serde_json::json!({"error": format!("no pet {id}")})),
         },
         _ => json(
             StatusCode::OK,

@@ -11,16 +11,10 @@ use portico::vtl::Limits;
 use std::sync::Arc;
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let template = MappingTemplate::compile(include_str!("../benches/data/template.vtl")).unwrap();
     let body = Bytes::from_static(include_bytes!("../benches/data/body.json"));
-    let params = Arc::new(Params {
-        querystring: vec![("region".into(), "eu-west-1".into())],
-        ..Params::default()
-    });
+    let params = Arc::new(Params { querystring: vec![("region".into(), "eu-west-1".into())], ..Params::default() });
     let stage_variables = Arc::new(Default::default());
     let context = Arc::new(default_context());
     let overrides = Overrides::default();
@@ -34,15 +28,8 @@ fn main() {
     let started = std::time::Instant::now();
     let mut total = 0;
     for _ in 0..n {
-        total += template
-            .render(&input, Limits::default())
-            .unwrap()
-            .body
-            .len();
+        total += template.render(&input, Limits::default()).unwrap().body.len();
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{n} renders in {secs:.3}s: {:.0} renders/s ({total} bytes)",
-        n as f64 / secs
-    );
+    println!("{n} renders in {secs:.3}s: {:.0} renders/s ({total} bytes)", n as f64 / secs);
 }

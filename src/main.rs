@@ -62,9 +62,7 @@ struct RenderArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
@@ -81,10 +79,7 @@ fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
     })
 }
 
-fn pairs(
-    items: &[String],
-    flag: &str,
-) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+fn pairs(items: &[String], flag: &str) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     items
         .iter()
         .map(|item| {
@@ -98,8 +93,7 @@ fn pairs(
 fn render(args: RenderArgs) -> anyhow::Result<ExitCode> {
     use portico::mapping::cases::{render_case, run_cases, Case, CaseParams};
     if let Some(file) = args.cases {
-        let text = std::fs::read_to_string(&file)
-            .with_context(|| format!("reading {}", file.display()))?;
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
         let report = run_cases(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         for f in &report.failures {
             let got = match &f.got {
@@ -109,25 +103,16 @@ fn render(args: RenderArgs) -> anyhow::Result<ExitCode> {
             println!("FAIL {}: expected {:?}, got {got}", f.name, f.expected);
         }
         println!("{} passed, {} failed", report.passed, report.failures.len());
-        return Ok(if report.failures.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        return Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
     let path = args.template.context("--template is required")?;
-    let template =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let template = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let body = match &args.body {
-        Some(b) => {
-            Some(std::fs::read_to_string(b).with_context(|| format!("reading {}", b.display()))?)
-        }
+        Some(b) => Some(std::fs::read_to_string(b).with_context(|| format!("reading {}", b.display()))?),
         None => None,
     };
-    let context = pairs(&args.context, "context")?
-        .into_iter()
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
-        .collect();
+    let context =
+        pairs(&args.context, "context")?.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     let case = Case {
         name: path.display().to_string(),
         template,
@@ -158,12 +143,7 @@ fn render(args: RenderArgs) -> anyhow::Result<ExitCode> {
 fn check(path: &PathBuf) -> ExitCode {
     match config::load_file(path) {
         Ok(plan) => {
-            println!(
-                "{}: valid ({} resources, {} methods)",
-                path.display(),
-                plan.resource_count,
-                plan.methods.len()
-            );
+            println!("{}: valid ({} resources, {} methods)", path.display(), plan.resource_count, plan.methods.len());
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -178,11 +158,7 @@ fn print_load_error(e: &config::LoadError) {
         config::LoadError::Io { .. } => eprintln!("error: {e}"),
         config::LoadError::Invalid { path, problems } => {
             let n = problems.0.len();
-            eprintln!(
-                "{} is not a valid API document ({n} problem{}):",
-                path.display(),
-                if n == 1 { "" } else { "s" }
-            );
+            eprintln!("{} is not a valid API document ({n} problem{}):", path.display(), if n == 1 { "" } else { "s" });
             for p in &problems.0 {
                 eprintln!("{}: {p}", path.display());
             }
@@ -198,16 +174,12 @@ fn serve(path: &PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let stages: Vec<String> = plan.stages.iter().map(|s| s.name.clone()).collect();
         let name = format!("{} ({})", plan.api_name, plan.api_id);
-        let running = server::start(Gateway::new(plan), listen)
-            .await
-            .with_context(|| format!("listening on {listen}"))?;
+        let running =
+            server::start(Gateway::new(plan), listen).await.with_context(|| format!("listening on {listen}"))?;
         println!("Portico is serving {name}");
         for stage in &stages {
             println!("  {}", running.url(stage));

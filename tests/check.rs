@@ -30,10 +30,7 @@ fn assert_problems(yaml: &str, expected: &[&str]) {
 
 #[test]
 fn the_base_document_is_valid() {
-    assert_problems(
-        &doc(&format!("  - path: /pets\n    resourceMethods:{MOCK_GET}")),
-        &[],
-    );
+    assert_problems(&doc(&format!("  - path: /pets\n    resourceMethods:{MOCK_GET}")), &[]);
 }
 
 #[test]
@@ -68,9 +65,7 @@ fn unknown_enum_values() {
 
 #[test]
 fn greedy_part_must_be_last() {
-    let yaml = doc(&format!(
-        "  - path: /files/{{proxy+}}/meta\n    resourceMethods:{MOCK_GET}"
-    ));
+    let yaml = doc(&format!("  - path: /files/{{proxy+}}/meta\n    resourceMethods:{MOCK_GET}"));
     assert_problems(
         &yaml,
         &["line 3, column 11: resources[0] /files/{proxy+}/meta: Cannot create a child of a resource with a greedy path variable: {proxy+}"],
@@ -88,9 +83,7 @@ fn two_variable_siblings() {
 
 #[test]
 fn http_integrations_need_uri_and_method() {
-    let yaml = doc(
-        "  - path: /p\n    resourceMethods:\n      GET:\n        methodIntegration: {type: HTTP}",
-    );
+    let yaml = doc("  - path: /p\n    resourceMethods:\n      GET:\n        methodIntegration: {type: HTTP}");
     assert_problems(
         &yaml,
         &[
@@ -196,7 +189,9 @@ fn path_and_parent_chain_must_agree() {
 
 #[test]
 fn bad_path_parts_and_verbs() {
-    let yaml = doc(&format!("  - path: /a b\n    resourceMethods:{MOCK_GET}\n  - path: /ok\n    resourceMethods:\n      FETCH: {{}}"));
+    let yaml = doc(&format!(
+        "  - path: /a b\n    resourceMethods:{MOCK_GET}\n  - path: /ok\n    resourceMethods:\n      FETCH: {{}}"
+    ));
     assert_problems(
         &yaml,
         &[
@@ -214,12 +209,12 @@ fn method_without_integration() {
 
 #[test]
 fn syntax_errors_point_at_the_place() {
-    assert_problems("restApi:\n  name: x\n  bad: [1, 2\n", &["line 4, column 1: document: invalid YAML: while parsing a flow sequence, expected ',' or ']'"]);
-    let json = portico::config::compile_text(
-        "{\"restApi\": {\"name\": \"x\"},\n \"resources\": [,]}",
-        true,
-    )
-    .unwrap_err();
+    assert_problems(
+        "restApi:\n  name: x\n  bad: [1, 2\n",
+        &["line 4, column 1: document: invalid YAML: while parsing a flow sequence, expected ',' or ']'"],
+    );
+    let json =
+        portico::config::compile_text("{\"restApi\": {\"name\": \"x\"},\n \"resources\": [,]}", true).unwrap_err();
     assert_eq!(
         json[0].to_string(),
         "line 2, column 16: document: invalid JSON: unexpected character, a value was expected"
@@ -248,55 +243,29 @@ fn check_command_exit_codes_and_output() {
     let dir = std::env::temp_dir().join(format!("portico-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good.yaml");
-    std::fs::write(
-        &good,
-        doc(&format!("  - path: /pets\n    resourceMethods:{MOCK_GET}")),
-    )
-    .unwrap();
-    let out = portico()
-        .args(["check", "--config"])
-        .arg(&good)
-        .output()
-        .unwrap();
+    std::fs::write(&good, doc(&format!("  - path: /pets\n    resourceMethods:{MOCK_GET}"))).unwrap();
+    let out = portico().args(["check", "--config"]).arg(&good).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("valid"));
 
     let bad = dir.join("bad.yaml");
-    std::fs::write(&bad, "restApi: {name: t, colour: blue}\nresources:\n  - path: /p\n    resourceMethods:\n      GET: {}\n").unwrap();
-    let out = portico()
-        .args(["check", "--config"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    std::fs::write(
+        &bad,
+        "restApi: {name: t, colour: blue}\nresources:\n  - path: /p\n    resourceMethods:\n      GET: {}\n",
+    )
+    .unwrap();
+    let out = portico().args(["check", "--config"]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("(2 problems)"), "{err}");
-    assert!(
-        err.contains("bad.yaml: line 1, column 20: restApi.colour: unknown key"),
-        "{err}"
-    );
-    assert!(
-        err.contains("resources[0] /p GET methodIntegration: is required"),
-        "{err}"
-    );
+    assert!(err.contains("bad.yaml: line 1, column 20: restApi.colour: unknown key"), "{err}");
+    assert!(err.contains("resources[0] /p GET methodIntegration: is required"), "{err}");
 
-    let out = portico()
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "serve refuses an invalid document"
-    );
+    let out = portico().args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "serve refuses an invalid document");
     assert!(String::from_utf8_lossy(&out.stderr).contains("restApi.colour: unknown key"));
 
-    let out = portico()
-        .args(["check", "--config"])
-        .arg(dir.join("absent.yaml"))
-        .output()
-        .unwrap();
+    let out = portico().args(["check", "--config"]).arg(dir.join("absent.yaml")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
     std::fs::remove_dir_all(&dir).ok();

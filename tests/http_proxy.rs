@@ -59,45 +59,25 @@ async fn round_trip_of_verb_path_query_headers_and_binary_body() {
     assert_eq!(received.body.as_ref(), body.as_slice());
     assert_eq!(received.header("x-custom"), Some("one"));
     assert_eq!(received.header("user-agent"), Some("test-agent/1.0"));
-    assert_eq!(
-        received.header("content-type"),
-        Some("application/octet-stream")
-    );
-    assert_eq!(
-        received.header("host"),
-        Some(backend.addr.to_string().as_str())
-    );
-    assert_eq!(
-        received.header("x-amzn-apigateway-api-id"),
-        Some("proxyapi01")
-    );
-    assert!(received
-        .header("x-amzn-trace-id")
-        .is_some_and(|t| t.starts_with("Root=1-")));
+    assert_eq!(received.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(received.header("host"), Some(backend.addr.to_string().as_str()));
+    assert_eq!(received.header("x-amzn-apigateway-api-id"), Some("proxyapi01"));
+    assert!(received.header("x-amzn-trace-id").is_some_and(|t| t.starts_with("Root=1-")));
     assert!(received.header("max-forwards").is_none());
     assert!(received.header("via").is_none());
 
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body.as_ref(), body.as_slice());
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/octet-stream")
-    );
+    assert_eq!(reply.header("content-type"), Some("application/octet-stream"));
     assert_eq!(reply.header("x-backend"), Some("echo"));
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     assert_eq!(reply.header("x-amzn-Remapped-Server"), Some("echo-backend"));
-    assert_eq!(
-        reply.header("x-amzn-Remapped-x-amzn-RequestId"),
-        Some("backend-id")
-    );
+    assert_eq!(reply.header("x-amzn-Remapped-x-amzn-RequestId"), Some("backend-id"));
     assert!(reply.header("x-amzn-Remapped-Date").is_some());
     assert!(reply.header("server").is_none());
     let id = reply.header("x-amzn-RequestId").unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok());
-    assert!(
-        reply.header("x-amzn-trace-id").is_none(),
-        "HTTP_PROXY responses carry no trace id"
-    );
+    assert!(reply.header("x-amzn-trace-id").is_none(), "HTTP_PROXY responses carry no trace id");
     server.shutdown().await;
 }
 
@@ -106,13 +86,7 @@ async fn backend_status_is_returned_unchanged() {
     let backend = Backend::start().await;
     let server = portico_json(api(&backend.url(), 29000)).await;
     for status in [201u16, 302, 404, 418, 500, 503] {
-        let reply = send(
-            "DELETE",
-            &format!("http://{}/v1/status/{status}", server.addr),
-            &[],
-            "",
-        )
-        .await;
+        let reply = send("DELETE", &format!("http://{}/v1/status/{status}", server.addr), &[], "").await;
         assert_eq!(reply.status.as_u16(), status);
         assert_eq!(backend.last().method, "DELETE");
     }
@@ -129,29 +103,16 @@ async fn stage_variables_and_mappings_shape_the_backend_request() {
 
     let reply = send(
         "GET",
-        &format!(
-            "http://{}/v1/mapped?q=hello%20world&q=last&own=1",
-            server.addr
-        ),
+        &format!("http://{}/v1/mapped?q=hello%20world&q=last&own=1", server.addr),
         &[("x-source", "from-client"), ("x-client", "overridden")],
         "",
     )
     .await;
     assert_eq!(reply.status, 200);
     let received = backend.last();
-    assert_eq!(
-        received.method, "POST",
-        "the integration's httpMethod is used"
-    );
-    assert_eq!(
-        received.uri,
-        "/mapped?fixed=1&q=hello%20world&q=last&own=1&extra=last"
-    );
-    assert_eq!(
-        received.header("x-client"),
-        Some("from-client"),
-        "a mapped header overrides the client's"
-    );
+    assert_eq!(received.method, "POST", "the integration's httpMethod is used");
+    assert_eq!(received.uri, "/mapped?fixed=1&q=hello%20world&q=last&own=1&extra=last");
+    assert_eq!(received.header("x-client"), Some("from-client"), "a mapped header overrides the client's");
     assert_eq!(received.header("x-static"), Some("static value"));
     assert_eq!(received.header("x-stage"), Some("v1"));
     server.shutdown().await;
@@ -163,22 +124,13 @@ async fn slow_backend_gets_504_endpoint_request_timed_out() {
     let server = portico_json(api(&backend.url(), 200)).await;
     let started = Instant::now();
     let reply = get(&format!("http://{}/v1/sleep/3000", server.addr)).await;
-    assert!(
-        started.elapsed() < Duration::from_millis(2000),
-        "answered at the timeout, not after the backend"
-    );
+    assert!(started.elapsed() < Duration::from_millis(2000), "answered at the timeout, not after the backend");
     assert_eq!(reply.status, 504);
     assert_eq!(reply.text(), r#"{"message": "Endpoint request timed out"}"#);
-    assert_eq!(
-        reply.header("x-amzn-ErrorType"),
-        Some("InternalServerErrorException")
-    );
+    assert_eq!(reply.header("x-amzn-ErrorType"), Some("InternalServerErrorException"));
     assert_eq!(reply.header("content-type"), Some("application/json"));
     // A fast request right after is not disturbed.
-    assert_eq!(
-        get(&format!("http://{}/v1/fast", server.addr)).await.status,
-        200
-    );
+    assert_eq!(get(&format!("http://{}/v1/fast", server.addr)).await.status, 200);
     server.shutdown().await;
 }
 
@@ -190,15 +142,9 @@ async fn unreachable_backend_gets_504_network_error() {
     let server = portico_json(api(&format!("http://{closed}"), 29000)).await;
     let reply = get(&format!("http://{}/v1/anything", server.addr)).await;
     assert_eq!(reply.status, 504);
-    assert_eq!(
-        reply.text(),
-        r#"{"message": "Network error communicating with endpoint"}"#
-    );
+    assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
     assert_eq!(reply.body.len(), 56);
-    assert_eq!(
-        reply.header("x-amzn-ErrorType"),
-        Some("InternalServerErrorException")
-    );
+    assert_eq!(reply.header("x-amzn-ErrorType"), Some("InternalServerErrorException"));
     server.shutdown().await;
 }
 
@@ -215,17 +161,8 @@ async fn backend_that_drops_the_connection_gets_504_network_error() {
         }
     });
     let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
-    let reply = send(
-        "POST",
-        &format!("http://{}/v1/x", server.addr),
-        &[],
-        "payload",
-    )
-    .await;
+    let reply = send("POST", &format!("http://{}/v1/x", server.addr), &[], "payload").await;
     assert_eq!(reply.status, 504);
-    assert_eq!(
-        reply.text(),
-        r#"{"message": "Network error communicating with endpoint"}"#
-    );
+    assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
     server.shutdown().await;
 }

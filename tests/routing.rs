@@ -72,17 +72,9 @@ async fn routing_table() {
     for (verb, path, expected) in TABLE {
         let reply = send(verb, &format!("http://{}{path}", server.addr), &[], "").await;
         let got = if reply.status == 403 {
-            assert_eq!(
-                reply.header("x-amzn-ErrorType"),
-                Some("MissingAuthenticationTokenException"),
-                "{verb} {path}"
-            );
+            assert_eq!(reply.header("x-amzn-ErrorType"), Some("MissingAuthenticationTokenException"), "{verb} {path}");
             if *verb != "HEAD" {
-                assert_eq!(
-                    reply.text(),
-                    r#"{"message":"Missing Authentication Token"}"#,
-                    "{verb} {path}"
-                );
+                assert_eq!(reply.text(), r#"{"message":"Missing Authentication Token"}"#, "{verb} {path}");
             }
             NOT_FOUND.to_string()
         } else {
@@ -99,11 +91,7 @@ async fn routing_table() {
             failures.push(format!("{verb} {path}: expected {expected}, got {got}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "routing mismatches:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "routing mismatches:\n{}", failures.join("\n"));
     server.shutdown().await;
 }
 
@@ -113,18 +101,10 @@ async fn missing_route_has_api_gateway_headers() {
     let reply = get(&format!("http://{}/nostage/x", server.addr)).await;
     assert_eq!(reply.status, 403);
     assert_eq!(reply.header("content-type"), Some("application/json"));
-    assert_eq!(
-        reply.header("x-amzn-errortype"),
-        Some("MissingAuthenticationTokenException")
-    );
+    assert_eq!(reply.header("x-amzn-errortype"), Some("MissingAuthenticationTokenException"));
     let id = reply.header("x-amzn-requestid").expect("request id");
-    assert!(
-        uuid::Uuid::parse_str(id).is_ok(),
-        "request id {id} is a UUID"
-    );
-    assert!(reply
-        .header("x-amz-apigw-id")
-        .is_some_and(|v| v.len() == 16));
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "request id {id} is a UUID");
+    assert!(reply.header("x-amz-apigw-id").is_some_and(|v| v.len() == 16));
     assert!(reply.header("date").is_some());
     assert!(reply.header("x-amzn-trace-id").is_none());
     server.shutdown().await;
@@ -146,17 +126,11 @@ async fn path_parameters_keep_their_encoding() {
     .await;
     let base = format!("http://{}/v1", server.addr);
     for (path, backend_uri) in [
-        (
-            "/pets/test%2Balias@gmail.com",
-            "/pets/test%2Balias@gmail.com",
-        ),
+        ("/pets/test%2Balias@gmail.com", "/pets/test%2Balias@gmail.com"),
         ("/pets/a+b", "/pets/a+b"),
         ("/pets/x%2Fy", "/pets/x%2Fy"),
         ("/files/a/b//c.txt/", "/files/a/b//c.txt"),
-        (
-            "/proxy-value//double-slash",
-            "/any/proxy-value//double-slash",
-        ),
+        ("/proxy-value//double-slash", "/any/proxy-value//double-slash"),
         ("/deep/er/path?x=1&x=2", "/any/deep/er/path?x=1&x=2"),
     ] {
         let reply = get(&format!("{base}{path}")).await;

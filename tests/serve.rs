@@ -48,10 +48,7 @@ async fn serves_until_sigterm_and_drains_in_flight_requests() {
     assert!(lines.next().unwrap().unwrap().contains("served (served01)"));
     let dev = lines.next().unwrap().unwrap().trim().to_string();
     let prod = lines.next().unwrap().unwrap().trim().to_string();
-    assert!(
-        dev.starts_with("http://127.0.0.1:") && dev.ends_with("/dev/"),
-        "{dev}"
-    );
+    assert!(dev.starts_with("http://127.0.0.1:") && dev.ends_with("/dev/"), "{dev}");
     assert!(prod.ends_with("/prod/"), "{prod}");
 
     let health = get(&format!("{dev}health")).await;
@@ -62,16 +59,10 @@ async fn serves_until_sigterm_and_drains_in_flight_requests() {
     let slow = tokio::spawn(get(format!("{prod}slow").leak()));
     tokio::time::sleep(Duration::from_millis(200)).await;
     let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let reply = slow.await.unwrap();
     assert_eq!(reply.status, 200, "the in-flight request finished");
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     assert_eq!(status.code(), Some(0));
     std::fs::remove_dir_all(&dir).ok();
 }

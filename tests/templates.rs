@@ -87,13 +87,7 @@ async fn request_template_logic_decides_the_mock_status() {
     let denied = send("GET", &format!("{base}/scoped?scope=public"), &[], "").await;
     assert_eq!(denied.status, 403);
     assert_eq!(denied.text(), r#"{"denied": true}"#);
-    let item = send(
-        "GET",
-        &format!("{base}/items/42"),
-        &[("content-type", "application/json")],
-        "",
-    )
-    .await;
+    let item = send("GET", &format!("{base}/items/42"), &[("content-type", "application/json")], "").await;
     assert_eq!(item.status, 200);
     assert_eq!(item.json(), json!({"id": 42, "statusCode": 200}));
     server.shutdown().await;
@@ -106,30 +100,17 @@ async fn response_override_from_the_request_template() {
     let plain = send("GET", &format!("{base}/override"), &[], "").await;
     assert_eq!(plain.status.as_u16(), 444);
     assert_eq!(plain.header("foo"), Some("bar"));
-    assert_eq!(
-        plain.text(),
-        "",
-        "no response template: the MOCK's empty body"
-    );
+    assert_eq!(plain.text(), "", "no response template: the MOCK's empty body");
     let echoed = send("GET", &format!("{base}/override-echo"), &[], "").await;
     assert_eq!(echoed.status.as_u16(), 444);
-    assert_eq!(
-        echoed.json(),
-        json!({"statusOverride": "444", "fooHeader": "bar", "custom": "is also passed around"})
-    );
+    assert_eq!(echoed.json(), json!({"statusOverride": "444", "fooHeader": "bar", "custom": "is also passed around"}));
     server.shutdown().await;
 }
 
 #[tokio::test]
 async fn request_overrides_assigned_as_maps_reach_the_response_template() {
     let server = portico_json(api("http://127.0.0.1:1")).await;
-    let reply = send(
-        "GET",
-        &format!("http://{}/dev/assign", server.addr),
-        &[],
-        "",
-    )
-    .await;
+    let reply = send("GET", &format!("http://{}/dev/assign", server.addr), &[], "").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), "bar putBar nestedFoo");
     server.shutdown().await;
@@ -142,80 +123,44 @@ async fn http_integration_with_request_and_response_templates() {
     let reply = send(
         "POST",
         &format!("http://{}/dev/orders?customer=O%27Brien", server.addr),
-        &[
-            ("content-type", "application/json"),
-            ("x-not-forwarded", "1"),
-        ],
+        &[("content-type", "application/json"), ("x-not-forwarded", "1")],
         r#"{"items": [{"sku": "A-1"}, {"sku": "B-2"}]}"#,
     )
     .await;
     let received = backend.last();
     assert_eq!(received.method, "POST");
-    assert_eq!(
-        received.uri, "/orders?source=template",
-        "the request override adds a query parameter"
-    );
+    assert_eq!(received.uri, "/orders?source=template", "the request override adds a query parameter");
     let sent: serde_json::Value = serde_json::from_slice(&received.body).unwrap();
-    assert_eq!(
-        sent,
-        json!({"customer": "O'Brien", "greeting": "hello", "count": 2, "skus": ["A-1", "B-2"]})
-    );
+    assert_eq!(sent, json!({"customer": "O'Brien", "greeting": "hello", "count": 2, "skus": ["A-1", "B-2"]}));
     assert_eq!(received.header("x-customer"), Some("O'Brien"));
-    assert!(
-        received.header("x-not-forwarded").is_none(),
-        "client headers are not forwarded by HTTP integrations"
-    );
+    assert!(received.header("x-not-forwarded").is_none(), "client headers are not forwarded by HTTP integrations");
     assert_eq!(received.header("accept"), Some("application/json"));
-    assert_eq!(
-        received.header("user-agent"),
-        Some("AmazonAPIGateway_tmpl000001")
-    );
+    assert_eq!(received.header("user-agent"), Some("AmazonAPIGateway_tmpl000001"));
     assert_eq!(received.header("content-type"), Some("application/json"));
 
     assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.json(),
-        json!({"received": 2, "first": "A-1", "method": "POST"})
-    );
+    assert_eq!(reply.json(), json!({"received": 2, "first": "A-1", "method": "POST"}));
     assert_eq!(reply.header("x-customer"), Some("O'Brien"));
-    assert!(
-        reply.header("x-amzn-trace-id").is_some(),
-        "HTTP responses carry the trace id"
-    );
-    assert!(
-        reply.header("x-backend").is_none(),
-        "backend headers are not returned unless mapped"
-    );
+    assert!(reply.header("x-amzn-trace-id").is_some(), "HTTP responses carry the trace id");
+    assert!(reply.header("x-backend").is_none(), "backend headers are not returned unless mapped");
     server.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_template_that_exceeds_a_bound_is_a_500() {
     let server = portico_json(api("http://127.0.0.1:1")).await;
-    let reply = send(
-        "GET",
-        &format!("http://{}/dev/runaway", server.addr),
-        &[],
-        "",
-    )
-    .await;
+    let reply = send("GET", &format!("http://{}/dev/runaway", server.addr), &[], "").await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.text(), r#"{"message": "Internal server error"}"#);
-    assert_eq!(
-        reply.header("x-amzn-ErrorType"),
-        Some("InternalServerErrorException")
-    );
+    assert_eq!(reply.header("x-amzn-ErrorType"), Some("InternalServerErrorException"));
     server.shutdown().await;
 }
 
 #[test]
 fn a_template_that_does_not_parse_is_a_document_problem() {
     let yaml = "restApi: {name: t}\nresources:\n  - path: /p\n    resourceMethods:\n      GET:\n        methodResponses: {\"200\": {statusCode: \"200\"}}\n        methodIntegration:\n          type: MOCK\n          requestTemplates:\n            application/json: |\n              {\"statusCode\": 200}\n              #if($x)\n          integrationResponses:\n            \"200\":\n              statusCode: \"200\"\n              responseTemplates: {application/json: \"#set($a 1)\"}\n";
-    let problems: Vec<String> = portico::config::compile_text(yaml, false)
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let problems: Vec<String> =
+        portico::config::compile_text(yaml, false).unwrap_err().iter().map(ToString::to_string).collect();
     assert_eq!(
         problems,
         vec![

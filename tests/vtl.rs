@@ -5,26 +5,14 @@
 use portico::mapping::cases::run_cases;
 
 fn run(file: &str) {
-    let text = std::fs::read_to_string(format!("{}/tests/vtl/{file}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
+    let text = std::fs::read_to_string(format!("{}/tests/vtl/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let report = run_cases(&text).unwrap();
     let lines: Vec<String> = report
         .failures
         .iter()
-        .map(|f| {
-            format!(
-                "{}:\n  expected {:?}\n  got      {:?}",
-                f.name, f.expected, f.got
-            )
-        })
+        .map(|f| format!("{}:\n  expected {:?}\n  got      {:?}", f.name, f.expected, f.got))
         .collect();
-    assert!(
-        lines.is_empty(),
-        "{} passed, {} failed:\n{}",
-        report.passed,
-        lines.len(),
-        lines.join("\n")
-    );
+    assert!(lines.is_empty(), "{} passed, {} failed:\n{}", report.passed, lines.len(), lines.join("\n"));
     assert!(report.passed > 0);
 }
 
@@ -155,20 +143,13 @@ mod hostile {
             overrides: &Overrides::default(),
         };
         let err = t.render(&input, Limits::default()).err().expect("bounded");
-        assert_eq!(
-            err.to_string(),
-            "line 1, column 11: macro calls nested deeper than 20"
-        );
+        assert_eq!(err.to_string(), "line 1, column 11: macro calls nested deeper than 20");
     }
 
     #[test]
     fn deep_nesting_is_a_parse_error() {
         let source = format!("#set($x = {}1{})", "(".repeat(500), ")".repeat(500));
         let err = MappingTemplate::compile(&source).err().expect("refused");
-        assert!(
-            err.to_string()
-                .contains("nesting is deeper than 100 levels"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("nesting is deeper than 100 levels"), "{err}");
     }
 }

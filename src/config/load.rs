@@ -30,11 +30,7 @@ pub fn load(text: &str, is_json: bool) -> (Document, Vec<Problem>) {
 fn read_document(r: &mut Reader, root: &Node) -> Document {
     let mut doc = Document::default();
     let Some(mut top) = r.obj(root, "") else {
-        r.out.at(
-            root.pos,
-            "document",
-            "the document must be a map with `restApi` and `resources`",
-        );
+        r.out.at(root.pos, "document", "the document must be a map with `restApi` and `resources`");
         return doc;
     };
     match top.get("restApi") {
@@ -42,29 +38,15 @@ fn read_document(r: &mut Reader, root: &Node) -> Document {
         None => r.out.at(root.pos, "restApi", "is required"),
     }
     if let Some(n) = top.get("resources") {
-        let raw: Vec<RawResource> = r
-            .items(n, "resources")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| read_resource(r, item, i))
-            .collect();
+        let raw: Vec<RawResource> =
+            r.items(n, "resources").iter().enumerate().filter_map(|(i, item)| read_resource(r, item, i)).collect();
         doc.resources = resolve_resources(r, raw);
     }
     if let Some(n) = top.get("stages") {
-        doc.stages = r
-            .items(n, "stages")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| read_stage(r, s, i))
-            .collect();
+        doc.stages = r.items(n, "stages").iter().enumerate().filter_map(|(i, s)| read_stage(r, s, i)).collect();
     }
     if let Some(n) = top.get("vpcLinks") {
-        doc.vpc_links = r
-            .items(n, "vpcLinks")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| read_vpc_link(r, s, i))
-            .collect();
+        doc.vpc_links = r.items(n, "vpcLinks").iter().enumerate().filter_map(|(i, s)| read_vpc_link(r, s, i)).collect();
     }
     if let Some(n) = top.get("gatewayResponses") {
         doc.gateway_responses = r
@@ -75,36 +57,19 @@ fn read_document(r: &mut Reader, root: &Node) -> Document {
             .collect();
     }
     if let Some(n) = top.get("models") {
-        doc.models = r
-            .items(n, "models")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| read_model(r, s, i))
-            .collect();
+        doc.models = r.items(n, "models").iter().enumerate().filter_map(|(i, s)| read_model(r, s, i)).collect();
     }
     if let Some(n) = top.get("requestValidators") {
-        doc.request_validators = r
-            .items(n, "requestValidators")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| read_validator(r, s, i))
-            .collect();
+        doc.request_validators =
+            r.items(n, "requestValidators").iter().enumerate().filter_map(|(i, s)| read_validator(r, s, i)).collect();
     }
     if let Some(n) = top.get("authorizers") {
-        doc.authorizers = r
-            .items(n, "authorizers")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| read_authorizer(r, s, i))
-            .collect();
+        doc.authorizers =
+            r.items(n, "authorizers").iter().enumerate().filter_map(|(i, s)| read_authorizer(r, s, i)).collect();
     }
     if let Some(n) = top.get("networkLoadBalancers") {
-        doc.network_load_balancers = r
-            .items(n, "networkLoadBalancers")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| read_nlb(r, s, i))
-            .collect();
+        doc.network_load_balancers =
+            r.items(n, "networkLoadBalancers").iter().enumerate().filter_map(|(i, s)| read_nlb(r, s, i)).collect();
     }
     if let Some(n) = top.get("lambda") {
         if let Some(mut o) = r.obj(n, "lambda") {
@@ -161,11 +126,7 @@ fn read_rest_api(r: &mut Reader, n: &Node) -> RestApi {
         Some(idn) => match r.string(idn, "restApi.id") {
             Some(id) if valid_id(&id) => id,
             Some(id) => {
-                r.out.at(
-                    idn.pos,
-                    "restApi.id",
-                    format!("must be letters and digits only, got {id:?}"),
-                );
+                r.out.at(idn.pos, "restApi.id", format!("must be letters and digits only, got {id:?}"));
                 id
             }
             None => String::new(),
@@ -174,11 +135,7 @@ fn read_rest_api(r: &mut Reader, n: &Node) -> RestApi {
     };
     api.description = opt_string(r, &mut o, "description");
     if let Some(b) = o.get("binaryMediaTypes") {
-        api.binary_media_types = r
-            .strings(b, "restApi.binaryMediaTypes")
-            .into_iter()
-            .map(|l| l.value)
-            .collect();
+        api.binary_media_types = r.strings(b, "restApi.binaryMediaTypes").into_iter().map(|l| l.value).collect();
     }
     api.minimum_compression_size = opt_int(r, &mut o, "minimumCompressionSize");
     if let Some(s) = o.get("apiKeySource") {
@@ -186,23 +143,11 @@ fn read_rest_api(r: &mut Reader, n: &Node) -> RestApi {
             .one_of(
                 s,
                 "restApi.apiKeySource",
-                &[
-                    ("HEADER", ApiKeySource::Header),
-                    ("AUTHORIZER", ApiKeySource::Authorizer),
-                ],
+                &[("HEADER", ApiKeySource::Header), ("AUTHORIZER", ApiKeySource::Authorizer)],
             )
             .unwrap_or_default();
     }
-    r.finish(
-        o,
-        &[
-            "endpointConfiguration",
-            "policy",
-            "disableExecuteApiEndpoint",
-            "rootResourceId",
-            "apiStatus",
-        ],
-    );
+    r.finish(o, &["endpointConfiguration", "policy", "disableExecuteApiEndpoint", "rootResourceId", "apiStatus"]);
     api
 }
 
@@ -237,20 +182,10 @@ fn read_resource(r: &mut Reader, n: &Node, index: usize) -> Option<RawResource> 
     let path = opt_located(r, &mut o, "path");
     let methods_node = o.get("resourceMethods");
     r.finish(o, &[]);
-    Some(RawResource {
-        index,
-        pos: n.pos,
-        id,
-        parent_id,
-        path_part,
-        path,
-        methods_node: methods_node.cloned(),
-    })
+    Some(RawResource { index, pos: n.pos, id, parent_id, path_part, path, methods_node: methods_node.cloned() })
 }
 
-const VERBS: &[&str] = &[
-    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
-];
+const VERBS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
 /// Reads `resourceMethods` once the resource's path is known, so that problems name it.
 pub fn read_methods(r: &mut Reader, n: &Node, base: &str) -> Vec<Method> {
@@ -284,11 +219,7 @@ fn read_method(r: &mut Reader, n: &Node, base: &str, verb: &str) -> Option<Metho
     if let Some(h) = o.get("httpMethod") {
         if let Some(m) = r.string(h, &format!("{base} httpMethod")) {
             if m != verb {
-                r.out.at(
-                    h.pos,
-                    format!("{base} httpMethod"),
-                    format!("{m:?} does not match its key {verb:?}"),
-                );
+                r.out.at(h.pos, format!("{base} httpMethod"), format!("{m:?} does not match its key {verb:?}"));
             }
         }
     }
@@ -309,37 +240,21 @@ fn read_method(r: &mut Reader, n: &Node, base: &str, verb: &str) -> Option<Metho
     };
     let field = |k: &str| format!("{base} {k}");
     let field = &field;
-    let authorizer_id = o
-        .get("authorizerId")
-        .and_then(|x| r.string(x, &field("authorizerId")));
-    let api_key_required = o
-        .get("apiKeyRequired")
-        .and_then(|x| r.boolean(x, &field("apiKeyRequired")))
-        .unwrap_or(false);
-    let request_validator_id = o
-        .get("requestValidatorId")
-        .and_then(|x| r.located(x, &field("requestValidatorId")));
-    let operation_name = o
-        .get("operationName")
-        .and_then(|x| r.string(x, &field("operationName")));
-    let request_parameters = o
-        .get("requestParameters")
-        .map(|x| r.bool_map(x, &field("requestParameters")))
-        .unwrap_or_default();
-    let request_models = o
-        .get("requestModels")
-        .map(|x| r.string_map(x, &field("requestModels")))
-        .unwrap_or_default();
+    let authorizer_id = o.get("authorizerId").and_then(|x| r.string(x, &field("authorizerId")));
+    let api_key_required =
+        o.get("apiKeyRequired").and_then(|x| r.boolean(x, &field("apiKeyRequired"))).unwrap_or(false);
+    let request_validator_id = o.get("requestValidatorId").and_then(|x| r.located(x, &field("requestValidatorId")));
+    let operation_name = o.get("operationName").and_then(|x| r.string(x, &field("operationName")));
+    let request_parameters =
+        o.get("requestParameters").map(|x| r.bool_map(x, &field("requestParameters"))).unwrap_or_default();
+    let request_models = o.get("requestModels").map(|x| r.string_map(x, &field("requestModels"))).unwrap_or_default();
     let method_responses = match o.get("methodResponses") {
-        Some(x) => r.map_of(x, &field("methodResponses"), |r, n, p| {
-            read_method_response(r, n, p)
-        }),
+        Some(x) => r.map_of(x, &field("methodResponses"), |r, n, p| read_method_response(r, n, p)),
         None => Vec::new(),
     };
     let integration_node = o.get("methodIntegration");
     let integration_written = integration_node.is_some();
-    let method_integration =
-        integration_node.and_then(|x| read_integration(r, x, &field("methodIntegration")));
+    let method_integration = integration_node.and_then(|x| read_integration(r, x, &field("methodIntegration")));
     let pos = o.pos;
     r.finish(o, &["authorizationScopes"]);
     for (key, resp) in &method_responses {
@@ -371,45 +286,25 @@ fn read_method_response(r: &mut Reader, n: &Node, path: &str) -> Option<MethodRe
     let mut o = r.obj(n, path)?;
     let status_code = required_string(r, &mut o, "statusCode")?;
     check_status(r, &o, "statusCode", &status_code);
-    let response_parameters = o
-        .get("responseParameters")
-        .map(|x| r.bool_map(x, &child(path, "responseParameters")))
-        .unwrap_or_default();
+    let response_parameters =
+        o.get("responseParameters").map(|x| r.bool_map(x, &child(path, "responseParameters"))).unwrap_or_default();
     let response_models = o
         .get("responseModels")
-        .map(|x| {
-            r.string_map(x, &child(path, "responseModels"))
-                .into_iter()
-                .map(|(k, v)| (k, v.value))
-                .collect()
-        })
+        .map(|x| r.string_map(x, &child(path, "responseModels")).into_iter().map(|(k, v)| (k, v.value)).collect())
         .unwrap_or_default();
     r.finish(o, &[]);
-    Some(MethodResponse {
-        status_code,
-        response_parameters,
-        response_models,
-    })
+    Some(MethodResponse { status_code, response_parameters, response_models })
 }
 
 fn check_status(r: &mut Reader, o: &Obj, key: &str, status: &str) {
-    let ok = status.len() == 3
-        && status
-            .parse::<u16>()
-            .is_ok_and(|s| (100..=599).contains(&s));
+    let ok = status.len() == 3 && status.parse::<u16>().is_ok_and(|s| (100..=599).contains(&s));
     if !ok {
-        r.out.at(
-            o.pos,
-            o.field(key),
-            format!("must be an HTTP status code from 100 to 599, got {status:?}"),
-        );
+        r.out.at(o.pos, o.field(key), format!("must be an HTTP status code from 100 to 599, got {status:?}"));
     }
 }
 
-const CONTENT_HANDLING: &[(&str, ContentHandling)] = &[
-    ("CONVERT_TO_TEXT", ContentHandling::ConvertToText),
-    ("CONVERT_TO_BINARY", ContentHandling::ConvertToBinary),
-];
+const CONTENT_HANDLING: &[(&str, ContentHandling)] =
+    &[("CONVERT_TO_TEXT", ContentHandling::ConvertToText), ("CONVERT_TO_BINARY", ContentHandling::ConvertToBinary)];
 
 fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration> {
     let mut o = r.obj(n, path)?;
@@ -427,11 +322,7 @@ fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration>
             ],
         ),
         None => {
-            r.out.at(
-                o.pos,
-                o.field("type"),
-                "is required (HTTP, HTTP_PROXY, MOCK, AWS or AWS_PROXY)",
-            );
+            r.out.at(o.pos, o.field("type"), "is required (HTTP, HTTP_PROXY, MOCK, AWS or AWS_PROXY)");
             None
         }
     };
@@ -441,10 +332,7 @@ fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration>
             r.out.at(
                 o.pos,
                 o.field("httpMethod"),
-                format!(
-                    "unknown HTTP method {m:?}; must be one of {}",
-                    VERBS.join(", ")
-                ),
+                format!("unknown HTTP method {m:?}; must be one of {}", VERBS.join(", ")),
             );
         }
     }
@@ -454,24 +342,17 @@ fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration>
             .one_of(
                 c,
                 &o.field("connectionType"),
-                &[
-                    ("INTERNET", ConnectionType::Internet),
-                    ("VPC_LINK", ConnectionType::VpcLink),
-                ],
+                &[("INTERNET", ConnectionType::Internet), ("VPC_LINK", ConnectionType::VpcLink)],
             )
             .unwrap_or_default(),
         None => ConnectionType::Internet,
     };
     let connection_id = opt_located(r, &mut o, "connectionId");
     let credentials = opt_string(r, &mut o, "credentials");
-    let request_parameters = o
-        .get("requestParameters")
-        .map(|x| r.string_map(x, &child(path, "requestParameters")))
-        .unwrap_or_default();
-    let request_templates = o
-        .get("requestTemplates")
-        .map(|x| r.string_map(x, &child(path, "requestTemplates")))
-        .unwrap_or_default();
+    let request_parameters =
+        o.get("requestParameters").map(|x| r.string_map(x, &child(path, "requestParameters"))).unwrap_or_default();
+    let request_templates =
+        o.get("requestTemplates").map(|x| r.string_map(x, &child(path, "requestTemplates"))).unwrap_or_default();
     let passthrough_behavior = match o.get("passthroughBehavior") {
         Some(p) => r
             .one_of(
@@ -486,15 +367,18 @@ fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration>
             .unwrap_or_default(),
         None => PassthroughBehavior::WhenNoMatch,
     };
-    let content_handling = o
-        .get("contentHandling")
-        .and_then(|c| r.one_of(c, &o.field("contentHandling"), CONTENT_HANDLING));
+    let content_handling =
+        o.get("contentHandling").and_then(|c| r.one_of(c, &o.field("contentHandling"), CONTENT_HANDLING));
     let timeout_node = o.get("timeoutInMillis");
     let mut timeout_in_millis = DEFAULT_TIMEOUT_MILLIS;
     if let Some(t) = timeout_node {
         if let Some(v) = r.integer(t, &o.field("timeoutInMillis")) {
             if v < MIN_TIMEOUT_MILLIS as i64 || v > DEFAULT_TIMEOUT_MILLIS as i64 {
-                r.out.at(t.pos, o.field("timeoutInMillis"), format!("must be between {MIN_TIMEOUT_MILLIS} and {DEFAULT_TIMEOUT_MILLIS}, got {v}"));
+                r.out.at(
+                    t.pos,
+                    o.field("timeoutInMillis"),
+                    format!("must be between {MIN_TIMEOUT_MILLIS} and {DEFAULT_TIMEOUT_MILLIS}, got {v}"),
+                );
             } else {
                 timeout_in_millis = v as u32;
             }
@@ -503,19 +387,13 @@ fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration>
     let cache_namespace = opt_string(r, &mut o, "cacheNamespace");
     let cache_key_parameters = o
         .get("cacheKeyParameters")
-        .map(|x| {
-            r.strings(x, &o.field("cacheKeyParameters"))
-                .into_iter()
-                .map(|l| l.value)
-                .collect()
-        })
+        .map(|x| r.strings(x, &o.field("cacheKeyParameters")).into_iter().map(|l| l.value).collect())
         .unwrap_or_default();
     let mut tls_insecure_skip_verification = false;
     if let Some(t) = o.get("tlsConfig") {
         let tp = o.field("tlsConfig");
         if let Some(mut tc) = r.obj(t, &tp) {
-            tls_insecure_skip_verification =
-                opt_bool(r, &mut tc, "insecureSkipVerification").unwrap_or(false);
+            tls_insecure_skip_verification = opt_bool(r, &mut tc, "insecureSkipVerification").unwrap_or(false);
             r.finish(tc, &[]);
         }
     }
@@ -538,37 +416,21 @@ fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration>
     let at = |k: &str| child(path, k);
     if matches!(
         kind,
-        IntegrationType::Http
-            | IntegrationType::HttpProxy
-            | IntegrationType::Aws
-            | IntegrationType::AwsProxy
+        IntegrationType::Http | IntegrationType::HttpProxy | IntegrationType::Aws | IntegrationType::AwsProxy
     ) {
         if uri.is_none() {
-            r.out
-                .at(pos, at("uri"), "is required for this integration type");
+            r.out.at(pos, at("uri"), "is required for this integration type");
         }
         if http_method.is_none() {
-            r.out.at(
-                pos,
-                at("httpMethod"),
-                "is required for this integration type",
-            );
+            r.out.at(pos, at("httpMethod"), "is required for this integration type");
         }
     }
     if connection_type == ConnectionType::VpcLink {
         if connection_id.is_none() {
-            r.out.at(
-                pos,
-                at("connectionId"),
-                "is required when connectionType is VPC_LINK",
-            );
+            r.out.at(pos, at("connectionId"), "is required when connectionType is VPC_LINK");
         }
         if !matches!(kind, IntegrationType::Http | IntegrationType::HttpProxy) {
-            r.out.at(
-                pos,
-                at("connectionType"),
-                "VPC_LINK is only for HTTP and HTTP_PROXY integrations",
-            );
+            r.out.at(pos, at("connectionType"), "VPC_LINK is only for HTTP and HTTP_PROXY integrations");
         }
     }
     for ir in &integration_responses {
@@ -604,19 +466,13 @@ fn read_integration_response(r: &mut Reader, n: &Node, path: &str) -> Option<Int
     let mut o = r.obj(n, path)?;
     let status_code = required_string(r, &mut o, "statusCode")?;
     check_status(r, &o, "statusCode", &status_code);
-    let selection_pattern =
-        opt_located(r, &mut o, "selectionPattern").filter(|p| !p.value.is_empty());
-    let response_parameters = o
-        .get("responseParameters")
-        .map(|x| r.string_map(x, &child(path, "responseParameters")))
-        .unwrap_or_default();
-    let response_templates = o
-        .get("responseTemplates")
-        .map(|x| r.string_map(x, &child(path, "responseTemplates")))
-        .unwrap_or_default();
-    let content_handling = o
-        .get("contentHandling")
-        .and_then(|c| r.one_of(c, &o.field("contentHandling"), CONTENT_HANDLING));
+    let selection_pattern = opt_located(r, &mut o, "selectionPattern").filter(|p| !p.value.is_empty());
+    let response_parameters =
+        o.get("responseParameters").map(|x| r.string_map(x, &child(path, "responseParameters"))).unwrap_or_default();
+    let response_templates =
+        o.get("responseTemplates").map(|x| r.string_map(x, &child(path, "responseTemplates"))).unwrap_or_default();
+    let content_handling =
+        o.get("contentHandling").and_then(|c| r.one_of(c, &o.field("contentHandling"), CONTENT_HANDLING));
     let pos = o.pos;
     r.finish(o, &[]);
     Some(IntegrationResponse {
@@ -633,25 +489,16 @@ fn read_integration_response(r: &mut Reader, n: &Node, path: &str) -> Option<Int
 fn read_stage(r: &mut Reader, n: &Node, i: usize) -> Option<Stage> {
     let base = format!("stages[{i}]");
     let mut o = r.obj(n, &base)?;
-    let mut stage = Stage {
-        pos: n.pos,
-        ..Stage::default()
-    };
+    let mut stage = Stage { pos: n.pos, ..Stage::default() };
     stage.stage_name = required_string(r, &mut o, "stageName").unwrap_or_default();
     let name_ok = !stage.stage_name.is_empty()
         && stage.stage_name.len() <= 128
-        && stage
-            .stage_name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && stage.stage_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !name_ok && !stage.stage_name.is_empty() {
         r.out.at(
             n.pos,
             format!("{base}.stageName"),
-            format!(
-                "must be letters, digits, '-' and '_' (at most 128), got {:?}",
-                stage.stage_name
-            ),
+            format!("must be letters, digits, '-' and '_' (at most 128), got {:?}", stage.stage_name),
         );
     }
     stage.description = opt_string(r, &mut o, "description");
@@ -662,19 +509,14 @@ fn read_stage(r: &mut Reader, n: &Node, i: usize) -> Option<Stage> {
         }
     }
     if let Some(ms) = o.get("methodSettings") {
-        stage.method_settings = r.map_of(ms, &format!("{base}.methodSettings"), |r, n, p| {
-            read_method_setting(r, n, p)
-        });
+        stage.method_settings = r.map_of(ms, &format!("{base}.methodSettings"), |r, n, p| read_method_setting(r, n, p));
     }
     if let Some(al) = o.get("accessLogSettings") {
         if let Some(mut a) = r.obj(al, &format!("{base}.accessLogSettings")) {
             let format = opt_string(r, &mut a, "format");
             let destination_arn = opt_string(r, &mut a, "destinationArn");
             r.finish(a, &[]);
-            stage.access_log_settings = Some(AccessLogSettings {
-                format,
-                destination_arn,
-            });
+            stage.access_log_settings = Some(AccessLogSettings { format, destination_arn });
         }
     }
     r.finish(
@@ -708,11 +550,7 @@ fn read_method_setting(r: &mut Reader, n: &Node, path: &str) -> Option<MethodSet
     };
     r.finish(
         o,
-        &[
-            "cacheDataEncrypted",
-            "requireAuthorizationForCacheControl",
-            "unauthorizedCacheControlHeaderStrategy",
-        ],
+        &["cacheDataEncrypted", "requireAuthorizationForCacheControl", "unauthorizedCacheControlHeaderStrategy"],
     );
     Some(s)
 }
@@ -723,10 +561,7 @@ fn read_vpc_link(r: &mut Reader, n: &Node, i: usize) -> Option<VpcLink> {
     let id = required_string(r, &mut o, "id")?;
     let name = opt_string(r, &mut o, "name").unwrap_or_else(|| id.clone());
     let description = opt_string(r, &mut o, "description");
-    let target_arns = o
-        .get("targetArns")
-        .map(|t| r.strings(t, &format!("{base}.targetArns")))
-        .unwrap_or_default();
+    let target_arns = o.get("targetArns").map(|t| r.strings(t, &format!("{base}.targetArns"))).unwrap_or_default();
     let status = match o.get("status") {
         Some(s) => r
             .one_of(
@@ -744,15 +579,7 @@ fn read_vpc_link(r: &mut Reader, n: &Node, i: usize) -> Option<VpcLink> {
     };
     let status_message = opt_string(r, &mut o, "statusMessage");
     r.finish(o, &[]);
-    Some(VpcLink {
-        id,
-        name,
-        description,
-        target_arns,
-        status,
-        status_message,
-        pos: n.pos,
-    })
+    Some(VpcLink { id, name, description, target_arns, status, status_message, pos: n.pos })
 }
 
 fn read_gateway_response(r: &mut Reader, n: &Node, i: usize) -> Option<GatewayResponse> {
@@ -763,22 +590,12 @@ fn read_gateway_response(r: &mut Reader, n: &Node, i: usize) -> Option<GatewayRe
     if let Some(s) = &status_code {
         check_status(r, &o, "statusCode", s);
     }
-    let response_parameters = o
-        .get("responseParameters")
-        .map(|x| r.string_map(x, &format!("{base}.responseParameters")))
-        .unwrap_or_default();
-    let response_templates = o
-        .get("responseTemplates")
-        .map(|x| r.string_map(x, &format!("{base}.responseTemplates")))
-        .unwrap_or_default();
+    let response_parameters =
+        o.get("responseParameters").map(|x| r.string_map(x, &format!("{base}.responseParameters"))).unwrap_or_default();
+    let response_templates =
+        o.get("responseTemplates").map(|x| r.string_map(x, &format!("{base}.responseTemplates"))).unwrap_or_default();
     r.finish(o, &["defaultResponse"]);
-    Some(GatewayResponse {
-        response_type,
-        status_code,
-        response_parameters,
-        response_templates,
-        pos: n.pos,
-    })
+    Some(GatewayResponse { response_type, status_code, response_parameters, response_templates, pos: n.pos })
 }
 
 fn read_model(r: &mut Reader, n: &Node, i: usize) -> Option<Model> {
@@ -787,37 +604,19 @@ fn read_model(r: &mut Reader, n: &Node, i: usize) -> Option<Model> {
     let id = opt_string(r, &mut o, "id");
     let name = required_string(r, &mut o, "name")?;
     let description = opt_string(r, &mut o, "description");
-    let content_type =
-        opt_string(r, &mut o, "contentType").unwrap_or_else(|| "application/json".into());
+    let content_type = opt_string(r, &mut o, "contentType").unwrap_or_else(|| "application/json".into());
     let schema = o.get("schema").and_then(|s| match &s.value {
         source::Value::Str(text) => match serde_json::from_str(text) {
-            Ok(v) => Some(Located {
-                value: v,
-                pos: s.pos,
-            }),
+            Ok(v) => Some(Located { value: v, pos: s.pos }),
             Err(e) => {
-                r.out.at(
-                    s.pos,
-                    format!("{base}.schema"),
-                    format!("is not valid JSON: {e}"),
-                );
+                r.out.at(s.pos, format!("{base}.schema"), format!("is not valid JSON: {e}"));
                 None
             }
         },
-        _ => Some(Located {
-            value: s.to_json(),
-            pos: s.pos,
-        }),
+        _ => Some(Located { value: s.to_json(), pos: s.pos }),
     });
     r.finish(o, &[]);
-    Some(Model {
-        id,
-        name,
-        description,
-        content_type,
-        schema,
-        pos: n.pos,
-    })
+    Some(Model { id, name, description, content_type, schema, pos: n.pos })
 }
 
 fn read_validator(r: &mut Reader, n: &Node, i: usize) -> Option<RequestValidator> {
@@ -826,15 +625,9 @@ fn read_validator(r: &mut Reader, n: &Node, i: usize) -> Option<RequestValidator
     let id = required_string(r, &mut o, "id")?;
     let name = opt_string(r, &mut o, "name");
     let validate_request_body = opt_bool(r, &mut o, "validateRequestBody").unwrap_or(false);
-    let validate_request_parameters =
-        opt_bool(r, &mut o, "validateRequestParameters").unwrap_or(false);
+    let validate_request_parameters = opt_bool(r, &mut o, "validateRequestParameters").unwrap_or(false);
     r.finish(o, &[]);
-    Some(RequestValidator {
-        id,
-        name,
-        validate_request_body,
-        validate_request_parameters,
-    })
+    Some(RequestValidator { id, name, validate_request_body, validate_request_parameters })
 }
 
 fn read_authorizer(r: &mut Reader, n: &Node, i: usize) -> Option<Authorizer> {
@@ -847,20 +640,12 @@ fn read_authorizer(r: &mut Reader, n: &Node, i: usize) -> Option<Authorizer> {
             .one_of(
                 t,
                 &format!("{base}.type"),
-                &[
-                    ("TOKEN", "TOKEN"),
-                    ("REQUEST", "REQUEST"),
-                    ("COGNITO_USER_POOLS", "COGNITO_USER_POOLS"),
-                ],
+                &[("TOKEN", "TOKEN"), ("REQUEST", "REQUEST"), ("COGNITO_USER_POOLS", "COGNITO_USER_POOLS")],
             )
             .unwrap_or("TOKEN")
             .to_string(),
         None => {
-            r.out.at(
-                n.pos,
-                format!("{base}.type"),
-                "is required (TOKEN, REQUEST or COGNITO_USER_POOLS)",
-            );
+            r.out.at(n.pos, format!("{base}.type"), "is required (TOKEN, REQUEST or COGNITO_USER_POOLS)");
             String::new()
         }
     };
@@ -874,12 +659,7 @@ fn read_authorizer(r: &mut Reader, n: &Node, i: usize) -> Option<Authorizer> {
         authorizer_result_ttl_in_seconds: opt_int(r, &mut o, "authorizerResultTtlInSeconds"),
         provider_arns: o
             .get("providerARNs")
-            .map(|p| {
-                r.strings(p, &format!("{base}.providerARNs"))
-                    .into_iter()
-                    .map(|l| l.value)
-                    .collect()
-            })
+            .map(|p| r.strings(p, &format!("{base}.providerARNs")).into_iter().map(|l| l.value).collect())
             .unwrap_or_default(),
         authorizer_credentials: opt_string(r, &mut o, "authorizerCredentials"),
         pos: n.pos,
@@ -911,49 +691,31 @@ fn read_nlb(r: &mut Reader, n: &Node, i: usize) -> Option<NetworkLoadBalancer> {
                 let hp = format!("{lp}.healthCheck");
                 let mut ho = r.obj(h, &hp)?;
                 let protocol = match ho.get("protocol") {
-                    Some(p) => r
-                        .one_of(
-                            p,
-                            &format!("{hp}.protocol"),
-                            &[("TCP", "TCP"), ("HTTP", "HTTP")],
-                        )
-                        .unwrap_or("TCP"),
+                    Some(p) => {
+                        r.one_of(p, &format!("{hp}.protocol"), &[("TCP", "TCP"), ("HTTP", "HTTP")]).unwrap_or("TCP")
+                    }
                     None => "TCP",
                 }
                 .to_string();
                 let hc = HealthCheck {
                     protocol,
                     path: opt_string(r, &mut ho, "path"),
-                    interval_seconds: opt_int(r, &mut ho, "intervalSeconds")
-                        .unwrap_or(10)
-                        .clamp(1, 3600) as u32,
-                    timeout_seconds: opt_int(r, &mut ho, "timeoutSeconds")
-                        .unwrap_or(5)
-                        .clamp(1, 3600) as u32,
+                    interval_seconds: opt_int(r, &mut ho, "intervalSeconds").unwrap_or(10).clamp(1, 3600) as u32,
+                    timeout_seconds: opt_int(r, &mut ho, "timeoutSeconds").unwrap_or(5).clamp(1, 3600) as u32,
                 };
                 r.finish(ho, &[]);
                 Some(hc)
             });
             match port {
-                Some(p) if (1..=65535).contains(&p) => listeners.push(Listener {
-                    port: p as u16,
-                    targets,
-                    health_check,
-                }),
-                Some(p) => r.out.at(
-                    l.pos,
-                    format!("{lp}.port"),
-                    format!("must be a port from 1 to 65535, got {p}"),
-                ),
+                Some(p) if (1..=65535).contains(&p) => {
+                    listeners.push(Listener { port: p as u16, targets, health_check })
+                }
+                Some(p) => r.out.at(l.pos, format!("{lp}.port"), format!("must be a port from 1 to 65535, got {p}")),
                 None => r.out.at(l.pos, format!("{lp}.port"), "is required"),
             }
             r.finish(lo, &[]);
         }
     }
     r.finish(o, &[]);
-    Some(NetworkLoadBalancer {
-        arn,
-        listeners,
-        pos: n.pos,
-    })
+    Some(NetworkLoadBalancer { arn, listeners, pos: n.pos })
 }

@@ -15,10 +15,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path} is not a valid API document:\n{problems}")]
     Invalid { path: PathBuf, problems: Problems },
 }
@@ -40,15 +37,8 @@ pub fn compile_text(text: &str, is_json: bool) -> Result<Plan, Vec<Problem>> {
 
 /// Reads, checks and compiles the document at `path` (JSON when it ends in `.json`).
 pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    compile_text(&text, is_json).map_err(|problems| LoadError::Invalid {
-        path: path.to_path_buf(),
-        problems: Problems(problems),
-    })
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    compile_text(&text, is_json)
+        .map_err(|problems| LoadError::Invalid { path: path.to_path_buf(), problems: Problems(problems) })
 }

@@ -45,11 +45,7 @@ pub struct Collector {
 
 impl Collector {
     pub fn add(&mut self, pos: Option<Pos>, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            pos,
-            path: path.into(),
-            message: message.into(),
-        });
+        self.problems.push(Problem { pos, path: path.into(), message: message.into() });
     }
 
     pub fn at(&mut self, pos: Pos, path: impl Into<String>, message: impl Into<String>) {

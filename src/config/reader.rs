@@ -6,15 +6,7 @@ use super::problem::{child, Collector};
 use super::source::{Key, Node, Pos, Value};
 
 /// Keys AWS returns on every shape that mean nothing to a runtime.
-const BOOKKEEPING: &[&str] = &[
-    "_links",
-    "_embedded",
-    "createdDate",
-    "lastUpdatedDate",
-    "tags",
-    "version",
-    "warnings",
-];
+const BOOKKEEPING: &[&str] = &["_links", "_embedded", "createdDate", "lastUpdatedDate", "tags", "version", "warnings"];
 
 pub struct Reader {
     pub out: Collector,
@@ -43,9 +35,7 @@ impl<'n> Obj<'n> {
 
 impl Reader {
     pub fn new() -> Self {
-        Self {
-            out: Collector::default(),
-        }
+        Self { out: Collector::default() }
     }
 
     pub fn obj<'n>(&mut self, node: &'n Node, path: &str) -> Option<Obj<'n>> {
@@ -57,20 +47,11 @@ impl Reader {
                         self.out.at(k.pos, child(path, &k.text), "duplicate key");
                     }
                 }
-                Some(Obj {
-                    entries,
-                    used: vec![false; entries.len()],
-                    path: path.to_string(),
-                    pos: node.pos,
-                })
+                Some(Obj { entries, used: vec![false; entries.len()], path: path.to_string(), pos: node.pos })
             }
             Value::Null => None,
             _ => {
-                self.out.at(
-                    node.pos,
-                    path,
-                    format!("expected a map, found {}", node.kind()),
-                );
+                self.out.at(node.pos, path, format!("expected a map, found {}", node.kind()));
                 None
             }
         }
@@ -80,12 +61,8 @@ impl Reader {
     /// `ignored` AWS fields that have no runtime meaning here.
     pub fn finish(&mut self, obj: Obj<'_>, ignored: &[&str]) {
         for ((key, _), used) in obj.entries.iter().zip(obj.used) {
-            if !used
-                && !BOOKKEEPING.contains(&key.text.as_str())
-                && !ignored.contains(&key.text.as_str())
-            {
-                self.out
-                    .at(key.pos, child(&obj.path, &key.text), "unknown key");
+            if !used && !BOOKKEEPING.contains(&key.text.as_str()) && !ignored.contains(&key.text.as_str()) {
+                self.out.at(key.pos, child(&obj.path, &key.text), "unknown key");
             }
         }
     }
@@ -98,21 +75,14 @@ impl Reader {
             Value::Bool(b) => Some(b.to_string()),
             Value::Null => None,
             _ => {
-                self.out.at(
-                    node.pos,
-                    path,
-                    format!("expected a string, found {}", node.kind()),
-                );
+                self.out.at(node.pos, path, format!("expected a string, found {}", node.kind()));
                 None
             }
         }
     }
 
     pub fn located(&mut self, node: &Node, path: &str) -> Option<Located<String>> {
-        self.string(node, path).map(|value| Located {
-            value,
-            pos: node.pos,
-        })
+        self.string(node, path).map(|value| Located { value, pos: node.pos })
     }
 
     pub fn boolean(&mut self, node: &Node, path: &str) -> Option<bool> {
@@ -121,11 +91,7 @@ impl Reader {
             Value::Str(s) if s == "true" => Some(true),
             Value::Str(s) if s == "false" => Some(false),
             _ => {
-                self.out.at(
-                    node.pos,
-                    path,
-                    format!("expected true or false, found {}", node.kind()),
-                );
+                self.out.at(node.pos, path, format!("expected true or false, found {}", node.kind()));
                 None
             }
         }
@@ -136,11 +102,7 @@ impl Reader {
             Value::Int(i) => Some(*i),
             Value::Str(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
             _ => {
-                self.out.at(
-                    node.pos,
-                    path,
-                    format!("expected an integer, found {}", node.kind()),
-                );
+                self.out.at(node.pos, path, format!("expected an integer, found {}", node.kind()));
                 None
             }
         }
@@ -152,11 +114,7 @@ impl Reader {
             Value::Float(f) => Some(*f),
             Value::Str(s) if s.trim().parse::<f64>().is_ok() => s.trim().parse().ok(),
             _ => {
-                self.out.at(
-                    node.pos,
-                    path,
-                    format!("expected a number, found {}", node.kind()),
-                );
+                self.out.at(node.pos, path, format!("expected a number, found {}", node.kind()));
                 None
             }
         }
@@ -169,28 +127,18 @@ impl Reader {
             return Some(*v);
         }
         let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        self.out.at(
-            node.pos,
-            path,
-            format!("must be one of {}, got {text:?}", names.join(", ")),
-        );
+        self.out.at(node.pos, path, format!("must be one of {}, got {text:?}", names.join(", ")));
         None
     }
 
     pub fn strings(&mut self, node: &Node, path: &str) -> Vec<Located<String>> {
         match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, item)| self.located(item, &format!("{path}[{i}]")))
-                .collect(),
+            Value::Seq(items) => {
+                items.iter().enumerate().filter_map(|(i, item)| self.located(item, &format!("{path}[{i}]"))).collect()
+            }
             Value::Null => Vec::new(),
             _ => {
-                self.out.at(
-                    node.pos,
-                    path,
-                    format!("expected a list, found {}", node.kind()),
-                );
+                self.out.at(node.pos, path, format!("expected a list, found {}", node.kind()));
                 Vec::new()
             }
         }
@@ -201,11 +149,7 @@ impl Reader {
             Value::Seq(items) => items,
             Value::Null => &[],
             _ => {
-                self.out.at(
-                    node.pos,
-                    path,
-                    format!("expected a list, found {}", node.kind()),
-                );
+                self.out.at(node.pos, path, format!("expected a list, found {}", node.kind()));
                 &[]
             }
         }
@@ -235,8 +179,6 @@ impl Reader {
     }
 
     pub fn bool_map(&mut self, node: &Node, path: &str) -> Ordered<Located<bool>> {
-        self.map_of(node, path, |r, n, p| {
-            r.boolean(n, p).map(|value| Located { value, pos: n.pos })
-        })
+        self.map_of(node, path, |r, n, p| r.boolean(n, p).map(|value| Located { value, pos: n.pos }))
     }
 }

@@ -55,28 +55,16 @@ impl Resolver<'_> {
             (Some(pid), Some(part)) => match self.by_id.get(pid.value.as_str()).copied() {
                 Some(p) => self.path_of(r, p).map(|pp| join(&pp, &part.value)),
                 None => {
-                    r.out.at(
-                        pid.pos,
-                        format!("{base}.parentId"),
-                        format!("no resource has the id {:?}", pid.value),
-                    );
+                    r.out.at(pid.pos, format!("{base}.parentId"), format!("no resource has the id {:?}", pid.value));
                     None
                 }
             },
             (None, Some(part)) if res.path.is_none() => {
-                r.out.at(
-                    part.pos,
-                    format!("{base}.parentId"),
-                    "is required with pathPart when path is not given",
-                );
+                r.out.at(part.pos, format!("{base}.parentId"), "is required with pathPart when path is not given");
                 None
             }
             (Some(pid), None) if res.path.is_none() => {
-                r.out.at(
-                    pid.pos,
-                    format!("{base}.pathPart"),
-                    "is required with parentId when path is not given",
-                );
+                r.out.at(pid.pos, format!("{base}.pathPart"), "is required with parentId when path is not given");
                 None
             }
             _ => None,
@@ -87,10 +75,7 @@ impl Resolver<'_> {
                     r.out.at(
                         p.pos,
                         format!("{base}.path"),
-                        format!(
-                            "{:?} disagrees with parentId/pathPart, which give {computed:?}",
-                            p.value
-                        ),
+                        format!("{:?} disagrees with parentId/pathPart, which give {computed:?}", p.value),
                     );
                 }
                 Some(p.value.clone())
@@ -101,11 +86,7 @@ impl Resolver<'_> {
                 if res.id.is_some() {
                     Some("/".to_string())
                 } else {
-                    r.out.at(
-                        res.pos,
-                        format!("{base}.path"),
-                        "is required (or id, parentId and pathPart)",
-                    );
+                    r.out.at(res.pos, format!("{base}.path"), "is required (or id, parentId and pathPart)");
                     None
                 }
             }
@@ -136,21 +117,14 @@ fn path_problem(path: &str) -> Option<String> {
                 None => (inner, false),
             };
             if name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+                || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
             {
                 return Some(format!("has an invalid path parameter {part:?}"));
             }
             if greedy && i + 1 != parts.len() {
-                return Some(format!(
-                    "Cannot create a child of a resource with a greedy path variable: {part}"
-                ));
+                return Some(format!("Cannot create a child of a resource with a greedy path variable: {part}"));
             }
-        } else if !part
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b',' | b':'))
-        {
+        } else if !part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b',' | b':')) {
             return Some(format!(
                 "path part {part:?} may contain only letters, digits, '_', '-', '.', ',', ':' or be a {{parameter}}"
             ));
@@ -172,12 +146,7 @@ pub fn resolve_resources(r: &mut Reader, raw: Vec<RawResource>) -> Vec<Resource>
             }
         }
     }
-    let mut resolver = Resolver {
-        raw: &raw,
-        by_id,
-        memo: vec![None; raw.len()],
-        visiting: vec![false; raw.len()],
-    };
+    let mut resolver = Resolver { raw: &raw, by_id, memo: vec![None; raw.len()], visiting: vec![false; raw.len()] };
     let mut by_path: BTreeMap<String, Resource> = BTreeMap::new();
     for i in 0..raw.len() {
         let Some(path) = resolver.path_of(r, i) else {
@@ -186,11 +155,7 @@ pub fn resolve_resources(r: &mut Reader, raw: Vec<RawResource>) -> Vec<Resource>
         let res = &raw[i];
         let base = format!("resources[{}]", res.index);
         if let Some(problem) = path_problem(&path) {
-            r.out.at(
-                res.path.as_ref().map_or(res.pos, |p| p.pos),
-                format!("{base} {path}"),
-                problem,
-            );
+            r.out.at(res.path.as_ref().map_or(res.pos, |p| p.pos), format!("{base} {path}"), problem);
             continue;
         }
         let methods = match &res.methods_node {
@@ -198,33 +163,14 @@ pub fn resolve_resources(r: &mut Reader, raw: Vec<RawResource>) -> Vec<Resource>
             None => Vec::new(),
         };
         if by_path.contains_key(&path) {
-            r.out.at(
-                res.pos,
-                format!("{base} {path}"),
-                "another resource already has this path",
-            );
+            r.out.at(res.pos, format!("{base} {path}"), "another resource already has this path");
             continue;
         }
-        let id = res
-            .id
-            .as_ref()
-            .map_or_else(|| generated_id(&path), |l| l.value.clone());
-        by_path.insert(
-            path.clone(),
-            Resource {
-                id,
-                path,
-                resource_methods: methods,
-                pos: res.pos,
-                index: res.index,
-            },
-        );
+        let id = res.id.as_ref().map_or_else(|| generated_id(&path), |l| l.value.clone());
+        by_path.insert(path.clone(), Resource { id, path, resource_methods: methods, pos: res.pos, index: res.index });
     }
     // Parents are implied: `/pets/{petId}` alone also creates `/pets` and `/`.
-    let written: Vec<(String, Pos, usize)> = by_path
-        .values()
-        .map(|r| (r.path.clone(), r.pos, r.index))
-        .collect();
+    let written: Vec<(String, Pos, usize)> = by_path.values().map(|r| (r.path.clone(), r.pos, r.index)).collect();
     for (path, pos, index) in &written {
         let mut p = path.as_str();
         while let Some(cut) = p.rfind('/') {
@@ -250,10 +196,7 @@ pub fn resolve_resources(r: &mut Reader, raw: Vec<RawResource>) -> Vec<Resource>
             continue;
         }
         let cut = res.path.rfind('/').unwrap_or(0);
-        let (parent, part) = (
-            if cut == 0 { "/" } else { &res.path[..cut] },
-            &res.path[cut + 1..],
-        );
+        let (parent, part) = (if cut == 0 { "/" } else { &res.path[..cut] }, &res.path[cut + 1..]);
         if !part.starts_with('{') {
             continue;
         }
@@ -261,7 +204,9 @@ pub fn resolve_resources(r: &mut Reader, raw: Vec<RawResource>) -> Vec<Resource>
             Some(existing) if existing != part => r.out.at(
                 res.pos,
                 format!("resources[{}] {}", res.index, res.path),
-                format!("A sibling ({existing}) of this resource already has a variable path part -- only one is allowed"),
+                format!(
+                    "A sibling ({existing}) of this resource already has a variable path part -- only one is allowed"
+                ),
             ),
             _ => {
                 variable_child.insert(parent.to_string(), part.to_string());

@@ -60,19 +60,14 @@ impl Node {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            Value::Str(s) => serde_json::Value::String(s.clone()),
-            Value::Seq(items) => {
-                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            Value::Float(f) => {
+                serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
             }
-            Value::Map(entries) => serde_json::Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.text.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => {
+                serde_json::Value::Object(entries.iter().map(|(k, v)| (k.text.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -106,10 +101,7 @@ mod yaml {
     }
 
     fn pos(span: &Span) -> Pos {
-        Pos {
-            line: span.start.line() as u32,
-            col: span.start.col() as u32 + 1,
-        }
+        Pos { line: span.start.line() as u32, col: span.start.col() as u32 + 1 }
     }
 
     pub fn parse(text: &str) -> Result<Node, SyntaxError> {
@@ -118,44 +110,33 @@ mod yaml {
         let mut root: Option<Node> = None;
         for item in Parser::new_from_str(text) {
             let (event, span) = item.map_err(|e| SyntaxError {
-                pos: Pos {
-                    line: e.marker().line() as u32,
-                    col: e.marker().col() as u32 + 1,
-                },
+                pos: Pos { line: e.marker().line() as u32, col: e.marker().col() as u32 + 1 },
                 message: e.info().to_string(),
             })?;
             let at = pos(&span);
             let done = match event {
                 Event::DocumentStart(_) if root.is_some() => {
-                    return Err(SyntaxError {
-                        pos: at,
-                        message: "the file holds more than one YAML document".into(),
-                    })
+                    return Err(SyntaxError { pos: at, message: "the file holds more than one YAML document".into() })
                 }
                 Event::Scalar(raw, style, anchor, _) => {
                     if let Some(Frame::Map(_, pending @ None, _, _)) = stack.last_mut() {
-                        *pending = Some(Key {
-                            text: raw.into_owned(),
-                            pos: at,
-                        });
+                        *pending = Some(Key { text: raw.into_owned(), pos: at });
                         continue;
                     }
                     let text = raw;
-                    let value = if style == ScalarStyle::Plain {
-                        plain(&text)
-                    } else {
-                        Value::Str(text.into_owned())
-                    };
+                    let value = if style == ScalarStyle::Plain { plain(&text) } else { Value::Str(text.into_owned()) };
                     let node = Node { value, pos: at };
                     if anchor > 0 {
                         anchors.insert(anchor, node.clone());
                     }
                     Some(node)
                 }
-                Event::Alias(id) => Some(anchors.get(&id).cloned().ok_or_else(|| SyntaxError {
-                    pos: at,
-                    message: "alias to an unknown anchor".into(),
-                })?),
+                Event::Alias(id) => Some(
+                    anchors
+                        .get(&id)
+                        .cloned()
+                        .ok_or_else(|| SyntaxError { pos: at, message: "alias to an unknown anchor".into() })?,
+                ),
                 Event::SequenceStart(anchor, _) => {
                     stack.push(Frame::Seq(Vec::new(), at, anchor));
                     None
@@ -166,20 +147,8 @@ mod yaml {
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let (node, anchor) = match stack.pop() {
-                        Some(Frame::Seq(items, p, a)) => (
-                            Node {
-                                value: Value::Seq(items),
-                                pos: p,
-                            },
-                            a,
-                        ),
-                        Some(Frame::Map(entries, _, p, a)) => (
-                            Node {
-                                value: Value::Map(entries),
-                                pos: p,
-                            },
-                            a,
-                        ),
+                        Some(Frame::Seq(items, p, a)) => (Node { value: Value::Seq(items), pos: p }, a),
+                        Some(Frame::Map(entries, _, p, a)) => (Node { value: Value::Map(entries), pos: p }, a),
                         None => continue,
                     };
                     if anchor > 0 {
@@ -205,23 +174,16 @@ mod yaml {
                             Value::Seq(_) | Value::Map(_) => {
                                 return Err(SyntaxError {
                                     pos: node.pos,
-                                    message: "a map key must be a plain value, not a list or a map"
-                                        .into(),
+                                    message: "a map key must be a plain value, not a list or a map".into(),
                                 })
                             }
                         };
-                        *pending = Some(Key {
-                            text,
-                            pos: node.pos,
-                        });
+                        *pending = Some(Key { text, pos: node.pos });
                     }
                 },
             }
         }
-        Ok(root.unwrap_or(Node {
-            value: Value::Null,
-            pos: Pos { line: 1, col: 1 },
-        }))
+        Ok(root.unwrap_or(Node { value: Value::Null, pos: Pos { line: 1, col: 1 } }))
     }
 
     /// YAML 1.2 core schema resolution of a plain scalar.
@@ -230,9 +192,7 @@ mod yaml {
             "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
             "true" | "True" | "TRUE" => return Value::Bool(true),
             "false" | "False" | "FALSE" => return Value::Bool(false),
-            ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-                return Value::Float(f64::INFINITY)
-            }
+            ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
             "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
             ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
             _ => {}
@@ -253,13 +213,8 @@ mod yaml {
                 return Value::Int(i);
             }
         }
-        let looks_float = digits
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
-            && digits
-                .bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        let looks_float = digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+            && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
             && digits.bytes().any(|b| b.is_ascii_digit());
         if looks_float {
             if let Ok(f) = text.parse::<f64>() {
@@ -284,13 +239,7 @@ mod json {
     }
 
     pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-        let mut r = Reader {
-            bytes: text.as_bytes(),
-            text,
-            at: 0,
-            line: 1,
-            line_start: 0,
-        };
+        let mut r = Reader { bytes: text.as_bytes(), text, at: 0, line: 1, line_start: 0 };
         r.skip_ws();
         let node = r.value(0)?;
         r.skip_ws();
@@ -303,17 +252,11 @@ mod json {
     impl Reader<'_> {
         fn pos(&self) -> Pos {
             let col = self.text[self.line_start..self.at].chars().count() as u32 + 1;
-            Pos {
-                line: self.line,
-                col,
-            }
+            Pos { line: self.line, col }
         }
 
         fn error(&self, message: &str) -> SyntaxError {
-            SyntaxError {
-                pos: self.pos(),
-                message: message.to_string(),
-            }
+            SyntaxError { pos: self.pos(), message: message.to_string() }
         }
 
         fn skip_ws(&mut self) {
@@ -462,16 +405,10 @@ mod json {
                             b't' => out.push('\t'),
                             b'u' => {
                                 let hi = self.hex4()?;
-                                let c = if (0xD800..0xDC00).contains(&hi)
-                                    && self.text[self.at..].starts_with("\\u")
-                                {
+                                let c = if (0xD800..0xDC00).contains(&hi) && self.text[self.at..].starts_with("\\u") {
                                     self.at += 2;
                                     let lo = self.hex4()?;
-                                    char::from_u32(
-                                        0x10000
-                                            + ((hi - 0xD800) << 10)
-                                            + (lo.wrapping_sub(0xDC00) & 0x3FF),
-                                    )
+                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF))
                                 } else {
                                     char::from_u32(hi)
                                 };
@@ -493,12 +430,8 @@ mod json {
         }
 
         fn hex4(&mut self) -> Result<u32, SyntaxError> {
-            let digits = self
-                .text
-                .get(self.at..self.at + 4)
-                .ok_or_else(|| self.error("truncated \\u escape"))?;
-            let v =
-                u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))?;
+            let digits = self.text.get(self.at..self.at + 4).ok_or_else(|| self.error("truncated \\u escape"))?;
+            let v = u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))?;
             self.at += 4;
             Ok(v)
         }
@@ -512,15 +445,11 @@ mod tests {
     #[test]
     fn yaml_positions_and_types() {
         let n = parse("a: 1\nb:\n  - 'x'\n  - true\n\"200\": {c: 1.5}\n", false).unwrap();
-        let Value::Map(entries) = &n.value else {
-            panic!()
-        };
+        let Value::Map(entries) = &n.value else { panic!() };
         assert_eq!(entries[0].0.text, "a");
         assert_eq!(entries[0].1.value, Value::Int(1));
         assert_eq!(entries[0].1.pos, Pos { line: 1, col: 4 });
-        let Value::Seq(items) = &entries[1].1.value else {
-            panic!()
-        };
+        let Value::Seq(items) = &entries[1].1.value else { panic!() };
         assert_eq!(items[0].value, Value::Str("x".into()));
         assert_eq!(items[1].pos, Pos { line: 4, col: 5 });
         assert_eq!(entries[2].0.text, "200");
@@ -529,9 +458,7 @@ mod tests {
     #[test]
     fn json_positions_and_errors() {
         let n = parse("{\n  \"a\": [1, 2.5, \"\\u00e9\"]\n}", true).unwrap();
-        let Value::Map(entries) = &n.value else {
-            panic!()
-        };
+        let Value::Map(entries) = &n.value else { panic!() };
         assert_eq!(entries[0].0.pos, Pos { line: 2, col: 3 });
         let err = parse("{\n  \"a\": tru\n}", true).unwrap_err();
         assert_eq!(err.pos, Pos { line: 2, col: 8 });

@@ -47,18 +47,10 @@ fn target_uri(
     client_query: Option<&str>,
     mapped_query: &[(String, String)],
 ) -> Result<Uri, GatewayError> {
-    let template = method
-        .integration
-        .uri
-        .as_ref()
-        .ok_or_else(|| GatewayError::ApiConfiguration("no integration uri".into()))?;
+    let template =
+        method.integration.uri.as_ref().ok_or_else(|| GatewayError::ApiConfiguration("no integration uri".into()))?;
     let rendered = template.render(
-        |name| {
-            path.iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        },
+        |name| path.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()),
         |name| stage.variables.get(name).map(String::as_str),
     );
     let (base, own_query) = match rendered.split_once('?') {
@@ -66,11 +58,7 @@ fn target_uri(
         None => (rendered.as_str(), None),
     };
     let mut query = String::new();
-    for part in [own_query, client_query]
-        .into_iter()
-        .flatten()
-        .filter(|q| !q.is_empty())
-    {
+    for part in [own_query, client_query].into_iter().flatten().filter(|q| !q.is_empty()) {
         if !query.is_empty() {
             query.push('&');
         }
@@ -84,27 +72,17 @@ fn target_uri(
         query.push('=');
         form_encode(v, &mut query);
     }
-    let text = if query.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{query}")
-    };
-    let uri: Uri = text
-        .parse()
-        .map_err(|_| GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")))?;
+    let text = if query.is_empty() { base.to_string() } else { format!("{base}?{query}") };
+    let uri: Uri =
+        text.parse().map_err(|_| GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")))?;
     if !matches!(uri.scheme_str(), Some("http")) || uri.authority().is_none() {
-        return Err(GatewayError::ApiConfiguration(format!(
-            "Invalid endpoint address: {text}"
-        )));
+        return Err(GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")));
     }
     Ok(uri)
 }
 
 fn set_header(headers: &mut HeaderMap, name: &str, value: &str) {
-    if let (Ok(n), Ok(v)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
-    ) {
+    if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
         headers.insert(n, v);
     }
 }
@@ -139,11 +117,7 @@ pub async fn proxy(
     inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
     let (parts, body) = req.into_parts();
-    let path_params: Vec<(&str, &str)> = inv
-        .path_params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let path_params: Vec<(&str, &str)> = inv.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let stage_variables = &stage.variables;
     let view = MethodRequestView {
         path_params: &path_params,
@@ -155,11 +129,7 @@ pub async fn proxy(
     };
     let (path, query, mapped_headers) = map_parameters(&method.integration, &view)?;
     let uri = target_uri(method, stage, &path, parts.uri.query(), &query)?;
-    let verb = method
-        .integration
-        .http_method
-        .clone()
-        .unwrap_or_else(|| parts.method.clone());
+    let verb = method.integration.http_method.clone().unwrap_or_else(|| parts.method.clone());
     let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
     for (name, value) in &parts.headers {
         if !NOT_FORWARDED.contains(&name.as_str()) {
@@ -182,15 +152,9 @@ pub async fn proxy(
     method_response::remap_proxy_headers(&mut parts.headers);
     inv.add_request_headers(&mut parts.headers);
     if !parts.headers.contains_key(http::header::CONTENT_TYPE) {
-        parts.headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        parts.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    Ok(Response::from_parts(
-        parts,
-        body.map_err(Into::into).boxed_unsync(),
-    ))
+    Ok(Response::from_parts(parts, body.map_err(Into::into).boxed_unsync()))
 }
 
 /// HTTP (non-proxy): only what the mappings and the template say reaches the backend; the
@@ -205,27 +169,16 @@ pub async fn invoke(
 ) -> Result<EndpointResponse, GatewayError> {
     let uri = target_uri(method, stage, &request.path, None, &request.query)?;
     let client_method: Method = inv.context.http_method.parse().unwrap_or(Method::GET);
-    let verb = method
-        .integration
-        .http_method
-        .clone()
-        .unwrap_or_else(|| client_method.clone());
+    let verb = method.integration.http_method.clone().unwrap_or_else(|| client_method.clone());
     let mut headers = HeaderMap::new();
     for (name, value) in &request.headers {
         set_header(&mut headers, name, value);
     }
     if !headers.contains_key(http::header::ACCEPT) {
-        headers.insert(
-            http::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
     }
     if !headers.contains_key(http::header::USER_AGENT) {
-        set_header(
-            &mut headers,
-            "user-agent",
-            &format!("AmazonAPIGateway_{}", plan.api_id),
-        );
+        set_header(&mut headers, "user-agent", &format!("AmazonAPIGateway_{}", plan.api_id));
     }
     if !matches!(client_method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !headers.contains_key(http::header::CONTENT_TYPE)
@@ -235,11 +188,8 @@ pub async fn invoke(
         }
     }
     add_gateway_headers(&mut headers, plan, &uri, inv);
-    let body = if matches!(verb, Method::GET | Method::HEAD | Method::OPTIONS) {
-        bytes::Bytes::new()
-    } else {
-        request.body
-    };
+    let body =
+        if matches!(verb, Method::GET | Method::HEAD | Method::OPTIONS) { bytes::Bytes::new() } else { request.body };
     headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     let mut outgoing = Request::new(full(body));
     *outgoing.method_mut() = verb;
@@ -248,18 +198,8 @@ pub async fn invoke(
     let exchange = async {
         let response = client.inner.request(outgoing).await.map_err(classify)?;
         let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?
-            .to_bytes();
-        Ok::<_, GatewayError>(EndpointResponse {
-            status: Some(parts.status),
-            headers: parts.headers,
-            body,
-        })
+        let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
+        Ok::<_, GatewayError>(EndpointResponse { status: Some(parts.status), headers: parts.headers, body })
     };
-    tokio::time::timeout(method.integration.timeout, exchange)
-        .await
-        .map_err(|_| GatewayError::IntegrationTimeout)?
+    tokio::time::timeout(method.integration.timeout, exchange).await.map_err(|_| GatewayError::IntegrationTimeout)?
 }

@@ -7,11 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 pub fn invoke(request: &IntegrationRequest) -> EndpointResponse {
-    EndpointResponse {
-        status: status_code(&request.body),
-        headers: HeaderMap::new(),
-        body: Bytes::new(),
-    }
+    EndpointResponse { status: status_code(&request.body), headers: HeaderMap::new(), body: Bytes::new() }
 }
 
 /// Reads `statusCode` leniently, as AWS does: `{"statusCode": 200}`, `{statusCode: 200}` and
@@ -19,13 +15,8 @@ pub fn invoke(request: &IntegrationRequest) -> EndpointResponse {
 pub fn status_code(body: &[u8]) -> Option<StatusCode> {
     let text = std::str::from_utf8(body).ok()?;
     let at = text.find("statusCode")?;
-    let rest = text[at + "statusCode".len()..]
-        .trim_start_matches(['"', '\''])
-        .trim_start();
-    let rest = rest
-        .strip_prefix(':')?
-        .trim_start()
-        .trim_start_matches(['"', '\'']);
+    let rest = text[at + "statusCode".len()..].trim_start_matches(['"', '\'']).trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start().trim_start_matches(['"', '\'']);
     let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
     StatusCode::from_u16(digits.parse().ok()?).ok()
 }
@@ -37,14 +28,8 @@ mod tests {
     #[test]
     fn lenient_status_code() {
         assert_eq!(status_code(br#"{"statusCode": 200}"#), Some(StatusCode::OK));
-        assert_eq!(
-            status_code(b"{statusCode: 404}"),
-            Some(StatusCode::NOT_FOUND)
-        );
-        assert_eq!(
-            status_code(br#"{ 'statusCode' : "500" }"#),
-            Some(StatusCode::INTERNAL_SERVER_ERROR)
-        );
+        assert_eq!(status_code(b"{statusCode: 404}"), Some(StatusCode::NOT_FOUND));
+        assert_eq!(status_code(br#"{ 'statusCode' : "500" }"#), Some(StatusCode::INTERNAL_SERVER_ERROR));
         assert_eq!(status_code(b"{}"), None);
         assert_eq!(status_code(br#"{"statusCode": "abc"}"#), None);
     }

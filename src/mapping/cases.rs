@@ -80,9 +80,7 @@ pub fn set_context(ctx: &mut RequestContext, name: &str, value: &str) {
         "path" => ctx.path = v,
         "requestId" => ctx.request_id = v,
         "requestTime" => ctx.request_time = v,
-        "requestTimeEpoch" => {
-            ctx.request_time_epoch = value.parse().unwrap_or(ctx.request_time_epoch)
-        }
+        "requestTimeEpoch" => ctx.request_time_epoch = value.parse().unwrap_or(ctx.request_time_epoch),
         "resourceId" => ctx.resource_id = v,
         "resourcePath" => ctx.resource_path = v,
         "stage" => ctx.stage = v,
@@ -106,11 +104,7 @@ pub fn render_case(case: &Case) -> Result<String, crate::vtl::Error> {
         };
         set_context(&mut ctx, k, &text);
     }
-    let pairs = |m: &BTreeMap<String, String>| {
-        m.iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<Vec<_>>()
-    };
+    let pairs = |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
     let params = Arc::new(Params {
         path: pairs(&case.params.path),
         querystring: pairs(&case.params.querystring),
@@ -140,12 +134,8 @@ pub struct Report {
 }
 
 pub fn run_cases(json: &str) -> Result<Report, String> {
-    let cases: Vec<Case> =
-        serde_json::from_str(json).map_err(|e| format!("not a list of cases: {e}"))?;
-    let mut report = Report {
-        passed: 0,
-        failures: Vec::new(),
-    };
+    let cases: Vec<Case> = serde_json::from_str(json).map_err(|e| format!("not a list of cases: {e}"))?;
+    let mut report = Report { passed: 0, failures: Vec::new() };
     for case in &cases {
         let got = render_case(case).map_err(|e| e.to_string());
         let ok = match (&case.expected, &case.error, &got) {
@@ -161,11 +151,7 @@ pub fn run_cases(json: &str) -> Result<Report, String> {
                 (None, Some(e)) => format!("error: {e}"),
                 _ => "exactly one of expected or error".to_string(),
             };
-            report.failures.push(Failure {
-                name: case.name.clone(),
-                expected,
-                got,
-            });
+            report.failures.push(Failure { name: case.name.clone(), expected, got });
         }
     }
     Ok(report)

@@ -44,9 +44,7 @@ impl RequestContext {
     /// null on this request (identity fields without an authorizer, for example).
     pub fn get(&self, name: &str) -> Option<String> {
         let v = match name {
-            "accountId" | "identity.accountId" => {
-                return (name == "accountId").then(|| ACCOUNT_ID.to_string())
-            }
+            "accountId" | "identity.accountId" => return (name == "accountId").then(|| ACCOUNT_ID.to_string()),
             "apiId" => &self.api_id,
             "deploymentId" => &self.deployment_id,
             "domainName" => &self.domain_name,
@@ -81,16 +79,11 @@ fn json_quoted(s: &str) -> String {
 /// `dd/MMM/yyyy:HH:mm:ss +0000` and milliseconds since the epoch, as `$context.requestTime`
 /// and `$context.requestTimeEpoch` give them.
 pub fn request_time(now: SystemTime) -> (String, u64) {
-    let ms = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let ms = now.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let secs = ms / 1000;
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     let (y, m, d) = civil_from_days(days);
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let text = format!(
         "{d:02}/{}/{y:04}:{:02}:{:02}:{:02} +0000",
         MONTHS[(m - 1) as usize],
@@ -123,9 +116,6 @@ mod tests {
     #[test]
     fn request_time_format() {
         let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
-        assert_eq!(
-            request_time(t),
-            ("14/Nov/2023:22:13:20 +0000".to_string(), 1_700_000_000_123)
-        );
+        assert_eq!(request_time(t), ("14/Nov/2023:22:13:20 +0000".to_string(), 1_700_000_000_123));
     }
 }

@@ -91,9 +91,7 @@ fn name_after<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 fn body_path(rest: &str) -> Result<Option<BodyPath>, String> {
-    rest.strip_prefix("body.")
-        .map(BodyPath::compile)
-        .transpose()
+    rest.strip_prefix("body.").map(BodyPath::compile).transpose()
 }
 
 /// Parses a source expression as AWS accepts it on `side`.
@@ -102,10 +100,7 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
     if let Some(inner) = text.strip_prefix('\'') {
         return match inner.strip_suffix('\'') {
             Some(v) => Ok(Source::Static(v.to_string())),
-            None => Err(format!(
-                "{}: a static value must be enclosed in single quotes",
-                invalid()
-            )),
+            None => Err(format!("{}: a static value must be enclosed in single quotes", invalid())),
         };
     }
     if let Some(n) = name_after(text, "stageVariables.") {
@@ -120,10 +115,7 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
         }
         if rest == "body" || rest.starts_with("body.") {
             if side == Side::GatewayResponse {
-                return Err(format!(
-                    "{}: a gateway response cannot map from the request body",
-                    invalid()
-                ));
+                return Err(format!("{}: a gateway response cannot map from the request body", invalid()));
             }
             return Ok(Source::MethodRequestBody(body_path(rest)?));
         }
@@ -136,25 +128,16 @@ pub fn parse_source(text: &str, side: Side) -> Result<Source, String> {
     }
     if let Some(rest) = text.strip_prefix("integration.response.") {
         if side != Side::IntegrationResponse {
-            return Err(format!(
-                "{}: integration.response.* is only available in integration responses",
-                invalid()
-            ));
+            return Err(format!("{}: integration.response.* is only available in integration responses", invalid()));
         }
         if rest == "body" || rest.starts_with("body.") {
             return Ok(Source::IntegrationResponseBody(body_path(rest)?));
         }
         if let Some(n) = name_after(rest, "header.") {
-            return Ok(Source::IntegrationResponseHeader {
-                name: n.to_string(),
-                multi: false,
-            });
+            return Ok(Source::IntegrationResponseHeader { name: n.to_string(), multi: false });
         }
         if let Some(n) = name_after(rest, "multivalueheader.") {
-            return Ok(Source::IntegrationResponseHeader {
-                name: n.to_string(),
-                multi: true,
-            });
+            return Ok(Source::IntegrationResponseHeader { name: n.to_string(), multi: true });
         }
     }
     Err(invalid())
@@ -169,9 +152,9 @@ pub enum RequestTarget {
 }
 
 pub fn parse_request_target(text: &str) -> Result<RequestTarget, String> {
-    let rest = text
-        .strip_prefix("integration.request.")
-        .ok_or_else(|| format!("invalid mapping target {text:?}: must be integration.request.path|querystring|header.NAME"))?;
+    let rest = text.strip_prefix("integration.request.").ok_or_else(|| {
+        format!("invalid mapping target {text:?}: must be integration.request.path|querystring|header.NAME")
+    })?;
     let target = if let Some(n) = name_after(rest, "path.") {
         RequestTarget::Path(n.to_string())
     } else if let Some(n) = name_after(rest, "querystring.") {
@@ -179,7 +162,9 @@ pub fn parse_request_target(text: &str) -> Result<RequestTarget, String> {
     } else if let Some(n) = name_after(rest, "header.") {
         RequestTarget::Header(n.to_string())
     } else {
-        return Err(format!("invalid mapping target {text:?}: must be integration.request.path|querystring|header.NAME"));
+        return Err(format!(
+            "invalid mapping target {text:?}: must be integration.request.path|querystring|header.NAME"
+        ));
     };
     Ok(target)
 }
@@ -212,28 +197,17 @@ mod tests {
             parse_source("method.request.path.petId", Side::IntegrationRequest),
             Ok(Source::MethodRequest(RequestLocation::Path, "petId".into()))
         );
-        assert_eq!(
-            parse_source("'a b'", Side::IntegrationRequest),
-            Ok(Source::Static("a b".into()))
-        );
+        assert_eq!(parse_source("'a b'", Side::IntegrationRequest), Ok(Source::Static("a b".into())));
         assert_eq!(
             parse_source("method.request.body.pets[0].name", Side::IntegrationRequest),
-            Ok(Source::MethodRequestBody(Some(
-                BodyPath::compile("pets[0].name").unwrap()
-            )))
+            Ok(Source::MethodRequestBody(Some(BodyPath::compile("pets[0].name").unwrap())))
         );
         assert!(parse_source("integration.response.header.X", Side::IntegrationRequest).is_err());
         assert!(parse_source("method.request.cookie.x", Side::IntegrationRequest).is_err());
         assert!(parse_source("'open", Side::IntegrationRequest).is_err());
         assert_eq!(
-            parse_source(
-                "integration.response.multivalueheader.X",
-                Side::IntegrationResponse
-            ),
-            Ok(Source::IntegrationResponseHeader {
-                name: "X".into(),
-                multi: true
-            })
+            parse_source("integration.response.multivalueheader.X", Side::IntegrationResponse),
+            Ok(Source::IntegrationResponseHeader { name: "X".into(), multi: true })
         );
     }
 }

@@ -24,8 +24,8 @@ impl JsonPath {
     pub fn compile(text: &str) -> Result<JsonPath, String> {
         let text = text.trim();
         let normal = normalize(text);
-        let query = jsonpath_rust::parser::parse_json_path(&normal)
-            .map_err(|e| format!("invalid JSONPath {text:?}: {e}"))?;
+        let query =
+            jsonpath_rust::parser::parse_json_path(&normal).map_err(|e| format!("invalid JSONPath {text:?}: {e}"))?;
         let mut steps = Vec::new();
         for seg in &query.segments {
             match seg {
@@ -104,11 +104,7 @@ fn normalize(text: &str) -> String {
                 in_brackets = in_brackets.saturating_sub(1);
                 out.push(c);
             }
-            '.' if in_brackets == 0
-                && chars
-                    .get(i + 1)
-                    .is_some_and(|n| *n != '.' && *n != '*' && *n != '[') =>
-            {
+            '.' if in_brackets == 0 && chars.get(i + 1).is_some_and(|n| *n != '.' && *n != '*' && *n != '[') => {
                 let start = i + 1;
                 let mut end = start;
                 while end < chars.len() && !matches!(chars[end], '.' | '[') {
@@ -156,8 +152,7 @@ mod tests {
 
     fn eval(path: &str, body: &str) -> Option<String> {
         let p = JsonPath::compile(path).unwrap();
-        p.eval(&Json::parse(body.as_bytes()).unwrap())
-            .map(|j| j.to_json_string())
+        p.eval(&Json::parse(body.as_bytes()).unwrap()).map(|j| j.to_json_string())
     }
 
     #[test]
@@ -188,9 +183,6 @@ impl PartialEq for BodyPath {
 
 impl BodyPath {
     pub fn compile(text: &str) -> Result<Self, String> {
-        Ok(Self {
-            text: text.to_string(),
-            path: JsonPath::compile(text)?,
-        })
+        Ok(Self { text: text.to_string(), path: JsonPath::compile(text)? })
     }
 }

@@ -36,27 +36,16 @@ pub struct MethodRequestView<'a> {
 
 impl MethodRequestView<'_> {
     pub fn path_param(&self, name: &str) -> Option<&str> {
-        self.path_params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
+        self.path_params.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
     /// The last value of a query string parameter, as API Gateway's single-value view.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get_all(name)
-            .iter()
-            .last()
-            .and_then(|v| v.to_str().ok())
+        self.headers.get_all(name).iter().last().and_then(|v| v.to_str().ok())
     }
 
     /// Evaluates a source; absent and empty values are `None`, as AWS omits them.
@@ -66,12 +55,8 @@ impl MethodRequestView<'_> {
                 RequestLocation::Path => Mapped::One(self.path_param(name)?.to_string()),
                 RequestLocation::QueryString => Mapped::One(self.query_param(name)?.to_string()),
                 RequestLocation::MultiValueQueryString => {
-                    let values: Vec<String> = self
-                        .query
-                        .iter()
-                        .filter(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                        .collect();
+                    let values: Vec<String> =
+                        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect();
                     match values.len() {
                         0 => return None,
                         1 => Mapped::One(values.into_iter().next().unwrap_or_default()),
@@ -80,30 +65,20 @@ impl MethodRequestView<'_> {
                 }
                 RequestLocation::Header => Mapped::One(self.header(name)?.to_string()),
                 RequestLocation::MultiValueHeader => {
-                    let values: Vec<&str> = self
-                        .headers
-                        .get_all(name.as_str())
-                        .iter()
-                        .filter_map(|v| v.to_str().ok())
-                        .collect();
+                    let values: Vec<&str> =
+                        self.headers.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
                     if values.is_empty() {
                         return None;
                     }
                     Mapped::One(values.join(","))
                 }
             },
-            Source::MethodRequestBody(None) => {
-                Mapped::One(String::from_utf8_lossy(self.body).into_owned())
-            }
-            Source::MethodRequestBody(Some(path)) => {
-                Mapped::One(super::jsonpath::body_value(self.body, &path.path)?)
-            }
+            Source::MethodRequestBody(None) => Mapped::One(String::from_utf8_lossy(self.body).into_owned()),
+            Source::MethodRequestBody(Some(path)) => Mapped::One(super::jsonpath::body_value(self.body, &path.path)?),
             Source::StageVariable(name) => Mapped::One(self.stage_variables.get(name)?.clone()),
             Source::Context(name) => Mapped::One(self.context.get(name)?),
             Source::Static(v) => Mapped::One(v.clone()),
-            Source::IntegrationResponseHeader { .. } | Source::IntegrationResponseBody(_) => {
-                return None
-            }
+            Source::IntegrationResponseHeader { .. } | Source::IntegrationResponseBody(_) => return None,
         };
         match &mapped {
             Mapped::One(s) if s.is_empty() => None,
@@ -152,22 +127,12 @@ fn hex(b: u8) -> Option<u8> {
 pub fn form_encode(s: &str, out: &mut String) {
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
             b' ' => out.push('+'),
             _ => {
                 out.push('%');
-                out.push(
-                    char::from_digit((b >> 4) as u32, 16)
-                        .unwrap_or('0')
-                        .to_ascii_uppercase(),
-                );
-                out.push(
-                    char::from_digit((b & 15) as u32, 16)
-                        .unwrap_or('0')
-                        .to_ascii_uppercase(),
-                );
+                out.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0').to_ascii_uppercase());
+                out.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0').to_ascii_uppercase());
             }
         }
     }
@@ -179,9 +144,7 @@ mod tests {
 
     #[test]
     fn query_decoding() {
-        let q = query_pairs(
-            "email=test%2Balias@gmail.com&plus=test+alias@gmail.com&a=1&a=2&bad=%zz&end=%4",
-        );
+        let q = query_pairs("email=test%2Balias@gmail.com&plus=test+alias@gmail.com&a=1&a=2&bad=%zz&end=%4");
         assert_eq!(q[0], ("email".into(), "test+alias@gmail.com".into()));
         assert_eq!(q[1], ("plus".into(), "test alias@gmail.com".into()));
         assert_eq!(q[4], ("bad".into(), "%zz".into()));

@@ -31,25 +31,16 @@ pub struct Params {
 
 impl Params {
     fn find<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
-        list.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        list.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     fn find_header<'a>(&'a self, name: &str) -> Option<&'a str> {
-        self.header
-            .iter()
-            .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.header.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// `$input.params(name)`: path, then query string, then header.
     pub fn get(&self, name: &str) -> Option<&str> {
-        Self::find(&self.path, name)
-            .or_else(|| Self::find(&self.querystring, name))
-            .or_else(|| self.find_header(name))
+        Self::find(&self.path, name).or_else(|| Self::find(&self.querystring, name)).or_else(|| self.find_header(name))
     }
 }
 
@@ -101,9 +92,9 @@ impl Overrides {
     /// `$context.responseOverride.status`, when it is a valid status (100..599).
     pub fn response_status(&self) -> Option<u16> {
         let status = match self.response.get("status")? {
-            serde_json::Value::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?,
+            serde_json::Value::Number(n) => {
+                n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?
+            }
             serde_json::Value::String(s) => s.trim().parse().ok()?,
             _ => return None,
         };
@@ -126,10 +117,7 @@ impl MappingTemplate {
                 paths.insert(p, Arc::new(compiled));
             }
         }
-        Ok(Self {
-            template,
-            paths: Arc::new(paths),
-        })
+        Ok(Self { template, paths: Arc::new(paths) })
     }
 
     pub fn source(&self) -> &str {
@@ -152,11 +140,7 @@ impl MappingTemplate {
             vars.set(t, "util", Value::object(UtilObject));
         }
         if t.uses("stageVariables") {
-            vars.set(
-                t,
-                "stageVariables",
-                Value::object(StageVariables(input.stage_variables.clone())),
-            );
+            vars.set(t, "stageVariables", Value::object(StageVariables(input.stage_variables.clone())));
         }
         let context = t.uses("context").then(|| {
             Rc::new(ContextObject {
@@ -173,14 +157,8 @@ impl MappingTemplate {
         let overrides = match context {
             // Only an override the template looked at can have changed.
             Some(c) => Overrides {
-                request: c
-                    .request_override
-                    .get()
-                    .map_or_else(|| input.overrides.request.clone(), to_serde),
-                response: c
-                    .response_override
-                    .get()
-                    .map_or_else(|| input.overrides.response.clone(), to_serde),
+                request: c.request_override.get().map_or_else(|| input.overrides.request.clone(), to_serde),
+                response: c.response_override.get().map_or_else(|| input.overrides.response.clone(), to_serde),
             },
             None => input.overrides.clone(),
         };
@@ -205,11 +183,9 @@ fn override_map(j: &serde_json::Value, sections: &[&str]) -> Value {
 /// A JSON value as mutable VTL lists and maps (for overrides a template may change).
 fn to_mutable(j: &serde_json::Value) -> Value {
     match j {
-        serde_json::Value::Object(o) => Value::new_map(
-            o.iter()
-                .map(|(k, v)| (Rc::<str>::from(k.as_str()), to_mutable(v)))
-                .collect(),
-        ),
+        serde_json::Value::Object(o) => {
+            Value::new_map(o.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), to_mutable(v))).collect())
+        }
         serde_json::Value::Array(a) => Value::new_list(a.iter().map(to_mutable).collect()),
         serde_json::Value::Null => Value::new_map(Default::default()),
         serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -226,18 +202,13 @@ fn to_serde(v: &Value) -> serde_json::Value {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),
         Value::Int(i) => (*i).into(),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(serde_json::Value::Number)
-            .unwrap_or_default(),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
         Value::Str(_) | Value::JsonStr { .. } => v.as_str().unwrap_or_default().into(),
         Value::Json { .. } => v.json().map(|j| j.to_serde()).unwrap_or_default(),
         Value::List(l) => serde_json::Value::Array(l.borrow().iter().map(to_serde).collect()),
-        Value::Map(m) => serde_json::Value::Object(
-            m.borrow()
-                .iter()
-                .map(|(k, v)| (k.to_string(), to_serde(v)))
-                .collect(),
-        ),
+        Value::Map(m) => {
+            serde_json::Value::Object(m.borrow().iter().map(|(k, v)| (k.to_string(), to_serde(v))).collect())
+        }
         Value::Object(_) | Value::Block(_) => v.to_display().into(),
     }
 }
@@ -274,11 +245,7 @@ impl InputObject {
 
     fn params_map(&self) -> Value {
         let section = |list: &[(String, String)]| {
-            Value::new_map(
-                list.iter()
-                    .map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(v.as_str())))
-                    .collect(),
-            )
+            Value::new_map(list.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(v.as_str()))).collect())
         };
         let mut m = indexmap::IndexMap::new();
         m.insert(Rc::from("path"), section(&self.params.path));
@@ -304,10 +271,7 @@ impl Object for InputObject {
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         Some(match (name, args) {
-            ("path", [p]) => self
-                .eval(&p.to_display())
-                .map(Value::from)
-                .unwrap_or_default(),
+            ("path", [p]) => self.eval(&p.to_display()).map(Value::from).unwrap_or_default(),
             ("json", [p]) => match self.eval(&p.to_display()) {
                 Some(j) => Value::from(j.to_json_string()),
                 None => Value::from("\"\""),
@@ -337,18 +301,14 @@ impl Object for UtilObject {
         };
         Some(match name {
             "escapeJavaScript" => Value::from(escape_javascript(&s)),
-            "parseJson" => Json::parse(s.as_bytes())
-                .map(Value::from)
-                .unwrap_or_default(),
+            "parseJson" => Json::parse(s.as_bytes()).map(Value::from).unwrap_or_default(),
             "urlEncode" => {
                 let mut out = String::with_capacity(s.len());
                 super::params::form_encode(&s, &mut out);
                 Value::from(out)
             }
             "urlDecode" => url_decode(&s).map(Value::from).unwrap_or_default(),
-            "base64Encode" => {
-                Value::from(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
-            }
+            "base64Encode" => Value::from(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
             "base64Decode" => base64::engine::general_purpose::STANDARD
                 .decode(s.trim().as_bytes())
                 .map(|b| Value::from(String::from_utf8_lossy(&b).into_owned()))
@@ -421,19 +381,14 @@ struct StageVariables(Arc<BTreeMap<String, String>>);
 
 impl Object for StageVariables {
     fn property(&self, name: &str) -> Value {
-        self.0
-            .get(name)
-            .map(|v| Value::from(v.as_str()))
-            .unwrap_or_default()
+        self.0.get(name).map(|v| Value::from(v.as_str())).unwrap_or_default()
     }
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         match (name, args) {
             ("get", [k]) => Some(self.property(&k.to_display())),
             ("containsKey", [k]) => Some(Value::Bool(self.0.contains_key(&k.to_display()))),
-            ("keySet", []) => Some(Value::new_list(
-                self.0.keys().map(|k| Value::from(k.as_str())).collect(),
-            )),
+            ("keySet", []) => Some(Value::new_list(self.0.keys().map(|k| Value::from(k.as_str())).collect())),
             ("size", []) => Some(Value::Int(self.0.len() as i64)),
             _ => None,
         }
@@ -469,10 +424,7 @@ struct ContextSection {
 
 impl Object for ContextSection {
     fn property(&self, name: &str) -> Value {
-        self.context
-            .get(&format!("{}.{name}", self.prefix))
-            .map(Value::from)
-            .unwrap_or_default()
+        self.context.get(&format!("{}.{name}", self.prefix)).map(Value::from).unwrap_or_default()
     }
 }
 
@@ -481,24 +433,18 @@ impl Object for ContextObject {
         match name {
             "requestOverride" => self
                 .request_override
-                .get_or_init(|| {
-                    override_map(&self.overrides.request, &["header", "querystring", "path"])
-                })
+                .get_or_init(|| override_map(&self.overrides.request, &["header", "querystring", "path"]))
                 .clone(),
-            "responseOverride" => self
-                .response_override
-                .get_or_init(|| override_map(&self.overrides.response, &["header"]))
-                .clone(),
+            "responseOverride" => {
+                self.response_override.get_or_init(|| override_map(&self.overrides.response, &["header"])).clone()
+            }
             "identity" | "error" | "authorizer" => {
                 let prefix = match name {
                     "identity" => "identity",
                     "error" => "error",
                     _ => "authorizer",
                 };
-                Value::object(ContextSection {
-                    context: self.context.clone(),
-                    prefix,
-                })
+                Value::object(ContextSection { context: self.context.clone(), prefix })
             }
             "requestTimeEpoch" => Value::Int(self.context.request_time_epoch as i64),
             _ => self.context.get(name).map(Value::from).unwrap_or_default(),

@@ -89,14 +89,9 @@ impl ResponseType {
     /// The status AWS's `GetGatewayResponses` lists for the type.
     pub fn default_status(self) -> StatusCode {
         let code = match self {
-            Self::AccessDenied
-            | Self::ExpiredToken
-            | Self::InvalidApiKey
-            | Self::InvalidSignature => 403,
+            Self::AccessDenied | Self::ExpiredToken | Self::InvalidApiKey | Self::InvalidSignature => 403,
             Self::MissingAuthenticationToken | Self::WafFiltered => 403,
-            Self::ApiConfigurationError
-            | Self::AuthorizerConfigurationError
-            | Self::AuthorizerFailure => 500,
+            Self::ApiConfigurationError | Self::AuthorizerConfigurationError | Self::AuthorizerFailure => 500,
             Self::BadRequestBody | Self::BadRequestParameters | Self::Default4xx => 400,
             Self::Default5xx => 500,
             Self::IntegrationFailure | Self::IntegrationTimeout => 504,
@@ -113,10 +108,9 @@ impl ResponseType {
     pub fn error_type(self) -> &'static str {
         match self {
             Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
-            Self::BadRequestBody
-            | Self::BadRequestParameters
-            | Self::UnsupportedMediaType
-            | Self::Default4xx => "BadRequestException",
+            Self::BadRequestBody | Self::BadRequestParameters | Self::UnsupportedMediaType | Self::Default4xx => {
+                "BadRequestException"
+            }
             Self::InvalidApiKey | Self::WafFiltered => "ForbiddenException",
             Self::Throttled => "TooManyRequestsException",
             Self::QuotaExceeded => "LimitExceededException",
@@ -179,10 +173,9 @@ impl GatewayError {
         match self {
             Self::MissingAuthenticationToken => "Missing Authentication Token".into(),
             Self::UnsupportedMediaType => "Unsupported Media Type".into(),
-            Self::BadRequestParameters(missing) => format!(
-                "Missing required request parameters: [{}]",
-                missing.join(", ")
-            ),
+            Self::BadRequestParameters(missing) => {
+                format!("Missing required request parameters: [{}]", missing.join(", "))
+            }
             Self::BadRequestBody(_) => "Invalid request body".into(),
             Self::InvalidJsonBody => "Invalid JSON in request body".into(),
             Self::ApiConfiguration(_) => "Internal server error".into(),
@@ -229,14 +222,8 @@ pub fn respond(inv: &Invocation, error: &GatewayError) -> Response<Body> {
     let mut response = Response::new(full(default_body(kind, &message)));
     *response.status_mut() = error.status();
     let headers = response.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        "x-amzn-ErrorType",
-        HeaderValue::from_static(kind.error_type()),
-    );
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind.error_type()));
     inv.add_request_headers(headers);
     response
 }

@@ -28,44 +28,24 @@ pub struct IntegrationRequest {
 }
 
 /// Header targets a mapping may not write (the request fails with 500, as on AWS).
-const FORBIDDEN_ALL: &[&str] = &[
-    "content-length",
-    "transfer-encoding",
-    "x-amzn-trace-id",
-    "x-amzn-apigateway-api-id",
-];
-const FORBIDDEN_AWS: &[&str] = &[
-    "authorization",
-    "connection",
-    "expect",
-    "proxy-authenticate",
-    "te",
-];
+const FORBIDDEN_ALL: &[&str] = &["content-length", "transfer-encoding", "x-amzn-trace-id", "x-amzn-apigateway-api-id"];
+const FORBIDDEN_AWS: &[&str] = &["authorization", "connection", "expect", "proxy-authenticate", "te"];
 
 fn check_header_target(kind: IntegrationType, name: &str) -> Result<(), GatewayError> {
     let lower = name.to_ascii_lowercase();
     let aws = matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy);
     if FORBIDDEN_ALL.contains(&lower.as_str()) || (aws && FORBIDDEN_AWS.contains(&lower.as_str())) {
-        return Err(GatewayError::ApiConfiguration(format!(
-            "mapping to the header {name} is not allowed"
-        )));
+        return Err(GatewayError::ApiConfiguration(format!("mapping to the header {name} is not allowed")));
     }
     Ok(())
 }
 
 /// Mapped path, query and header values.
-pub type Mappings = (
-    Vec<(String, String)>,
-    Vec<(String, String)>,
-    Vec<(String, String)>,
-);
+pub type Mappings = (Vec<(String, String)>, Vec<(String, String)>, Vec<(String, String)>);
 
 /// Applies `requestParameters` for any integration type. For HTTP_PROXY the body is not
 /// read, so body sources see an empty body.
-pub fn map_parameters(
-    integration: &IntegrationPlan,
-    view: &MethodRequestView,
-) -> Result<Mappings, GatewayError> {
+pub fn map_parameters(integration: &IntegrationPlan, view: &MethodRequestView) -> Result<Mappings, GatewayError> {
     let (mut path, mut query, mut headers) = (Vec::new(), Vec::new(), Vec::new());
     for (target, source) in &integration.request_parameters {
         if let RequestTarget::Header(name) = target {
@@ -100,10 +80,7 @@ pub fn mime(value: &str) -> &str {
 
 /// Template selection and passthrough (`runtime.md` §5.4): the key is the request's MIME type,
 /// `application/json` when the client sends none.
-pub fn choose_body<'p>(
-    integration: &'p IntegrationPlan,
-    headers: &HeaderMap,
-) -> Result<BodyChoice<'p>, GatewayError> {
+pub fn choose_body<'p>(integration: &'p IntegrationPlan, headers: &HeaderMap) -> Result<BodyChoice<'p>, GatewayError> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -123,19 +100,8 @@ pub fn choose_body<'p>(
 }
 
 /// Replaces or adds `name` in a list of mapped values (an override wins over a mapping).
-fn set_value(
-    list: &mut Vec<(String, String)>,
-    name: String,
-    value: String,
-    case_insensitive: bool,
-) {
-    list.retain(|(k, _)| {
-        if case_insensitive {
-            !k.eq_ignore_ascii_case(&name)
-        } else {
-            *k != name
-        }
-    });
+fn set_value(list: &mut Vec<(String, String)>, name: String, value: String, case_insensitive: bool) {
+    list.retain(|(k, _)| if case_insensitive { !k.eq_ignore_ascii_case(&name) } else { *k != name });
     list.push((name, value));
 }
 
@@ -172,11 +138,7 @@ pub fn prepare(
     inv: &mut Invocation,
 ) -> Result<IntegrationRequest, GatewayError> {
     let integration = &method.integration;
-    let path_params: Vec<(&str, &str)> = inv
-        .path_params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let path_params: Vec<(&str, &str)> = inv.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let view = MethodRequestView {
         path_params: &path_params,
         query: &inv.query,

@@ -14,10 +14,7 @@ pub fn select<'p>(
     let responses = &method.integration.responses;
     let value = endpoint.selection_value();
     if let Some(value) = &value {
-        if let Some(r) = responses
-            .iter()
-            .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(value)))
-        {
+        if let Some(r) = responses.iter().find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(value))) {
             return Ok(r);
         }
     }

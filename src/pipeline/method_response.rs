@@ -32,13 +32,7 @@ const REMAPPED_NON_PROXY: &[&str] = &[
     "user-agent",
     "www-authenticate",
 ];
-const REMAPPED_PROXY: &[&str] = &[
-    "connection",
-    "content-length",
-    "date",
-    "server",
-    "x-amzn-requestid",
-];
+const REMAPPED_PROXY: &[&str] = &["connection", "content-length", "date", "server", "x-amzn-requestid"];
 const DROPPED_PROXY: &[&str] = &["transfer-encoding", "content-encoding", "via", "keep-alive"];
 
 fn remapped_name(name: &str) -> Option<HeaderName> {
@@ -57,11 +51,7 @@ pub fn remap_proxy_headers(headers: &mut HeaderMap) {
             continue;
         }
         headers.remove(*name);
-        let original = if *name == "x-amzn-requestid" {
-            "x-amzn-RequestId"
-        } else {
-            name
-        };
+        let original = if *name == "x-amzn-requestid" { "x-amzn-RequestId" } else { name };
         if let Some(new) = remapped_name(original) {
             for v in values {
                 headers.append(new.clone(), v);
@@ -73,15 +63,8 @@ pub fn remap_proxy_headers(headers: &mut HeaderMap) {
 /// The response template for the client's Accept: its MIME type, else `application/json`,
 /// else the first template (`runtime.md` §7.3).
 pub fn choose_template<'p>(templates: &'p Templates, headers: &HeaderMap) -> Option<&'p Template> {
-    let accept = headers
-        .get(http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .map(mime)
-        .filter(|m| !m.is_empty());
-    accept
-        .and_then(|a| templates.get(a))
-        .or_else(|| templates.get("application/json"))
-        .or_else(|| templates.first())
+    let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(mime).filter(|m| !m.is_empty());
+    accept.and_then(|a| templates.get(a)).or_else(|| templates.get("application/json")).or_else(|| templates.first())
 }
 
 fn eval_response_source(
@@ -91,26 +74,15 @@ fn eval_response_source(
     inv: &Invocation,
 ) -> Option<String> {
     let value = match source {
-        Source::IntegrationResponseHeader { name, multi: false } => endpoint
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .last()?
-            .to_str()
-            .ok()?
-            .to_string(),
+        Source::IntegrationResponseHeader { name, multi: false } => {
+            endpoint.headers.get_all(name.as_str()).iter().last()?.to_str().ok()?.to_string()
+        }
         Source::IntegrationResponseHeader { name, multi: true } => {
-            let values: Vec<&str> = endpoint
-                .headers
-                .get_all(name.as_str())
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
+            let values: Vec<&str> =
+                endpoint.headers.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
             values.join(",")
         }
-        Source::IntegrationResponseBody(None) => {
-            String::from_utf8_lossy(&endpoint.body).into_owned()
-        }
+        Source::IntegrationResponseBody(None) => String::from_utf8_lossy(&endpoint.body).into_owned(),
         Source::IntegrationResponseBody(Some(path)) => body_value(&endpoint.body, &path.path)?,
         Source::StageVariable(name) => stage.variables.get(name)?.clone(),
         Source::Context(name) => inv.context.get(name)?,
@@ -136,10 +108,7 @@ pub fn build(
         )));
     }
     let mut headers = HeaderMap::new();
-    let remap = matches!(
-        method.integration.kind,
-        IntegrationType::Http | IntegrationType::Aws
-    );
+    let remap = matches!(method.integration.kind, IntegrationType::Http | IntegrationType::Aws);
     for (name, source) in &selected.response_parameters {
         let Some(value) = eval_response_source(source, &endpoint, stage, inv) else {
             continue;
@@ -165,28 +134,16 @@ pub fn build(
     };
     // `$context.responseOverride`, from either template, is applied last.
     for (name, value) in inv.overrides.response_headers() {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
             headers.insert(name, value);
         }
     }
-    let status = inv
-        .overrides
-        .response_status()
-        .and_then(|s| http::StatusCode::from_u16(s).ok())
-        .unwrap_or(selected.status);
+    let status =
+        inv.overrides.response_status().and_then(|s| http::StatusCode::from_u16(s).ok()).unwrap_or(selected.status);
     if !headers.contains_key(http::header::CONTENT_TYPE) {
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    if matches!(
-        method.integration.kind,
-        IntegrationType::Http | IntegrationType::Aws
-    ) {
+    if matches!(method.integration.kind, IntegrationType::Http | IntegrationType::Aws) {
         if let Ok(v) = HeaderValue::from_str(&inv.trace_id) {
             headers.insert("x-amzn-trace-id", v);
         }

@@ -26,9 +26,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 pub fn empty() -> Body {
@@ -62,12 +60,8 @@ impl Invocation {
             .or_else(|| req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
         let domain_prefix = host.split('.').next().unwrap_or("").to_string();
-        let user_agent = req
-            .headers()
-            .get(http::header::USER_AGENT)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let user_agent =
+            req.headers().get(http::header::USER_AGENT).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
         Self {
             context: Arc::new(RequestContext {
                 domain_name: host,
@@ -88,11 +82,7 @@ impl Invocation {
             path_params: Vec::new(),
             query: Vec::new(),
             resource_relative_path: String::new(),
-            trace_id: trace_id(
-                req.headers()
-                    .get("x-amzn-trace-id")
-                    .and_then(|v| v.to_str().ok()),
-            ),
+            trace_id: trace_id(req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok())),
         }
     }
 
@@ -116,11 +106,7 @@ impl Invocation {
                 None => header.push((name.as_str().to_string(), value)),
             }
         }
-        let params = Arc::new(Params {
-            path: self.path_params.clone(),
-            querystring,
-            header,
-        });
+        let params = Arc::new(Params { path: self.path_params.clone(), querystring, header });
         self.params = Some(params.clone());
         params
     }
@@ -167,34 +153,18 @@ fn trace_id(incoming: Option<&str>) -> String {
     match incoming {
         Some(v) if v.contains("Root=") && v.contains("Parent=") => v.to_string(),
         Some(v) if v.contains("Root=") => {
-            let root = v
-                .split(';')
-                .find(|p| p.trim_start().starts_with("Root="))
-                .unwrap_or(v)
-                .trim();
+            let root = v.split(';').find(|p| p.trim_start().starts_with("Root=")).unwrap_or(v).trim();
             format!("{root};Parent={};Sampled=0", random_hex(16))
         }
         _ => {
-            let secs = SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            format!(
-                "Root=1-{secs:08x}-{};Parent={};Sampled=0",
-                random_hex(24),
-                random_hex(16)
-            )
+            let secs = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", random_hex(24), random_hex(16))
         }
     }
 }
 
 /// Runs one request through `plan`. Never fails: errors become gateway responses.
-pub async fn execute<B>(
-    plan: &Plan,
-    client: &HttpClient,
-    req: Request<B>,
-    peer: SocketAddr,
-) -> Response<Body>
+pub async fn execute<B>(plan: &Plan, client: &HttpClient, req: Request<B>, peer: SocketAddr) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -207,10 +177,7 @@ where
         Err(error) => gateway_response::respond(&inv, &error),
     };
     if keep_alive {
-        response.headers_mut().insert(
-            http::header::CONNECTION,
-            HeaderValue::from_static("keep-alive"),
-        );
+        response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
     response
 }
@@ -221,11 +188,26 @@ fn wants_keep_alive<B>(req: &Request<B>) -> bool {
         .headers()
         .get_all(http::header::CONNECTION)
         .iter()
-        .any(|v| {
-            v.to_str()
-                .is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
-        });
+        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))));
     req.version() == http::Version::HTTP_11 && !close
+}
+
+/// API Gateway's payload limit (10 MB).
+pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// Reads a whole request body, refusing one over API Gateway's payload limit.
+async fn read_body(mut body: Body) -> Result<Bytes, GatewayError> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| GatewayError::IntegrationFailure(format!("reading the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > MAX_PAYLOAD_BYTES {
+                return Err(GatewayError::RequestTooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
 }
 
 async fn run(
@@ -235,16 +217,24 @@ async fn run(
     inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
     let (stage, method) = method_request::route(plan, &req, inv)?;
-    let integration = &method.integration;
-    if integration.kind == crate::config::model::IntegrationType::HttpProxy {
-        return integration::http::proxy(plan, stage, method, client, req, inv).await;
-    }
     let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map_err(|e| GatewayError::IntegrationFailure(format!("reading the request body: {e}")))?
-        .to_bytes();
+    if let Some(validation) = &method.validation {
+        if validation.parameters {
+            method_request::validate_parameters(method, &parts.headers, inv)?;
+        }
+    }
+    let needs_body = method.validation.as_ref().is_some_and(|v| !v.body_models.is_empty());
+    if method.integration.kind == crate::config::model::IntegrationType::HttpProxy && !needs_body {
+        // The body streams to the backend untouched.
+        return integration::http::proxy(plan, stage, method, client, Request::from_parts(parts, body), inv).await;
+    }
+    let body = read_body(body).await?;
+    if let Some(validation) = &method.validation {
+        method_request::validate_body(validation, &parts.headers, &body, inv)?;
+    }
+    if method.integration.kind == crate::config::model::IntegrationType::HttpProxy {
+        return integration::http::proxy(plan, stage, method, client, Request::from_parts(parts, full(body)), inv).await;
+    }
     let request = integration_request::prepare(plan, stage, method, &parts, &body, inv)?;
     let endpoint = integration::call(plan, stage, method, client, request, inv).await?;
     let selected = integration_response::select(method, &endpoint)?;

@@ -8,16 +8,18 @@ use crate::config::problem::{Collector, Problem};
 use crate::mapping::expression::{
     parse_header_target, parse_method_parameter, parse_request_target, parse_source, Side, Source,
 };
+use std::collections::HashMap;
 
 /// Compiles a loaded document. Problems already found while loading are passed in so that
 /// one list says everything that is wrong.
 pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<Problem>> {
     let mut out = Collector::default();
+    let models = super::models::compile(&doc.models, &mut out);
     let mut router = Router::default();
     let mut methods = Vec::new();
     for resource in &doc.resources {
         for method in &resource.resource_methods {
-            if let Some(plan) = compile_method(doc, resource, method, &mut out) {
+            if let Some(plan) = compile_method(doc, &models, resource, method, &mut out) {
                 router.insert(&resource.path, &method.http_method, methods.len() as u32);
                 methods.push(plan);
             }
@@ -29,20 +31,13 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         .map(|s| StagePlan {
             name: s.stage_name.clone(),
             variables: Arc::new(s.variables.clone()),
-            deployment_id: s
-                .deployment_id
-                .clone()
-                .unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
+            deployment_id: s.deployment_id.clone().unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
         })
         .collect();
     let mut seen = std::collections::HashSet::new();
     for s in &doc.stages {
         if !seen.insert(&s.stage_name) {
-            out.at(
-                s.pos,
-                format!("stages {}", s.stage_name),
-                "another stage already has this stageName",
-            );
+            out.at(s.pos, format!("stages {}", s.stage_name), "another stage already has this stageName");
         }
     }
     if stages.is_empty() {
@@ -54,11 +49,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
     }
     for vpc in &doc.vpc_links {
         for arn in &vpc.target_arns {
-            if !doc
-                .network_load_balancers
-                .iter()
-                .any(|n| n.arn == arn.value)
-            {
+            if !doc.network_load_balancers.iter().any(|n| n.arn == arn.value) {
                 out.at(
                     arn.pos,
                     format!("vpcLinks {} targetArns", vpc.id),
@@ -85,39 +76,43 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
 
 fn compile_method(
     doc: &Document,
+    models: &HashMap<String, Arc<jsonschema::Validator>>,
     resource: &Resource,
     method: &MethodDoc,
     out: &mut Collector,
 ) -> Option<MethodPlan> {
-    let base = format!(
-        "resources[{}] {} {}",
-        resource.index, resource.path, method.http_method
-    );
+    let base = format!("resources[{}] {} {}", resource.index, resource.path, method.http_method);
     let mut request_parameters = Vec::new();
     for (key, required) in &method.request_parameters {
         match parse_method_parameter(key) {
             Ok((loc, name)) => request_parameters.push((loc, name, required.value)),
-            Err(e) => out.at(
-                required.pos,
-                format!("{base} requestParameters[{key:?}]"),
-                e,
-            ),
+            Err(e) => out.at(required.pos, format!("{base} requestParameters[{key:?}]"), e),
         }
     }
+    let mut validation = None;
     if let Some(v) = &method.request_validator_id {
-        if !doc.request_validators.iter().any(|rv| rv.id == v.value) {
-            out.at(
+        match doc.request_validators.iter().find(|rv| rv.id == v.value) {
+            Some(rv) => {
+                let body_models = if rv.validate_request_body {
+                    method
+                        .request_models
+                        .iter()
+                        .filter_map(|(ct, name)| models.get(&name.value).map(|m| (ct.clone(), m.clone())))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                validation = Some(Validation { parameters: rv.validate_request_parameters, body_models });
+            }
+            None => out.at(
                 v.pos,
                 format!("{base} requestValidatorId"),
                 format!("no requestValidators entry has the id {:?}", v.value),
-            );
+            ),
         }
     }
     for (content_type, model) in &method.request_models {
-        if !doc.models.iter().any(|m| m.name == model.value)
-            && model.value != "Empty"
-            && model.value != "Error"
-        {
+        if !doc.models.iter().any(|m| m.name == model.value) && model.value != "Empty" && model.value != "Error" {
             out.at(
                 model.pos,
                 format!("{base} requestModels[{content_type:?}]"),
@@ -134,11 +129,9 @@ fn compile_method(
         for (target, flag) in &mr.response_parameters {
             match parse_header_target(target, "method.response.header.") {
                 Ok(h) => headers.push(h),
-                Err(e) => out.at(
-                    flag.pos,
-                    format!("{base} methodResponses[{key:?}].responseParameters[{target:?}]"),
-                    e,
-                ),
+                Err(e) => {
+                    out.at(flag.pos, format!("{base} methodResponses[{key:?}].responseParameters[{target:?}]"), e)
+                }
             }
         }
         method_responses.push(MethodResponsePlan { status, headers });
@@ -167,15 +160,14 @@ fn compile_method(
         resource_path: resource.path.clone(),
         http_method: method.http_method.clone(),
         request_parameters,
+        validation,
         integration,
         method_responses,
     })
 }
 
 fn status_code(text: &str) -> Option<StatusCode> {
-    text.parse::<u16>()
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
+    text.parse::<u16>().ok().and_then(|s| StatusCode::from_u16(s).ok())
 }
 
 fn compile_integration(
@@ -188,17 +180,10 @@ fn compile_integration(
 ) -> Option<IntegrationPlan> {
     let kind = integration.kind;
     if matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy) {
-        out.at(
-            integration.pos,
-            format!("{base}.type"),
-            "AWS and AWS_PROXY integrations are not supported yet",
-        );
+        out.at(integration.pos, format!("{base}.type"), "AWS and AWS_PROXY integrations are not supported yet");
         return None;
     }
-    let uri = integration
-        .uri
-        .as_ref()
-        .and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
+    let uri = integration.uri.as_ref().and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
     let http_method = match integration.http_method.as_deref() {
         None | Some("ANY") => None,
         Some(m) => Method::from_bytes(m.as_bytes()).ok(),
@@ -209,11 +194,7 @@ fn compile_integration(
             && literal
             && !doc.vpc_links.iter().any(|l| l.id == id.value)
         {
-            out.at(
-                id.pos,
-                format!("{base}.connectionId"),
-                format!("no vpcLinks entry has the id {:?}", id.value),
-            );
+            out.at(id.pos, format!("{base}.connectionId"), format!("no vpcLinks entry has the id {:?}", id.value));
         }
     }
     let mut request_parameters = Vec::new();
@@ -225,11 +206,7 @@ fn compile_integration(
             (Ok(t), Ok(s)) => {
                 if let Source::MethodRequest(loc, name) = &s {
                     if !declared.iter().any(|(l, n, _)| l == loc && n == name) {
-                        out.at(
-                            source.pos,
-                            &at,
-                            format!("{s} is not declared in the method's requestParameters"),
-                        );
+                        out.at(source.pos, &at, format!("{s} is not declared in the method's requestParameters"));
                     }
                 }
                 request_parameters.push((t, s));
@@ -237,11 +214,7 @@ fn compile_integration(
             (Err(e), _) | (_, Err(e)) => out.at(source.pos, &at, e),
         }
     }
-    let request_templates = compile_templates(
-        &integration.request_templates,
-        &format!("{base}.requestTemplates"),
-        out,
-    );
+    let request_templates = compile_templates(&integration.request_templates, &format!("{base}.requestTemplates"), out);
     let mut responses = Vec::new();
     let mut defaults = 0;
     for ir in &integration.integration_responses {
@@ -267,7 +240,11 @@ fn compile_integration(
             None => {
                 defaults += 1;
                 if defaults > 1 {
-                    out.at(ir.pos, &at, "a second integration response without selectionPattern: only one default is allowed");
+                    out.at(
+                        ir.pos,
+                        &at,
+                        "a second integration response without selectionPattern: only one default is allowed",
+                    );
                 }
                 None
             }
@@ -276,10 +253,7 @@ fn compile_integration(
             out.at(
                 ir.pos,
                 format!("{at}.statusCode"),
-                format!(
-                    "no methodResponses entry has the statusCode {:?}",
-                    ir.status_code
-                ),
+                format!("no methodResponses entry has the statusCode {:?}", ir.status_code),
             );
             continue;
         };
@@ -292,15 +266,18 @@ fn compile_integration(
             ) {
                 (Ok(h), Ok(s)) => {
                     if !mr.headers.iter().any(|d| *d == h) {
-                        out.at(source.pos, &pat, format!("{target} is not declared in methodResponses[{:?}].responseParameters", ir.status_code));
+                        out.at(
+                            source.pos,
+                            &pat,
+                            format!(
+                                "{target} is not declared in methodResponses[{:?}].responseParameters",
+                                ir.status_code
+                            ),
+                        );
                     }
                     match HeaderName::from_bytes(h.as_bytes()) {
                         Ok(name) => response_parameters.push((name, s)),
-                        Err(_) => out.at(
-                            source.pos,
-                            &pat,
-                            format!("{h:?} is not a valid header name"),
-                        ),
+                        Err(_) => out.at(source.pos, &pat, format!("{h:?} is not a valid header name")),
                     }
                 }
                 (Err(e), _) | (_, Err(e)) => out.at(source.pos, &pat, e),
@@ -310,11 +287,7 @@ fn compile_integration(
             status,
             pattern,
             response_parameters,
-            response_templates: compile_templates(
-                &ir.response_templates,
-                &format!("{at}.responseTemplates"),
-                out,
-            ),
+            response_templates: compile_templates(&ir.response_templates, &format!("{at}.responseTemplates"), out),
             content_handling: ir.content_handling,
         });
     }
@@ -333,21 +306,12 @@ fn compile_integration(
 }
 
 fn first_line(s: &str) -> String {
-    s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
-        .unwrap_or(s)
-        .trim()
-        .to_string()
+    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
 }
 
 /// Parses every template; a template that does not parse is a document problem located at
 /// the template, with the line and column inside it.
-fn compile_templates(
-    templates: &[(String, Located<String>)],
-    at: &str,
-    out: &mut Collector,
-) -> Templates {
+fn compile_templates(templates: &[(String, Located<String>)], at: &str, out: &mut Collector) -> Templates {
     let mut compiled = Vec::new();
     for (content_type, t) in templates {
         match Template::compile(&t.value) {
@@ -358,12 +322,7 @@ fn compile_templates(
     Templates(compiled)
 }
 
-fn compile_uri(
-    kind: IntegrationType,
-    uri: &Located<String>,
-    at: &str,
-    out: &mut Collector,
-) -> Option<UriTemplate> {
+fn compile_uri(kind: IntegrationType, uri: &Located<String>, at: &str, out: &mut Collector) -> Option<UriTemplate> {
     let template = match UriTemplate::parse(&uri.value) {
         Ok(t) => t,
         Err(e) => {
@@ -375,21 +334,24 @@ fn compile_uri(
         IntegrationType::Http | IntegrationType::HttpProxy => {
             let sample = template.render(|_| Some("x"), |_| Some("x"));
             let parsed = sample.parse::<http::Uri>();
-            let ok = parsed.as_ref().is_ok_and(|u| {
-                matches!(u.scheme_str(), Some("http") | Some("https")) && u.authority().is_some()
-            });
+            let ok = parsed
+                .as_ref()
+                .is_ok_and(|u| matches!(u.scheme_str(), Some("http") | Some("https")) && u.authority().is_some());
             if !ok && !template.uses_stage_variables() {
-                out.at(
-                    uri.pos,
-                    at,
-                    format!("{:?} is not an absolute http:// or https:// URL", uri.value),
-                );
+                out.at(uri.pos, at, format!("{:?} is not an absolute http:// or https:// URL", uri.value));
                 return None;
             }
         }
         IntegrationType::Aws | IntegrationType::AwsProxy => {
             if !uri.value.starts_with("arn:aws:apigateway:") {
-                out.at(uri.pos, at, format!("{:?} is not an API Gateway service ARN (arn:aws:apigateway:REGION:SERVICE:path/...)", uri.value));
+                out.at(
+                    uri.pos,
+                    at,
+                    format!(
+                        "{:?} is not an API Gateway service ARN (arn:aws:apigateway:REGION:SERVICE:path/...)",
+                        uri.value
+                    ),
+                );
                 return None;
             }
         }

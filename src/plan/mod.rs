@@ -3,6 +3,7 @@
 //! request parses or compiles anything. A reload builds a new `Plan` and swaps it whole.
 
 mod compile;
+mod models;
 pub mod uri;
 
 pub use compile::compile;
@@ -54,6 +55,8 @@ pub struct MethodPlan {
     pub http_method: String,
     /// Declared method request parameters and whether each is required.
     pub request_parameters: Vec<(RequestLocation, String, bool)>,
+    /// What the method's request validator checks, if it has one.
+    pub validation: Option<Validation>,
     pub integration: IntegrationPlan,
     pub method_responses: Vec<MethodResponsePlan>,
 }
@@ -61,6 +64,20 @@ pub struct MethodPlan {
 impl MethodPlan {
     pub fn method_response(&self, status: StatusCode) -> Option<&MethodResponsePlan> {
         self.method_responses.iter().find(|m| m.status == status)
+    }
+}
+
+/// A request validator applied to one method.
+pub struct Validation {
+    pub parameters: bool,
+    /// Body models by content type (only when the validator checks bodies).
+    pub body_models: Vec<(String, Arc<jsonschema::Validator>)>,
+}
+
+impl std::fmt::Debug for Validation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let models: Vec<&str> = self.body_models.iter().map(|(ct, _)| ct.as_str()).collect();
+        f.debug_struct("Validation").field("parameters", &self.parameters).field("body_models", &models).finish()
     }
 }
 
@@ -106,10 +123,7 @@ impl Templates {
     }
 
     pub fn get(&self, content_type: &str) -> Option<&Template> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(content_type))
-            .map(|(_, t)| t)
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(content_type)).map(|(_, t)| t)
     }
 
     pub fn first(&self) -> Option<&Template> {

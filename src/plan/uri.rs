@@ -20,21 +20,16 @@ impl UriTemplate {
         let mut literal = String::new();
         while !rest.is_empty() {
             if let Some(after) = rest.strip_prefix("${") {
-                let end = after
-                    .find('}')
-                    .ok_or_else(|| format!("unclosed \"${{\" in {text:?}"))?;
+                let end = after.find('}').ok_or_else(|| format!("unclosed \"${{\" in {text:?}"))?;
                 let var = &after[..end];
-                let name = var
-                    .strip_prefix("stageVariables.")
-                    .filter(|n| !n.is_empty())
-                    .ok_or_else(|| format!("\"${{{var}}}\" is not a stage variable reference (${{stageVariables.NAME}})"))?;
+                let name = var.strip_prefix("stageVariables.").filter(|n| !n.is_empty()).ok_or_else(|| {
+                    format!("\"${{{var}}}\" is not a stage variable reference (${{stageVariables.NAME}})")
+                })?;
                 pieces.push(Piece::Text(std::mem::take(&mut literal)));
                 pieces.push(Piece::StageVariable(name.to_string()));
                 rest = &after[end + 1..];
             } else if let Some(after) = rest.strip_prefix('{') {
-                let end = after
-                    .find('}')
-                    .ok_or_else(|| format!("unclosed \"{{\" in {text:?}"))?;
+                let end = after.find('}').ok_or_else(|| format!("unclosed \"{{\" in {text:?}"))?;
                 let name = &after[..end];
                 if name.is_empty() {
                     return Err(format!("empty placeholder \"{{}}\" in {text:?}"));
@@ -86,9 +81,7 @@ impl UriTemplate {
     }
 
     pub fn uses_stage_variables(&self) -> bool {
-        self.pieces
-            .iter()
-            .any(|p| matches!(p, Piece::StageVariable(_)))
+        self.pieces.iter().any(|p| matches!(p, Piece::StageVariable(_)))
     }
 }
 
@@ -99,10 +92,7 @@ mod tests {
     #[test]
     fn renders_placeholders_and_stage_variables() {
         let t = UriTemplate::parse("http://${stageVariables.host}/pets/{id}?x={q}").unwrap();
-        let out = t.render(
-            |n| (n == "id").then_some("7"),
-            |n| (n == "host").then_some("h:1"),
-        );
+        let out = t.render(|n| (n == "id").then_some("7"), |n| (n == "host").then_some("h:1"));
         assert_eq!(out, "http://h:1/pets/7?x={q}");
         assert!(UriTemplate::parse("http://x/${foo}").is_err());
     }

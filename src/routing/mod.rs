@@ -49,9 +49,7 @@ pub struct RouteMatch<'p, 'r> {
 
 impl Default for Router {
     fn default() -> Self {
-        Self {
-            nodes: vec![Node::default()],
-        }
+        Self { nodes: vec![Node::default()] }
     }
 }
 
@@ -152,11 +150,7 @@ mod tests {
 
     #[test]
     fn literal_then_param_then_greedy_per_verb() {
-        let r = router(&[
-            ("/test", "POST"),
-            ("/test/any", "ANY"),
-            ("/{proxy+}", "OPTIONS"),
-        ]);
+        let r = router(&[("/test", "POST"), ("/test/any", "ANY"), ("/{proxy+}", "OPTIONS")]);
         assert_eq!(r.find("OPTIONS", "/test").unwrap().method, 2);
         assert_eq!(r.find("POST", "/test").unwrap().method, 0);
         assert_eq!(r.find("OPTIONS", "/test/any").unwrap().method, 1);
@@ -167,10 +161,7 @@ mod tests {
     fn greedy_never_takes_its_parent() {
         let r = router(&[("/{proxy+}", "ANY")]);
         assert!(r.find("GET", "/").is_none());
-        assert_eq!(
-            r.find("GET", "/a//b/").unwrap().params,
-            vec![("proxy", "a//b")]
-        );
+        assert_eq!(r.find("GET", "/a//b/").unwrap().params, vec![("proxy", "a//b")]);
     }
 
     #[test]

@@ -21,11 +21,7 @@ pub enum ErrorKind {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}, column {}: {}",
-            self.line, self.col, self.message
-        )
+        write!(f, "line {}, column {}: {}", self.line, self.col, self.message)
     }
 }
 
@@ -43,10 +39,5 @@ pub fn line_col(src: &str, offset: usize) -> (u32, u32) {
 
 pub fn at(src: &str, offset: usize, kind: ErrorKind, message: impl Into<String>) -> Error {
     let (line, col) = line_col(src, offset);
-    Error {
-        kind,
-        line,
-        col,
-        message: message.into(),
-    }
+    Error { kind, line, col, message: message.into() }
 }

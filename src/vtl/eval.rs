@@ -25,12 +25,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            loop_iterations: 1000,
-            total_iterations: 100_000,
-            macro_depth: 20,
-            output_bytes: 10 * 1024 * 1024,
-        }
+        Self { loop_iterations: 1000, total_iterations: 100_000, macro_depth: 20, output_bytes: 10 * 1024 * 1024 }
     }
 }
 
@@ -102,12 +97,7 @@ impl<'t> Renderer<'t> {
 
     #[cold]
     fn limit(&self, offset: Offset, message: impl Into<String>) -> Box<Error> {
-        Box::new(at(
-            &self.t.source,
-            offset as usize,
-            ErrorKind::Limit,
-            message,
-        ))
+        Box::new(at(&self.t.source, offset as usize, ErrorKind::Limit, message))
     }
 
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
@@ -122,13 +112,7 @@ impl<'t> Renderer<'t> {
 
     fn check_output(&self, offset: Offset) -> Result<(), Box<Error>> {
         if self.out.len() > self.limits.output_bytes {
-            return Err(self.limit(
-                offset,
-                format!(
-                    "the output is larger than {} bytes",
-                    self.limits.output_bytes
-                ),
-            ));
+            return Err(self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes)));
         }
         Ok(())
     }
@@ -148,13 +132,7 @@ impl<'t> Renderer<'t> {
             Node::Text(t) => {
                 self.out.push_str(t);
                 if self.out.len() > self.limits.output_bytes {
-                    return Err(self.limit(
-                        0,
-                        format!(
-                            "the output is larger than {} bytes",
-                            self.limits.output_bytes
-                        ),
-                    ));
+                    return Err(self.limit(0, format!("the output is larger than {} bytes", self.limits.output_bytes)));
                 }
             }
             Node::Ref(r) => match self.reference(r)? {
@@ -165,10 +143,7 @@ impl<'t> Renderer<'t> {
                 let v = self.expr(value)?;
                 self.assign(target, v)?;
             }
-            Node::If {
-                branches,
-                otherwise,
-            } => {
+            Node::If { branches, otherwise } => {
                 for (cond, body) in branches {
                     if self.expr(cond)?.is_truthy() {
                         return self.nodes(body);
@@ -178,20 +153,10 @@ impl<'t> Renderer<'t> {
                     return self.nodes(body);
                 }
             }
-            Node::Foreach {
-                var,
-                iterable,
-                body,
-                at,
-            } => return self.foreach(*var, iterable, body, *at),
+            Node::Foreach { var, iterable, body, at } => return self.foreach(*var, iterable, body, *at),
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
-            Node::MacroCall {
-                name,
-                args,
-                source,
-                at,
-            } => return self.call_macro(name, args, source, *at),
+            Node::MacroCall { name, args, source, at } => return self.call_macro(name, args, source, *at),
             Node::Define { slot, block } => self.vars[*slot as usize] = Value::Block(*block),
         }
         Ok(Flow::Normal)
@@ -200,13 +165,7 @@ impl<'t> Renderer<'t> {
     /// Renders a `#define` block where it is referenced, bounded like a macro call.
     fn block(&mut self, id: u32, offset: Offset) -> Result<Flow, Box<Error>> {
         if self.depth >= self.limits.macro_depth {
-            return Err(self.limit(
-                offset,
-                format!(
-                    "#define blocks nested deeper than {}",
-                    self.limits.macro_depth
-                ),
-            ));
+            return Err(self.limit(offset, format!("#define blocks nested deeper than {}", self.limits.macro_depth)));
         }
         self.depth += 1;
         let flow = self.nodes(&self.t.symbols.blocks[id as usize]);
@@ -214,13 +173,7 @@ impl<'t> Renderer<'t> {
         flow
     }
 
-    fn foreach(
-        &mut self,
-        var: Slot,
-        iterable: &'t Expr,
-        body: &'t [Node],
-        offset: Offset,
-    ) -> Result<Flow, Box<Error>> {
+    fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Box<Error>> {
         let items = match self.expr(iterable)? {
             Value::Object(_) | Value::Null => return Ok(Flow::Normal),
             v => v.iter_items().unwrap_or_default(),
@@ -228,28 +181,19 @@ impl<'t> Renderer<'t> {
         if items.len() > self.limits.loop_iterations {
             return Err(self.limit(
                 offset,
-                format!(
-                    "#foreach would run {} iterations; the limit is {}",
-                    items.len(),
-                    self.limits.loop_iterations
-                ),
+                format!("#foreach would run {} iterations; the limit is {}", items.len(), self.limits.loop_iterations),
             ));
         }
         self.iterations += items.len();
         if self.iterations > self.limits.total_iterations {
             return Err(self.limit(
                 offset,
-                format!(
-                    "the template ran more than {} loop iterations",
-                    self.limits.total_iterations
-                ),
+                format!("the template ran more than {} loop iterations", self.limits.total_iterations),
             ));
         }
         let saved_var = self.vars[var as usize].clone();
         let saved_foreach = self.foreach_slot.map(|s| self.vars[s as usize].clone());
-        let saved_count = self
-            .velocity_count_slot
-            .map(|s| self.vars[s as usize].clone());
+        let saved_count = self.velocity_count_slot.map(|s| self.vars[s as usize].clone());
         let state = Rc::new(ForeachState {
             index: Cell::new(0),
             len: items.len(),
@@ -284,32 +228,19 @@ impl<'t> Renderer<'t> {
         Ok(flow)
     }
 
-    fn call_macro(
-        &mut self,
-        name: &str,
-        args: &'t [Expr],
-        source: &str,
-        offset: Offset,
-    ) -> Result<Flow, Box<Error>> {
+    fn call_macro(&mut self, name: &str, args: &'t [Expr], source: &str, offset: Offset) -> Result<Flow, Box<Error>> {
         let Some(m) = self.t.symbols.macros.get(name) else {
             self.out.push_str(source);
             return Ok(Flow::Normal);
         };
         if self.depth >= self.limits.macro_depth {
-            return Err(self.limit(
-                offset,
-                format!("macro calls nested deeper than {}", self.limits.macro_depth),
-            ));
+            return Err(self.limit(offset, format!("macro calls nested deeper than {}", self.limits.macro_depth)));
         }
         let mut values = Vec::with_capacity(args.len());
         for a in args {
             values.push(self.expr(a)?);
         }
-        let saved: Vec<Value> = m
-            .params
-            .iter()
-            .map(|p| self.vars[*p as usize].clone())
-            .collect();
+        let saved: Vec<Value> = m.params.iter().map(|p| self.vars[*p as usize].clone()).collect();
         for (i, p) in m.params.iter().enumerate() {
             self.vars[*p as usize] = values.get(i).cloned().unwrap_or_default();
         }
@@ -361,9 +292,7 @@ impl<'t> Renderer<'t> {
     pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
         let (mut v, rest) = match r.path.split_first() {
             // The first property is read from the variable in place, without a clone.
-            Some((Access::Property(name), rest)) => {
-                (methods::property(&self.vars[r.root as usize], name), rest)
-            }
+            Some((Access::Property(name), rest)) => (methods::property(&self.vars[r.root as usize], name), rest),
             _ => (self.vars[r.root as usize].clone(), &r.path[..]),
         };
         for a in rest {
@@ -430,18 +359,14 @@ impl<'t> Renderer<'t> {
                 Value::new_map(map)
             }
             Expr::Range(a, b) => {
-                let (Some(from), Some(to)) = (int_of(&self.expr(a)?), int_of(&self.expr(b)?))
-                else {
+                let (Some(from), Some(to)) = (int_of(&self.expr(a)?), int_of(&self.expr(b)?)) else {
                     return Ok(Value::Null);
                 };
                 let len = (from - to).unsigned_abs() as usize + 1;
                 if len > self.limits.total_iterations {
                     return Err(self.limit(
                         0,
-                        format!(
-                            "the range [{from}..{to}] is larger than {} items",
-                            self.limits.total_iterations
-                        ),
+                        format!("the range [{from}..{to}] is larger than {} items", self.limits.total_iterations),
                     ));
                 }
                 let items: Vec<Value> = if from <= to {
@@ -509,15 +434,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
     };
     match (x, y) {
         (Number::Int(i), Number::Int(j)) => match op {
-            BinOp::Add => i
-                .checked_add(j)
-                .map_or(Value::Float(i as f64 + j as f64), Value::Int),
-            BinOp::Sub => i
-                .checked_sub(j)
-                .map_or(Value::Float(i as f64 - j as f64), Value::Int),
-            BinOp::Mul => i
-                .checked_mul(j)
-                .map_or(Value::Float(i as f64 * j as f64), Value::Int),
+            BinOp::Add => i.checked_add(j).map_or(Value::Float(i as f64 + j as f64), Value::Int),
+            BinOp::Sub => i.checked_sub(j).map_or(Value::Float(i as f64 - j as f64), Value::Int),
+            BinOp::Mul => i.checked_mul(j).map_or(Value::Float(i as f64 * j as f64), Value::Int),
             BinOp::Div => i.checked_div(j).map_or(Value::Null, Value::Int),
             BinOp::Mod => i.checked_rem(j).map_or(Value::Null, Value::Int),
             BinOp::Lt => Value::Bool(i < j),

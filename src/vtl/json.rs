@@ -64,8 +64,7 @@ impl Doc {
             .iter()
             .rev()
             .find(|(k, _)| {
-                k.len as usize == key.len()
-                    && text.get(k.start as usize..(k.start + k.len) as usize) == Some(key)
+                k.len as usize == key.len() && text.get(k.start as usize..(k.start + k.len) as usize) == Some(key)
             })
             .map(|(_, id)| *id)
     }
@@ -108,10 +107,7 @@ impl Json {
     }
 
     fn at(&self, id: u32) -> Json {
-        Json {
-            doc: self.doc.clone(),
-            id,
-        }
+        Json { doc: self.doc.clone(), id }
     }
 
     pub fn kind(&self) -> Kind<'_> {
@@ -182,14 +178,10 @@ impl Json {
     /// The members of an object, in document order (nothing for anything else).
     pub fn members(&self) -> impl Iterator<Item = (&str, Json)> + '_ {
         let members: &[(Span, u32)] = match self.node() {
-            Node::Object { start, len } => {
-                &self.doc.members[start as usize..(start + len) as usize]
-            }
+            Node::Object { start, len } => &self.doc.members[start as usize..(start + len) as usize],
             _ => &[],
         };
-        members
-            .iter()
-            .map(|(k, id)| (self.doc.str(*k), self.at(*id)))
+        members.iter().map(|(k, id)| (self.doc.str(*k), self.at(*id)))
     }
 
     /// Compact JSON text, as `$input.json` and printed JSON lists give it.
@@ -206,8 +198,7 @@ impl Json {
     /// Parses a payload. Numbers without a fraction or exponent that fit a `long` are
     /// integers; the rest are doubles.
     pub fn parse(bytes: &[u8]) -> Result<Json, String> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         let mut p = Parser {
             src: text,
             b: text.as_bytes(),
@@ -230,19 +221,13 @@ impl Json {
         if p.i != bytes.len() {
             return Err(p.err("unexpected text after the JSON value"));
         }
-        Ok(Json {
-            doc: Rc::new(p.doc),
-            id: root,
-        })
+        Ok(Json { doc: Rc::new(p.doc), id: root })
     }
 
     pub fn from_serde(v: &serde_json::Value) -> Json {
         let mut doc = Doc::default();
         let id = doc.add_serde(v);
-        Json {
-            doc: Rc::new(doc),
-            id,
-        }
+        Json { doc: Rc::new(doc), id }
     }
 
     pub fn to_serde(&self) -> serde_json::Value {
@@ -250,18 +235,12 @@ impl Json {
             Kind::Null => serde_json::Value::Null,
             Kind::Bool(b) => b.into(),
             Kind::Int(i) => i.into(),
-            Kind::Float(f) => serde_json::Number::from_f64(f)
-                .map(serde_json::Value::Number)
-                .unwrap_or_default(),
+            Kind::Float(f) => serde_json::Number::from_f64(f).map(serde_json::Value::Number).unwrap_or_default(),
             Kind::Str(s) => s.into(),
-            Kind::Array(_) => {
-                serde_json::Value::Array(self.items().map(|j| j.to_serde()).collect())
+            Kind::Array(_) => serde_json::Value::Array(self.items().map(|j| j.to_serde()).collect()),
+            Kind::Object(_) => {
+                serde_json::Value::Object(self.members().map(|(k, v)| (k.to_string(), v.to_serde())).collect())
             }
-            Kind::Object(_) => serde_json::Value::Object(
-                self.members()
-                    .map(|(k, v)| (k.to_string(), v.to_serde()))
-                    .collect(),
-            ),
         }
     }
 }
@@ -270,10 +249,7 @@ impl Doc {
     fn span_of(&mut self, s: &str) -> Span {
         let start = self.text.len() as u32;
         self.text.push_str(s);
-        Span {
-            start,
-            len: s.len() as u32,
-        }
+        Span { start, len: s.len() as u32 }
     }
 
     fn add_serde(&mut self, v: &serde_json::Value) -> u32 {
@@ -291,22 +267,13 @@ impl Doc {
                 let ids: Vec<u32> = a.iter().map(|x| self.add_serde(x)).collect();
                 let start = self.items.len() as u32;
                 self.items.extend(ids);
-                Node::Array {
-                    start,
-                    len: a.len() as u32,
-                }
+                Node::Array { start, len: a.len() as u32 }
             }
             serde_json::Value::Object(o) => {
-                let members: Vec<(Span, u32)> = o
-                    .iter()
-                    .map(|(k, x)| (self.span_of(k), self.add_serde(x)))
-                    .collect();
+                let members: Vec<(Span, u32)> = o.iter().map(|(k, x)| (self.span_of(k), self.add_serde(x))).collect();
                 let start = self.members.len() as u32;
                 self.members.extend(members);
-                Node::Object {
-                    start,
-                    len: o.len() as u32,
-                }
+                Node::Object { start, len: o.len() as u32 }
             }
         };
         self.nodes[id as usize] = node;
@@ -324,10 +291,7 @@ impl Doc {
             Node::Str(s) => write_json_string(self.str(s), out),
             Node::Array { start, len } => {
                 out.push('[');
-                for (n, item) in self.items[start as usize..(start + len) as usize]
-                    .iter()
-                    .enumerate()
-                {
+                for (n, item) in self.items[start as usize..(start + len) as usize].iter().enumerate() {
                     if n > 0 {
                         out.push(',');
                     }
@@ -337,10 +301,7 @@ impl Doc {
             }
             Node::Object { start, len } => {
                 out.push('{');
-                for (n, (k, v)) in self.members[start as usize..(start + len) as usize]
-                    .iter()
-                    .enumerate()
-                {
+                for (n, (k, v)) in self.members[start as usize..(start + len) as usize].iter().enumerate() {
                     if n > 0 {
                         out.push(',');
                     }
@@ -552,9 +513,7 @@ impl Parser<'_> {
                 return Ok(Node::Int(i));
             }
         }
-        text.parse::<f64>()
-            .map(Node::Float)
-            .map_err(|_| self.err("malformed number"))
+        text.parse::<f64>().map(Node::Float).map_err(|_| self.err("malformed number"))
     }
 
     /// Copies a string, unescaped, into the text buffer. The input was checked to be UTF-8
@@ -575,10 +534,7 @@ impl Parser<'_> {
             // Skip plain bytes: most strings in payloads are short, where a byte loop beats
             // a vectorised search.
             let rest = &self.b[self.i..];
-            let skip = rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .unwrap_or(rest.len());
+            let skip = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).unwrap_or(rest.len());
             self.i += skip;
             let Some(&c) = self.b.get(self.i) else {
                 return Err(self.err("unterminated string"));
@@ -607,9 +563,7 @@ impl Parser<'_> {
                         b't' => '\t',
                         b'u' => {
                             let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi)
-                                && self.b[self.i..].starts_with(b"\\u")
-                            {
+                            let code = if (0xD800..0xDC00).contains(&hi) && self.b[self.i..].starts_with(b"\\u") {
                                 self.i += 2;
                                 let lo = self.hex4()?;
                                 0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
@@ -627,10 +581,7 @@ impl Parser<'_> {
                 _ => self.i += 1,
             }
         }
-        Ok(Span {
-            start,
-            len: self.doc.text.len() as u32 - start,
-        })
+        Ok(Span { start, len: self.doc.text.len() as u32 - start })
     }
 
     /// Copies the run of plain text before a quote or backslash (both ASCII, so both ends
@@ -640,10 +591,7 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
-        let h = self
-            .b
-            .get(self.i..self.i + 4)
-            .ok_or_else(|| self.err("truncated \\u escape"))?;
+        let h = self.b.get(self.i..self.i + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
         let s = std::str::from_utf8(h).map_err(|_| self.err("invalid \\u escape"))?;
         let v = u32::from_str_radix(s, 16).map_err(|_| self.err("invalid \\u escape"))?;
         self.i += 4;
@@ -657,23 +605,13 @@ mod tests {
 
     #[test]
     fn parse_and_print() {
-        let j = Json::parse(br#" {"a": [1, 2.5, "x\"y\u00e9"], "b": {"c": null, "d": true}, "e": "caf\u00e9 \ud83d\ude00"} "#).unwrap();
-        assert_eq!(
-            j.to_json_string(),
-            "{\"a\":[1,2.5,\"x\\\"yé\"],\"b\":{\"c\":null,\"d\":true},\"e\":\"café 😀\"}"
-        );
-        assert_eq!(
-            j.get("a").unwrap().index(-1).unwrap().as_str(),
-            Some("x\"yé")
-        );
-        assert_eq!(
-            j.get("b")
-                .unwrap()
-                .members()
-                .map(|(k, _)| k.to_string())
-                .collect::<Vec<_>>(),
-            ["c", "d"]
-        );
+        let j = Json::parse(
+            br#" {"a": [1, 2.5, "x\"y\u00e9"], "b": {"c": null, "d": true}, "e": "caf\u00e9 \ud83d\ude00"} "#,
+        )
+        .unwrap();
+        assert_eq!(j.to_json_string(), "{\"a\":[1,2.5,\"x\\\"yé\"],\"b\":{\"c\":null,\"d\":true},\"e\":\"café 😀\"}");
+        assert_eq!(j.get("a").unwrap().index(-1).unwrap().as_str(), Some("x\"yé"));
+        assert_eq!(j.get("b").unwrap().members().map(|(k, _)| k.to_string()).collect::<Vec<_>>(), ["c", "d"]);
         assert!(Json::parse(b"{\"a\":1,}").is_err());
         assert!(Json::parse(b"[1] x").is_err());
         assert!(Json::parse(b"[\"\xff\"]").is_err());

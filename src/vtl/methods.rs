@@ -22,9 +22,7 @@ pub fn property(v: &Value, name: &str) -> Value {
             None => Value::Null,
         },
         Value::Object(o) => o.property(name),
-        Value::Str(_) | Value::JsonStr { .. } if name == "empty" => {
-            Value::Bool(v.as_str().is_some_and(str::is_empty))
-        }
+        Value::Str(_) | Value::JsonStr { .. } if name == "empty" => Value::Bool(v.as_str().is_some_and(str::is_empty)),
         Value::List(l) if name == "empty" => Value::Bool(l.borrow().is_empty()),
         _ => Value::Null,
     }
@@ -38,10 +36,7 @@ pub fn index(v: &Value, key: &Value) -> Value {
             if *i < 0 {
                 return Value::Null;
             }
-            v.json()
-                .and_then(|j| j.index(*i))
-                .map(Value::from)
-                .unwrap_or_default()
+            v.json().and_then(|j| j.index(*i)).map(Value::from).unwrap_or_default()
         }
         (Value::Map(_) | Value::Json { .. } | Value::Object(_), k) => property(v, &k.to_display()),
         _ => Value::Null,
@@ -49,11 +44,7 @@ pub fn index(v: &Value, key: &Value) -> Value {
 }
 
 fn list_get(l: &[Value], i: i64) -> Value {
-    usize::try_from(i)
-        .ok()
-        .and_then(|i| l.get(i))
-        .cloned()
-        .unwrap_or_default()
+    usize::try_from(i).ok().and_then(|i| l.get(i)).cloned().unwrap_or_default()
 }
 
 fn int_arg(args: &[Value], i: usize) -> Option<i64> {
@@ -74,15 +65,10 @@ fn str_arg(args: &[Value], i: usize) -> Option<String> {
 pub fn call(v: &Value, name: &str, args: &[Value], regexes: &Regexes) -> Value {
     let common = match (name, args.len()) {
         ("toString", 0) => return Value::from(v.to_display()),
-        ("equals", 1) => {
-            return Value::Bool(v.loose_eq(&args[0]) && v.type_name() == args[0].type_name())
-        }
+        ("equals", 1) => return Value::Bool(v.loose_eq(&args[0]) && v.type_name() == args[0].type_name()),
         ("hashCode", 0) => {
             return Value::Int(
-                v.to_display()
-                    .bytes()
-                    .fold(0i32, |h, b| h.wrapping_mul(31).wrapping_add(b as i32))
-                    as i64,
+                v.to_display().bytes().fold(0i32, |h, b| h.wrapping_mul(31).wrapping_add(b as i32)) as i64
             )
         }
         ("getClass", 0) => return Value::from(format!("class java.lang.{}", v.type_name())),
@@ -92,9 +78,7 @@ pub fn call(v: &Value, name: &str, args: &[Value], regexes: &Regexes) -> Value {
         return c;
     }
     let result = (|| match v {
-        Value::Str(_) | Value::JsonStr { .. } => {
-            string_method(v.as_str().unwrap_or_default(), name, args, regexes)
-        }
+        Value::Str(_) | Value::JsonStr { .. } => string_method(v.as_str().unwrap_or_default(), name, args, regexes),
         Value::List(l) => list_method(l, name, args),
         Value::Map(m) => map_method(m, name, args),
         Value::Json { .. } => {
@@ -124,17 +108,11 @@ fn getter(v: &Value, name: &str, args: &[Value]) -> Value {
     if !args.is_empty() {
         return Value::Null;
     }
-    let prop = name
-        .strip_prefix("get")
-        .or_else(|| name.strip_prefix("is"))
-        .filter(|p| !p.is_empty());
+    let prop = name.strip_prefix("get").or_else(|| name.strip_prefix("is")).filter(|p| !p.is_empty());
     match prop {
         Some(p) => {
             let mut chars = p.chars();
-            let first = chars
-                .next()
-                .map(|c| c.to_ascii_lowercase())
-                .unwrap_or_default();
+            let first = chars.next().map(|c| c.to_ascii_lowercase()).unwrap_or_default();
             property(v, &format!("{first}{}", chars.as_str()))
         }
         None => Value::Null,
@@ -162,11 +140,7 @@ fn utf16_index(s: &str, byte: usize) -> i64 {
     s[..byte].encode_utf16().count() as i64
 }
 
-fn regex<'r>(
-    pattern: &str,
-    regexes: &'r Regexes,
-    local: &'r mut Option<Regex>,
-) -> Option<&'r Regex> {
+fn regex<'r>(pattern: &str, regexes: &'r Regexes, local: &'r mut Option<Regex>) -> Option<&'r Regex> {
     if let Some(r) = regexes.get(pattern) {
         return Some(r);
     }
@@ -212,33 +186,19 @@ fn string_method(s: &str, name: &str, args: &[Value], regexes: &Regexes) -> Opti
         ("isEmpty", 0) => Value::Bool(s.is_empty()),
         ("contains", 1) => Value::Bool(s.contains(str_arg(args, 0)?.as_str())),
         ("startsWith", 1) => Value::Bool(s.starts_with(str_arg(args, 0)?.as_str())),
-        ("startsWith", 2) => Value::Bool(
-            s.get(byte_at(s, int_arg(args, 1)?)?..)?
-                .starts_with(str_arg(args, 0)?.as_str()),
-        ),
+        ("startsWith", 2) => {
+            Value::Bool(s.get(byte_at(s, int_arg(args, 1)?)?..)?.starts_with(str_arg(args, 0)?.as_str()))
+        }
         ("endsWith", 1) => Value::Bool(s.ends_with(str_arg(args, 0)?.as_str())),
-        ("indexOf", 1) => Value::Int(
-            s.find(str_arg(args, 0)?.as_str())
-                .map_or(-1, |b| utf16_index(s, b)),
-        ),
+        ("indexOf", 1) => Value::Int(s.find(str_arg(args, 0)?.as_str()).map_or(-1, |b| utf16_index(s, b))),
         ("indexOf", 2) => {
             let from = byte_at(s, int_arg(args, 1)?.max(0)).unwrap_or(s.len());
-            Value::Int(
-                s[from..]
-                    .find(str_arg(args, 0)?.as_str())
-                    .map_or(-1, |b| utf16_index(s, from + b)),
-            )
+            Value::Int(s[from..].find(str_arg(args, 0)?.as_str()).map_or(-1, |b| utf16_index(s, from + b)))
         }
-        ("lastIndexOf", 1) => Value::Int(
-            s.rfind(str_arg(args, 0)?.as_str())
-                .map_or(-1, |b| utf16_index(s, b)),
-        ),
+        ("lastIndexOf", 1) => Value::Int(s.rfind(str_arg(args, 0)?.as_str()).map_or(-1, |b| utf16_index(s, b))),
         ("substring", 1) => Value::from(s.get(byte_at(s, int_arg(args, 0)?)?..)?),
         ("substring", 2) => {
-            let (a, b) = (
-                byte_at(s, int_arg(args, 0)?)?,
-                byte_at(s, int_arg(args, 1)?)?,
-            );
+            let (a, b) = (byte_at(s, int_arg(args, 0)?)?, byte_at(s, int_arg(args, 1)?)?);
             Value::from(s.get(a..b)?)
         }
         ("charAt", 1) => {
@@ -248,17 +208,11 @@ fn string_method(s: &str, name: &str, args: &[Value], regexes: &Regexes) -> Opti
         ("replace", 2) => Value::from(s.replace(str_arg(args, 0)?.as_str(), &str_arg(args, 1)?)),
         ("replaceAll", 2) => {
             let re = regex(&str_arg(args, 0)?, regexes, &mut local)?;
-            Value::from(
-                re.replace_all(s, java_replacement(&str_arg(args, 1)?).as_str())
-                    .into_owned(),
-            )
+            Value::from(re.replace_all(s, java_replacement(&str_arg(args, 1)?).as_str()).into_owned())
         }
         ("replaceFirst", 2) => {
             let re = regex(&str_arg(args, 0)?, regexes, &mut local)?;
-            Value::from(
-                re.replace(s, java_replacement(&str_arg(args, 1)?).as_str())
-                    .into_owned(),
-            )
+            Value::from(re.replace(s, java_replacement(&str_arg(args, 1)?).as_str()).into_owned())
         }
         ("matches", 1) => {
             let re = regex(&anchored(&str_arg(args, 0)?), regexes, &mut local)?;
@@ -266,36 +220,18 @@ fn string_method(s: &str, name: &str, args: &[Value], regexes: &Regexes) -> Opti
         }
         ("split", 1 | 2) => {
             let re = regex(&str_arg(args, 0)?, regexes, &mut local)?;
-            let limit = if args.len() == 2 {
-                int_arg(args, 1)?
-            } else {
-                0
-            };
-            Value::new_list(
-                java_split(re, s, limit)
-                    .into_iter()
-                    .map(|p| Value::from(p))
-                    .collect(),
-            )
+            let limit = if args.len() == 2 { int_arg(args, 1)? } else { 0 };
+            Value::new_list(java_split(re, s, limit).into_iter().map(|p| Value::from(p)).collect())
         }
         ("toLowerCase", 0) => Value::from(s.to_lowercase()),
         ("toUpperCase", 0) => Value::from(s.to_uppercase()),
         ("trim", 0) => Value::from(s.trim_matches(|c: char| c <= ' ')),
-        ("equalsIgnoreCase", 1) => Value::Bool(
-            args[0]
-                .as_str()
-                .is_some_and(|o| o.to_lowercase() == s.to_lowercase()),
-        ),
+        ("equalsIgnoreCase", 1) => Value::Bool(args[0].as_str().is_some_and(|o| o.to_lowercase() == s.to_lowercase())),
         ("concat", 1) => Value::from(format!("{s}{}", str_arg(args, 0)?)),
         ("compareTo", 1) => {
             let o = str_arg(args, 0)?;
-            let (a, b): (Vec<u16>, Vec<u16>) =
-                (s.encode_utf16().collect(), o.encode_utf16().collect());
-            let diff = a
-                .iter()
-                .zip(&b)
-                .find(|(x, y)| x != y)
-                .map(|(x, y)| *x as i64 - *y as i64);
+            let (a, b): (Vec<u16>, Vec<u16>) = (s.encode_utf16().collect(), o.encode_utf16().collect());
+            let diff = a.iter().zip(&b).find(|(x, y)| x != y).map(|(x, y)| *x as i64 - *y as i64);
             Value::Int(diff.unwrap_or(a.len() as i64 - b.len() as i64))
         }
         _ => return None,
@@ -386,18 +322,10 @@ fn list_method(l: &Rc<RefCell<Vec<Value>>>, name: &str, args: &[Value]) -> Optio
             }
         }
         ("contains", 1) => Value::Bool(l.borrow().iter().any(|x| x.loose_eq(&args[0]))),
-        ("indexOf", 1) => Value::Int(
-            l.borrow()
-                .iter()
-                .position(|x| x.loose_eq(&args[0]))
-                .map_or(-1, |i| i as i64),
-        ),
+        ("indexOf", 1) => Value::Int(l.borrow().iter().position(|x| x.loose_eq(&args[0])).map_or(-1, |i| i as i64)),
         ("subList", 2) => {
             let l = l.borrow();
-            let (a, b) = (
-                usize::try_from(int_arg(args, 0)?).ok()?,
-                usize::try_from(int_arg(args, 1)?).ok()?,
-            );
+            let (a, b) = (usize::try_from(int_arg(args, 0)?).ok()?, usize::try_from(int_arg(args, 1)?).ok()?);
             Value::new_list(l.get(a..b)?.to_vec())
         }
         ("clear", 0) => {
@@ -420,16 +348,11 @@ fn json_array_method(a: &Json, name: &str, args: &[Value]) -> Option<Value> {
             a.index(i).map(Value::from).unwrap_or_default()
         }
         ("contains", 1) => Value::Bool(a.items().any(|x| Value::from(x).loose_eq(&args[0]))),
-        ("indexOf", 1) => Value::Int(
-            a.items()
-                .position(|x| Value::from(x).loose_eq(&args[0]))
-                .map_or(-1, |i| i as i64),
-        ),
+        ("indexOf", 1) => {
+            Value::Int(a.items().position(|x| Value::from(x).loose_eq(&args[0])).map_or(-1, |i| i as i64))
+        }
         ("subList", 2) => {
-            let (x, y) = (
-                usize::try_from(int_arg(args, 0)?).ok()?,
-                usize::try_from(int_arg(args, 1)?).ok()?,
-            );
+            let (x, y) = (usize::try_from(int_arg(args, 0)?).ok()?, usize::try_from(int_arg(args, 1)?).ok()?);
             if x > y || y > a.len() {
                 return Some(Value::Null);
             }
@@ -470,55 +393,34 @@ impl Object for Entry {
 }
 
 fn entries(pairs: impl Iterator<Item = (Value, Value)>) -> Value {
-    Value::new_list(
-        pairs
-            .map(|(key, value)| Value::object(Entry { key, value }))
-            .collect(),
-    )
+    Value::new_list(pairs.map(|(key, value)| Value::object(Entry { key, value })).collect())
 }
 
 fn map_method(m: &super::value::Map, name: &str, args: &[Value]) -> Option<Value> {
     Some(match (name, args.len()) {
         ("size", 0) => Value::Int(m.borrow().len() as i64),
         ("isEmpty", 0) => Value::Bool(m.borrow().is_empty()),
-        ("get", 1) => m
-            .borrow()
-            .get(args[0].to_display().as_str())
-            .cloned()
-            .unwrap_or_default(),
-        ("put", 2) => m
-            .borrow_mut()
-            .insert(args[0].to_display().into(), args[1].clone())
-            .unwrap_or_default(),
+        ("get", 1) => m.borrow().get(args[0].to_display().as_str()).cloned().unwrap_or_default(),
+        ("put", 2) => m.borrow_mut().insert(args[0].to_display().into(), args[1].clone()).unwrap_or_default(),
         ("putAll", 1) => {
             let mut m = m.borrow_mut();
             match &args[0] {
                 Value::Map(o) => m.extend(o.borrow().iter().map(|(k, v)| (k.clone(), v.clone()))),
                 o @ Value::Json { .. } => {
                     if let Some(o) = o.json() {
-                        m.extend(
-                            o.members()
-                                .map(|(k, v)| (Rc::<str>::from(k), Value::from(v))),
-                        );
+                        m.extend(o.members().map(|(k, v)| (Rc::<str>::from(k), Value::from(v))));
                     }
                 }
                 _ => {}
             }
             Value::Null
         }
-        ("remove", 1) => m
-            .borrow_mut()
-            .shift_remove(args[0].to_display().as_str())
-            .unwrap_or_default(),
+        ("remove", 1) => m.borrow_mut().shift_remove(args[0].to_display().as_str()).unwrap_or_default(),
         ("containsKey", 1) => Value::Bool(m.borrow().contains_key(args[0].to_display().as_str())),
         ("containsValue", 1) => Value::Bool(m.borrow().values().any(|v| v.loose_eq(&args[0]))),
         ("keySet", 0) => Value::new_list(m.borrow().keys().map(|k| Value::from(&**k)).collect()),
         ("values", 0) => Value::new_list(m.borrow().values().cloned().collect()),
-        ("entrySet", 0) => entries(
-            m.borrow()
-                .iter()
-                .map(|(k, v)| (Value::from(&**k), v.clone())),
-        ),
+        ("entrySet", 0) => entries(m.borrow().iter().map(|(k, v)| (Value::from(&**k), v.clone()))),
         _ => return None,
     })
 }
@@ -527,14 +429,9 @@ fn json_object_method(o: &Json, name: &str, args: &[Value]) -> Option<Value> {
     Some(match (name, args.len()) {
         ("size", 0) => Value::Int(o.len() as i64),
         ("isEmpty", 0) => Value::Bool(o.is_empty()),
-        ("get", 1) => o
-            .get(&args[0].to_display())
-            .map(Value::from)
-            .unwrap_or_default(),
+        ("get", 1) => o.get(&args[0].to_display()).map(Value::from).unwrap_or_default(),
         ("containsKey", 1) => Value::Bool(o.get(&args[0].to_display()).is_some()),
-        ("containsValue", 1) => {
-            Value::Bool(o.members().any(|(_, v)| Value::from(v).loose_eq(&args[0])))
-        }
+        ("containsValue", 1) => Value::Bool(o.members().any(|(_, v)| Value::from(v).loose_eq(&args[0]))),
         ("keySet", 0) => Value::new_list(o.members().map(|(k, _)| Value::from(k)).collect()),
         ("values", 0) => Value::new_list(o.members().map(|(_, v)| Value::from(v)).collect()),
         ("entrySet", 0) => entries(o.members().map(|(k, v)| (Value::from(k), Value::from(v)))),

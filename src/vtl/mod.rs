@@ -37,13 +37,8 @@ impl Template {
     pub fn parse(source: &str) -> Result<Template, Error> {
         let mut symbols = Symbols::default();
         let nodes = parser::parse(source, &mut symbols)?;
-        let mut t = Template {
-            nodes,
-            symbols,
-            regexes: Regexes::new(),
-            source: source.into(),
-            size_hint: Default::default(),
-        };
+        let mut t =
+            Template { nodes, symbols, regexes: Regexes::new(), source: source.into(), size_hint: Default::default() };
         t.compile_regexes();
         Ok(t)
     }
@@ -54,9 +49,7 @@ impl Template {
 
     /// Fresh variables for a render: all null until set.
     pub fn vars(&self) -> Vars {
-        Vars {
-            values: vec![Value::Null; self.symbols.names.len()],
-        }
+        Vars { values: vec![Value::Null; self.symbols.names.len()] }
     }
 
     /// Whether the template mentions `$name` at all (so a host can skip building it).
@@ -67,9 +60,7 @@ impl Template {
     pub fn render(&self, vars: Vars, limits: Limits) -> Result<String, Error> {
         use std::sync::atomic::Ordering::Relaxed;
         let hint = self.size_hint.load(Relaxed).max(self.source.len() + 64);
-        let out = eval::Renderer::new(self, vars.values, limits, hint)
-            .render()
-            .map(|(out, _)| out)?;
+        let out = eval::Renderer::new(self, vars.values, limits, hint).render().map(|(out, _)| out)?;
         self.size_hint.store(out.len(), Relaxed);
         Ok(out)
     }
@@ -92,12 +83,7 @@ impl Template {
                 }
             }
         });
-        let bodies = self
-            .symbols
-            .macros
-            .values()
-            .map(|m| &m.body)
-            .chain(self.symbols.blocks.iter());
+        let bodies = self.symbols.macros.values().map(|m| &m.body).chain(self.symbols.blocks.iter());
         for body in bodies {
             visit_refs(body, &mut |r| {
                 if r.root == slot {
@@ -164,10 +150,7 @@ fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
                 visit_ref(target, f);
                 visit_expr(value, f);
             }
-            Node::If {
-                branches,
-                otherwise,
-            } => {
+            Node::If { branches, otherwise } => {
                 for (c, body) in branches {
                     visit_expr(c, f);
                     visit_refs(body, f);

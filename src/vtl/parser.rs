@@ -64,21 +64,11 @@ fn is_ident_char(c: u8) -> bool {
 }
 
 pub fn parse(src: &str, syms: &mut Symbols) -> Result<Vec<Node>, Error> {
-    let mut p = Parser {
-        src,
-        b: src.as_bytes(),
-        i: 0,
-        end: src.len(),
-        depth: 0,
-        syms,
-    };
+    let mut p = Parser { src, b: src.as_bytes(), i: 0, end: src.len(), depth: 0, syms };
     let (nodes, end) = p.block()?;
     match end {
         End::Eof => Ok(nodes),
-        End::End(o) => Err(p.err_at(
-            o,
-            "#end without a matching #if, #foreach, #macro or #define",
-        )),
+        End::End(o) => Err(p.err_at(o, "#end without a matching #if, #foreach, #macro or #define")),
         End::Else(o) => Err(p.err_at(o, "#else without a matching #if")),
         End::ElseIf(_, o) => Err(p.err_at(o, "#elseif without a matching #if")),
     }
@@ -206,9 +196,8 @@ impl<'s> Parser<'s, '_> {
                 return Ok(None);
             }
             Some(b'[') if self.peek_at(2) == Some(b'[') => {
-                let close = self.src[self.i + 3..self.end]
-                    .find("]]#")
-                    .ok_or_else(|| self.err("unclosed #[[ without ]]#"))?;
+                let close =
+                    self.src[self.i + 3..self.end].find("]]#").ok_or_else(|| self.err("unclosed #[[ without ]]#"))?;
                 text.push_str(&self.src[self.i + 3..self.i + 3 + close]);
                 self.i += 3 + close + 3;
                 return Ok(None);
@@ -238,11 +227,7 @@ impl<'s> Parser<'s, '_> {
                     return Ok(Some(End::ElseIf(cond, start)));
                 }
                 self.gobble_newline();
-                return Ok(Some(if name == "end" {
-                    End::End(start)
-                } else {
-                    End::Else(start)
-                }));
+                return Ok(Some(if name == "end" { End::End(start) } else { End::Else(start) }));
             }
             "set" => {
                 let trimmed = text.trim_end_matches([' ', '\t']).len();
@@ -278,11 +263,7 @@ impl<'s> Parser<'s, '_> {
             "break" | "stop" => {
                 flush(text, nodes);
                 self.i = after;
-                nodes.push(if name == "break" {
-                    Node::Break
-                } else {
-                    Node::Stop
-                });
+                nodes.push(if name == "break" { Node::Break } else { Node::Stop });
             }
             _ => {
                 self.i = after;
@@ -309,11 +290,7 @@ impl<'s> Parser<'s, '_> {
         if j < self.end && self.b[j] == b'\n' {
             self.i = j + 1;
         } else if j < self.end && self.b[j] == b'\r' {
-            self.i = if j + 1 < self.end && self.b[j + 1] == b'\n' {
-                j + 2
-            } else {
-                j + 1
-            };
+            self.i = if j + 1 < self.end && self.b[j + 1] == b'\n' { j + 2 } else { j + 1 };
         }
     }
 
@@ -356,9 +333,7 @@ impl<'s> Parser<'s, '_> {
         if self.peek() != Some(b'$') {
             return Err(self.err("expected a reference ($name) as the target of #set"));
         }
-        let target = self
-            .reference()?
-            .ok_or_else(|| self.err("expected a reference ($name) as the target of #set"))?;
+        let target = self.reference()?.ok_or_else(|| self.err("expected a reference ($name) as the target of #set"))?;
         if matches!(target.path.last(), Some(Access::Method(..))) {
             return Err(self.err_at(target.at as usize, "cannot assign to a method call"));
         }
@@ -376,20 +351,12 @@ impl<'s> Parser<'s, '_> {
             let (body, end) = self.block()?;
             branches.push((cond, body));
             match end {
-                End::End(_) => {
-                    return Ok(Node::If {
-                        branches,
-                        otherwise: None,
-                    })
-                }
+                End::End(_) => return Ok(Node::If { branches, otherwise: None }),
                 End::ElseIf(c, _) => cond = c,
                 End::Else(_) => {
                     let (body, end) = self.block()?;
                     return match end {
-                        End::End(_) => Ok(Node::If {
-                            branches,
-                            otherwise: Some(body),
-                        }),
+                        End::End(_) => Ok(Node::If { branches, otherwise: Some(body) }),
                         End::Eof => Err(self.err_at(start, "unclosed #if: #end expected")),
                         End::Else(o) => Err(self.err_at(o, "#else after #else")),
                         End::ElseIf(_, o) => Err(self.err_at(o, "#elseif after #else")),
@@ -405,9 +372,7 @@ impl<'s> Parser<'s, '_> {
         match end {
             End::End(_) => Ok(body),
             End::Eof => Err(self.err_at(start, format!("unclosed {directive}: #end expected"))),
-            End::Else(o) | End::ElseIf(_, o) => {
-                Err(self.err_at(o, format!("#else inside {directive}")))
-            }
+            End::Else(o) | End::ElseIf(_, o) => Err(self.err_at(o, format!("#else inside {directive}"))),
         }
     }
 
@@ -444,12 +409,7 @@ impl<'s> Parser<'s, '_> {
         self.expect(b')', "expected ')' to close #foreach")?;
         self.gobble_newline();
         let body = self.body_until_end(start, "#foreach")?;
-        Ok(Node::Foreach {
-            var,
-            iterable,
-            body,
-            at: start as Offset,
-        })
+        Ok(Node::Foreach { var, iterable, body, at: start as Offset })
     }
 
     fn macro_(&mut self, start: usize) -> Result<(), Error> {
@@ -486,10 +446,7 @@ impl<'s> Parser<'s, '_> {
         self.gobble_newline();
         let body = self.body_until_end(start, "#define")?;
         self.syms.blocks.push(body);
-        Ok(Node::Define {
-            slot,
-            block: self.syms.blocks.len() as u32 - 1,
-        })
+        Ok(Node::Define { slot, block: self.syms.blocks.len() as u32 - 1 })
     }
 
     fn macro_call(&mut self, name: &str, start: usize) -> Result<Node, Error> {
@@ -503,22 +460,13 @@ impl<'s> Parser<'s, '_> {
                     break;
                 }
                 Some(b',') => self.i += 1,
-                None => {
-                    return Err(
-                        self.err_at(start, format!("unclosed call of #{name}: ')' expected"))
-                    )
-                }
+                None => return Err(self.err_at(start, format!("unclosed call of #{name}: ')' expected"))),
                 _ => args.push(self.expr()?),
             }
         }
         let source = self.src[start..self.i].into();
         self.gobble_newline();
-        Ok(Node::MacroCall {
-            name: name.into(),
-            args,
-            source,
-            at: start as Offset,
-        })
+        Ok(Node::MacroCall { name: name.into(), args, source, at: start as Offset })
     }
 
     fn identifier(&mut self) -> Option<&'s str> {
@@ -588,11 +536,7 @@ impl<'s> Parser<'s, '_> {
             }
             self.i += 1;
         }
-        Ok(Some(Ref {
-            root,
-            path,
-            at: start as Offset,
-        }))
+        Ok(Some(Ref { root, path, at: start as Offset }))
     }
 
     fn args(&mut self, close: u8, open: usize, what: &str) -> Result<Vec<Expr>, Error> {
@@ -611,12 +555,7 @@ impl<'s> Parser<'s, '_> {
                     self.i += 1;
                     return Ok(args);
                 }
-                None => {
-                    return Err(self.err_at(
-                        open,
-                        format!("unclosed {what}: '{}' expected", close as char),
-                    ))
-                }
+                None => return Err(self.err_at(open, format!("unclosed {what}: '{}' expected", close as char))),
                 _ => return Err(self.err(format!("expected ',' or '{}' in {what}", close as char))),
             }
         }
@@ -672,10 +611,7 @@ impl<'s> Parser<'s, '_> {
 
     fn equality(&mut self) -> Result<Expr, Error> {
         let mut left = self.relation()?;
-        while let Some(op) = self.op(
-            &[("==", BinOp::Eq), ("!=", BinOp::Ne)],
-            &[("eq", BinOp::Eq), ("ne", BinOp::Ne)],
-        ) {
+        while let Some(op) = self.op(&[("==", BinOp::Eq), ("!=", BinOp::Ne)], &[("eq", BinOp::Eq), ("ne", BinOp::Ne)]) {
             left = Expr::Binary(op, Box::new(left), Box::new(self.relation()?));
         }
         Ok(left)
@@ -684,18 +620,8 @@ impl<'s> Parser<'s, '_> {
     fn relation(&mut self) -> Result<Expr, Error> {
         let mut left = self.additive()?;
         while let Some(op) = self.op(
-            &[
-                ("<=", BinOp::Le),
-                (">=", BinOp::Ge),
-                ("<", BinOp::Lt),
-                (">", BinOp::Gt),
-            ],
-            &[
-                ("lt", BinOp::Lt),
-                ("le", BinOp::Le),
-                ("gt", BinOp::Gt),
-                ("ge", BinOp::Ge),
-            ],
+            &[("<=", BinOp::Le), (">=", BinOp::Ge), ("<", BinOp::Lt), (">", BinOp::Gt)],
+            &[("lt", BinOp::Lt), ("le", BinOp::Le), ("gt", BinOp::Gt), ("ge", BinOp::Ge)],
         ) {
             left = Expr::Binary(op, Box::new(left), Box::new(self.additive()?));
         }
@@ -712,10 +638,7 @@ impl<'s> Parser<'s, '_> {
 
     fn multiplicative(&mut self) -> Result<Expr, Error> {
         let mut left = self.unary()?;
-        while let Some(op) = self.op(
-            &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Mod)],
-            &[],
-        ) {
+        while let Some(op) = self.op(&[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Mod)], &[]) {
             left = Expr::Binary(op, Box::new(left), Box::new(self.unary()?));
         }
         Ok(left)
@@ -755,9 +678,8 @@ impl<'s> Parser<'s, '_> {
                 None => Err(self.err("expected an expression")),
             },
             Some(b'\'') => {
-                let close = self.src[self.i + 1..self.end]
-                    .find('\'')
-                    .ok_or_else(|| self.err("unterminated string literal"))?;
+                let close =
+                    self.src[self.i + 1..self.end].find('\'').ok_or_else(|| self.err("unterminated string literal"))?;
                 let s = &self.src[self.i + 1..self.i + 1 + close];
                 self.i += close + 2;
                 Ok(Expr::Str(s.into()))
@@ -863,16 +785,11 @@ impl<'s> Parser<'s, '_> {
             return Err(self.err("expected an expression"));
         }
         if float {
-            text.parse()
-                .map(Expr::Float)
-                .map_err(|_| self.err_at(start, "malformed number"))
+            text.parse().map(Expr::Float).map_err(|_| self.err_at(start, "malformed number"))
         } else {
             match text.parse::<i64>() {
                 Ok(i) => Ok(Expr::Int(i)),
-                Err(_) => text
-                    .parse()
-                    .map(Expr::Float)
-                    .map_err(|_| self.err_at(start, "malformed number")),
+                Err(_) => text.parse().map(Expr::Float).map_err(|_| self.err_at(start, "malformed number")),
             }
         }
     }
@@ -892,24 +809,13 @@ impl<'s> Parser<'s, '_> {
         if !content.contains(['$', '#']) {
             return Ok(Expr::Str(content.into()));
         }
-        let mut inner = Parser {
-            src: self.src,
-            b: self.b,
-            i: open + 1,
-            end: j,
-            depth: self.depth,
-            syms: &mut *self.syms,
-        };
+        let mut inner =
+            Parser { src: self.src, b: self.b, i: open + 1, end: j, depth: self.depth, syms: &mut *self.syms };
         let (nodes, end) = inner.block()?;
         match end {
             End::Eof => Ok(Expr::Interpolated(nodes)),
-            End::End(o) => Err(inner.err_at(
-                o,
-                "#end without a matching #if, #foreach, #macro or #define",
-            )),
-            End::Else(o) | End::ElseIf(_, o) => {
-                Err(inner.err_at(o, "#else without a matching #if"))
-            }
+            End::End(o) => Err(inner.err_at(o, "#end without a matching #if, #foreach, #macro or #define")),
+            End::Else(o) | End::ElseIf(_, o) => Err(inner.err_at(o, "#else without a matching #if")),
         }
     }
 }

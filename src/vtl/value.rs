@@ -80,14 +80,8 @@ impl From<Json> for Value {
             Kind::Bool(b) => Value::Bool(b),
             Kind::Int(i) => Value::Int(i),
             Kind::Float(f) => Value::Float(f),
-            Kind::Str(_) => Value::JsonStr {
-                id: j.id,
-                doc: j.doc,
-            },
-            Kind::Array(_) | Kind::Object(_) => Value::Json {
-                id: j.id,
-                doc: j.doc,
-            },
+            Kind::Str(_) => Value::JsonStr { id: j.id, doc: j.doc },
+            Kind::Array(_) | Kind::Object(_) => Value::Json { id: j.id, doc: j.doc },
         }
     }
 }
@@ -120,10 +114,7 @@ impl Value {
     /// The JSON node handle of a JSON array or object.
     pub fn json(&self) -> Option<Json> {
         match self {
-            Value::Json { id, doc } => Some(Json {
-                doc: doc.clone(),
-                id: *id,
-            }),
+            Value::Json { id, doc } => Some(Json { doc: doc.clone(), id: *id }),
             _ => None,
         }
     }
@@ -131,12 +122,7 @@ impl Value {
     /// A member of a JSON object, read without building a handle for the object.
     pub fn json_member(&self, key: &str) -> Option<Value> {
         match self {
-            Value::Json { id, doc } => doc.member(*id, key).map(|m| {
-                Value::from(Json {
-                    doc: doc.clone(),
-                    id: m,
-                })
-            }),
+            Value::Json { id, doc } => doc.member(*id, key).map(|m| Value::from(Json { doc: doc.clone(), id: m })),
             _ => None,
         }
     }
@@ -204,9 +190,7 @@ impl Value {
                 let _ = write!(out, "{i}");
             }
             Value::Float(f) => write_java_double(*f, out),
-            Value::Str(_) | Value::JsonStr { .. } => {
-                out.push_str(self.as_str().unwrap_or_default())
-            }
+            Value::Str(_) | Value::JsonStr { .. } => out.push_str(self.as_str().unwrap_or_default()),
             Value::Json { .. } => {
                 let j = self.json().unwrap_or_else(|| unreachable!());
                 if j.is_array() {
@@ -256,9 +240,7 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(_) | Value::Int(_) | Value::Float(_) => self.write_java(out),
-            Value::Str(_) | Value::JsonStr { .. } => {
-                write_json_string(self.as_str().unwrap_or_default(), out)
-            }
+            Value::Str(_) | Value::JsonStr { .. } => write_json_string(self.as_str().unwrap_or_default(), out),
             Value::Json { .. } => {
                 if let Some(j) = self.json() {
                     j.write_json(out)
@@ -310,9 +292,7 @@ impl Value {
             (Value::Null, v) | (v, Value::Null) => v.as_str().is_some_and(str::is_empty),
             (Value::Bool(a), Value::Bool(b)) => a == b,
             _ => match (self.as_number(), other.as_number()) {
-                _ if self.as_str().is_some() && other.as_str().is_some() => {
-                    self.as_str() == other.as_str()
-                }
+                _ if self.as_str().is_some() && other.as_str().is_some() => self.as_str() == other.as_str(),
                 (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
                 _ => self.to_display() == other.to_display(),
             },
@@ -383,12 +363,7 @@ mod tests {
 
     #[test]
     fn value_stays_small() {
-        assert_eq!(
-            std::mem::size_of::<Value>(),
-            16,
-            "Value is {} bytes",
-            std::mem::size_of::<Value>()
-        );
+        assert_eq!(std::mem::size_of::<Value>(), 16, "Value is {} bytes", std::mem::size_of::<Value>());
     }
 
     #[test]
@@ -398,14 +373,7 @@ mod tests {
         assert_eq!(p(Value::Float(2.5)), "2.5");
         assert_eq!(p(Value::Float(1e10)), "1.0E10");
         assert_eq!(p(Value::Float(1.5e-5)), "1.5E-5");
-        assert_eq!(
-            p(Value::new_list(vec![
-                Value::Int(1),
-                "two".into(),
-                Value::Null
-            ])),
-            "[1, two, null]"
-        );
+        assert_eq!(p(Value::new_list(vec![Value::Int(1), "two".into(), Value::Null])), "[1, two, null]");
         let json = Json::parse(br#"{"foo":[{"nested":"bar"}],"n":null}"#).unwrap();
         assert_eq!(p(Value::from(json)), r#"{foo=[{"nested":"bar"}], n=null}"#);
     }

@@ -48,9 +48,8 @@ impl Backend {
                 let log = log.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| answer(req, log.clone()));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    let _ =
+                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
             }
         });
@@ -62,12 +61,7 @@ impl Backend {
     }
 
     pub fn last(&self) -> Received {
-        self.received
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .expect("the backend received a request")
+        self.received.lock().unwrap().last().cloned().expect("the backend received a request")
     }
 
     pub fn count(&self) -> usize {
@@ -75,17 +69,10 @@ impl Backend {
     }
 }
 
-async fn answer(
-    req: Request<Incoming>,
-    log: Arc<Mutex<Vec<Received>>>,
-) -> Result<Response<Full<Bytes>>, hyper::Error> {
+async fn answer(req: Request<Incoming>, log: Arc<Mutex<Vec<Received>>>) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes();
-    let uri = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
+    let uri = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     log.lock().unwrap().push(Received {
         method: parts.method.to_string(),
         uri: uri.clone(),
@@ -103,11 +90,8 @@ async fn answer(
         }
         r
     } else {
-        let headers: serde_json::Map<String, serde_json::Value> = parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
-            .collect();
+        let headers: serde_json::Map<String, serde_json::Value> =
+            parts.headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into())).collect();
         let echo = serde_json::json!({
             "method": parts.method.as_str(),
             "uri": uri,
@@ -115,25 +99,16 @@ async fn answer(
             "body": String::from_utf8_lossy(&body),
         });
         let mut r = Response::new(Full::new(Bytes::from(echo.to_string())));
-        r.headers_mut()
-            .insert("content-type", "application/json".parse().unwrap());
+        r.headers_mut().insert("content-type", "application/json".parse().unwrap());
         r
     };
     if let Some(code) = path.strip_prefix("/status/") {
-        *response.status_mut() = StatusCode::from_u16(code.parse().unwrap_or(500))
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        *response.status_mut() =
+            StatusCode::from_u16(code.parse().unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
-    response
-        .headers_mut()
-        .insert("x-backend", "echo".parse().unwrap());
-    response
-        .headers_mut()
-        .insert("server", "echo-backend".parse().unwrap());
-    response
-        .headers_mut()
-        .insert("x-amzn-requestid", "backend-id".parse().unwrap());
-    response
-        .headers_mut()
-        .insert("access-control-allow-origin", "*".parse().unwrap());
+    response.headers_mut().insert("x-backend", "echo".parse().unwrap());
+    response.headers_mut().insert("server", "echo-backend".parse().unwrap());
+    response.headers_mut().insert("x-amzn-requestid", "backend-id".parse().unwrap());
+    response.headers_mut().insert("access-control-allow-origin", "*".parse().unwrap());
     Ok(response)
 }

@@ -16,14 +16,9 @@ use portico::server::{self, Gateway, Running};
 pub async fn portico(yaml: &str) -> Running {
     let plan = match portico::config::compile_text(yaml, false) {
         Ok(plan) => plan,
-        Err(problems) => panic!(
-            "invalid test document:\n{}",
-            portico::config::problem::Problems(problems)
-        ),
+        Err(problems) => panic!("invalid test document:\n{}", portico::config::problem::Problems(problems)),
     };
-    server::start(Gateway::new(plan), "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("portico starts")
+    server::start(Gateway::new(plan), "127.0.0.1:0".parse().unwrap()).await.expect("portico starts")
 }
 
 pub struct Reply {
@@ -38,8 +33,7 @@ impl Reply {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -48,31 +42,17 @@ impl Reply {
 }
 
 /// A request to `url` with headers and a body; the whole response is read.
-pub async fn send(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Bytes>,
-) -> Reply {
+pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let mut req = Request::builder()
-        .method(Method::from_bytes(method.as_bytes()).unwrap())
-        .uri(url);
+    let mut req = Request::builder().method(Method::from_bytes(method.as_bytes()).unwrap()).uri(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
     let req = req.body(Full::new(body.into())).unwrap();
-    let resp = client
-        .request(req)
-        .await
-        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let resp = client.request(req).await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let (parts, body) = resp.into_parts();
     let body = body.collect().await.unwrap().to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
+    Reply { status: parts.status, headers: parts.headers, body }
 }
 
 pub async fn get(url: &str) -> Reply {
@@ -102,10 +82,7 @@ pub fn proxy_method(uri: &str, path_params: &[(&str, &str)]) -> serde_json::Valu
     let mut mapped = serde_json::Map::new();
     for (placeholder, param) in path_params {
         declared.insert(format!("method.request.path.{param}"), true.into());
-        mapped.insert(
-            format!("integration.request.path.{placeholder}"),
-            format!("method.request.path.{param}").into(),
-        );
+        mapped.insert(format!("integration.request.path.{placeholder}"), format!("method.request.path.{param}").into());
     }
     serde_json::json!({
         "requestParameters": declared,
