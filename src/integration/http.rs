@@ -113,10 +113,10 @@ pub async fn proxy(
     stage: &StagePlan,
     method: &MethodPlan,
     client: &HttpClient,
-    req: Request<Body>,
+    parts: &http::request::Parts,
+    body: Body,
     inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
-    let (parts, body) = req.into_parts();
     let path_params: Vec<(&str, &str)> = inv.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let stage_variables = &stage.variables;
     let view = MethodRequestView {

@@ -3,7 +3,12 @@
 //! the only place that turns an error into HTTP.
 
 use super::{full, Body, Invocation};
-use http::{HeaderValue, Response, StatusCode};
+use crate::mapping::params::MethodRequestView;
+use crate::plan::gateway::{GatewayResponsePlan, Piece};
+use crate::plan::Plan;
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// API Gateway's gateway response types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -214,16 +219,82 @@ fn default_body(kind: ResponseType, message: &str) -> String {
     }
 }
 
-/// Answers an error as API Gateway would.
-pub fn respond(inv: &Invocation, error: &GatewayError) -> Response<Body> {
+/// Answers an error as API Gateway would: the type's customised response, else the
+/// customised DEFAULT_4XX / DEFAULT_5XX for its status class, else the built-in default
+/// (`runtime.md` §10.2).
+pub fn respond(plan: &Plan, request_headers: &HeaderMap, inv: &mut Invocation, error: &GatewayError) -> Response<Body> {
     let kind = error.response_type();
     let message = error.message();
     tracing::debug!(request_id = %inv.context.request_id, response_type = kind.name(), %error, "gateway response");
-    let mut response = Response::new(full(default_body(kind, &message)));
-    *response.status_mut() = error.status();
+    {
+        let context = Arc::make_mut(&mut inv.context);
+        context.error.message = message.clone();
+        context.error.response_type = kind.name();
+    }
+    let default_status = error.status();
+    let fallback = if default_status.is_client_error() { ResponseType::Default4xx } else { ResponseType::Default5xx };
+    let custom = plan.gateway_responses.get(&kind).or_else(|| plan.gateway_responses.get(&fallback));
+    let mut response = match custom {
+        None => {
+            let mut r = Response::new(full(default_body(kind, &message)));
+            *r.status_mut() = default_status;
+            r
+        }
+        Some(custom) => customised(plan, custom, default_status, request_headers, inv),
+    };
     let headers = response.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if !headers.contains_key(http::header::CONTENT_TYPE) {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
     headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind.error_type()));
     inv.add_request_headers(headers);
+    response
+}
+
+fn customised(
+    plan: &Plan,
+    custom: &GatewayResponsePlan,
+    default_status: StatusCode,
+    request_headers: &HeaderMap,
+    inv: &Invocation,
+) -> Response<Body> {
+    let stage = inv.stage.and_then(|i| plan.stages.get(i));
+    let no_variables = BTreeMap::new();
+    let stage_variables = stage.map_or(&no_variables, |s| &*s.variables);
+    let path_params: Vec<(&str, &str)> = inv.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let view = MethodRequestView {
+        path_params: &path_params,
+        query: &inv.query,
+        headers: request_headers,
+        body: &[],
+        stage_variables,
+        context: &inv.context,
+    };
+    // Without templates of its own, a customised response uses the default template.
+    let default_template = [Piece::Text("{\"message\":".into()), Piece::Context("error.messageString".into()), Piece::Text("}".into())];
+    let template = custom
+        .templates
+        .iter()
+        .find(|(ct, _)| ct.eq_ignore_ascii_case("application/json"))
+        .or_else(|| custom.templates.first())
+        .map_or(&default_template[..], |(_, t)| &t[..]);
+    let mut body = String::new();
+    for piece in template {
+        match piece {
+            Piece::Text(t) => body.push_str(t),
+            Piece::Context(name) => body.push_str(&inv.context.get(name).unwrap_or_default()),
+            Piece::StageVariable(name) => body.push_str(stage_variables.get(name).map_or("", String::as_str)),
+            Piece::MethodRequest(source) => body.push_str(&view.eval(source).map(|m| m.joined()).unwrap_or_default()),
+        }
+    }
+    let mut response = Response::new(full(body));
+    *response.status_mut() = custom.status.unwrap_or(default_status);
+    for (name, source) in &custom.parameters {
+        if let Some(value) = view.eval(source) {
+            if let Ok(v) = HeaderValue::from_str(&value.joined()) {
+                response.headers_mut().insert(name.clone(), v);
+            }
+        }
+    }
     response
 }

@@ -3,7 +3,7 @@
 //! (`runtime.md` §5).
 
 use super::gateway_response::GatewayError;
-use super::Invocation;
+use super::{payload, Invocation};
 use crate::config::model::{IntegrationType, PassthroughBehavior};
 use crate::mapping::expression::RequestTarget;
 use crate::mapping::params::{Mapped, MethodRequestView};
@@ -130,7 +130,7 @@ pub fn render(
 
 /// Prepares a non-proxy integration request (MOCK, HTTP, AWS).
 pub fn prepare(
-    _plan: &Plan,
+    plan: &Plan,
     stage: &StagePlan,
     method: &MethodPlan,
     parts: &Parts,
@@ -148,9 +148,18 @@ pub fn prepare(
         context: &inv.context,
     };
     let (mut path, mut query, mut headers) = map_parameters(integration, &view)?;
-    let body = match choose_body(integration, &parts.headers)? {
-        BodyChoice::Template(t) => Bytes::from(render(t, body, stage, &parts.headers, inv)?),
-        BodyChoice::Passthrough => body.clone(),
+    let choice = choose_body(integration, &parts.headers)?;
+    let content_type = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let binary = payload::is_binary(&plan.binary_media_types, content_type);
+    let converted = payload::convert_request(body.clone(), binary, integration.content_handling)?;
+    let body = match choice {
+        BodyChoice::Template(t) => {
+            if std::str::from_utf8(&converted).is_err() {
+                return Err(GatewayError::ApiConfiguration("a binary body cannot be rendered by a template".into()));
+            }
+            Bytes::from(render(t, &converted, stage, &parts.headers, inv)?)
+        }
+        BodyChoice::Passthrough => converted,
     };
     for (name, value) in inv.overrides.request_headers() {
         check_header_target(integration.kind, &name)?;

@@ -10,7 +10,8 @@ use crate::config::model::IntegrationType;
 use crate::integration::EndpointResponse;
 use crate::mapping::expression::Source;
 use crate::mapping::jsonpath::body_value;
-use crate::plan::{IntegrationResponsePlan, MethodPlan, StagePlan, Template, Templates};
+use super::payload;
+use crate::plan::{IntegrationResponsePlan, MethodPlan, Plan, StagePlan, Template, Templates};
 use http::header::{HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Response};
@@ -92,8 +93,13 @@ fn eval_response_source(
     (!value.is_empty()).then_some(value)
 }
 
+fn header_str(headers: &HeaderMap, name: http::header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// Builds the client's response for a non-proxy integration.
 pub fn build(
+    plan: &Plan,
     stage: &StagePlan,
     method: &MethodPlan,
     selected: &IntegrationResponsePlan,
@@ -128,9 +134,17 @@ pub fn build(
             headers.insert(name.clone(), value);
         }
     }
+    let binary_payload = payload::is_binary(&plan.binary_media_types, header_str(&endpoint.headers, http::header::CONTENT_TYPE));
+    let binary_accept = payload::is_binary(&plan.binary_media_types, header_str(&request.headers, http::header::ACCEPT));
+    let converted = payload::convert_response(endpoint.body, binary_payload, binary_accept, selected.content_handling)?;
     let body = match choose_template(&selected.response_templates, &request.headers) {
-        Some(t) => bytes::Bytes::from(render(t, &endpoint.body, stage, &request.headers, inv)?),
-        None => endpoint.body,
+        Some(t) => {
+            if std::str::from_utf8(&converted).is_err() {
+                return Err(GatewayError::ApiConfiguration("a binary body cannot be rendered by a template".into()));
+            }
+            bytes::Bytes::from(render(t, &converted, stage, &request.headers, inv)?)
+        }
+        None => converted,
     };
     // `$context.responseOverride`, from either template, is applied last.
     for (name, value) in inv.overrides.response_headers() {

@@ -7,6 +7,7 @@ pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
 pub mod method_response;
+pub mod payload;
 
 use crate::integration::{self, client::HttpClient};
 use crate::mapping::context::{self, RequestContext};
@@ -43,6 +44,8 @@ pub struct Invocation {
     pub overrides: Overrides,
     pub path_params: Vec<(String, String)>,
     pub query: Vec<(String, String)>,
+    /// The stage the request was routed to (index into the plan's stages).
+    pub stage: Option<usize>,
     /// The request path after the stage, raw (still percent-encoded).
     pub resource_relative_path: String,
     /// The `X-Amzn-Trace-Id` sent to integrations: the client's, completed, or a new one.
@@ -81,6 +84,7 @@ impl Invocation {
             overrides: Overrides::default(),
             path_params: Vec::new(),
             query: Vec::new(),
+            stage: None,
             resource_relative_path: String::new(),
             trace_id: trace_id(req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok())),
         }
@@ -171,10 +175,11 @@ where
 {
     let mut inv = Invocation::new(&req, peer);
     let keep_alive = wants_keep_alive(&req);
-    let req = req.map(|b| b.map_err(Into::into).boxed_unsync());
-    let mut response = match run(plan, client, req, &mut inv).await {
+    let (parts, body) = req.into_parts();
+    let body = body.map_err(Into::into).boxed_unsync();
+    let mut response = match run(plan, client, &parts, body, &mut inv).await {
         Ok(response) => response,
-        Err(error) => gateway_response::respond(&inv, &error),
+        Err(error) => gateway_response::respond(plan, &parts.headers, &mut inv, &error),
     };
     if keep_alive {
         response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("keep-alive"));
@@ -213,11 +218,11 @@ async fn read_body(mut body: Body) -> Result<Bytes, GatewayError> {
 async fn run(
     plan: &Plan,
     client: &HttpClient,
-    req: Request<Body>,
+    parts: &http::request::Parts,
+    body: Body,
     inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
-    let (stage, method) = method_request::route(plan, &req, inv)?;
-    let (parts, body) = req.into_parts();
+    let (stage, method) = method_request::route(plan, parts, inv)?;
     if let Some(validation) = &method.validation {
         if validation.parameters {
             method_request::validate_parameters(method, &parts.headers, inv)?;
@@ -226,17 +231,17 @@ async fn run(
     let needs_body = method.validation.as_ref().is_some_and(|v| !v.body_models.is_empty());
     if method.integration.kind == crate::config::model::IntegrationType::HttpProxy && !needs_body {
         // The body streams to the backend untouched.
-        return integration::http::proxy(plan, stage, method, client, Request::from_parts(parts, body), inv).await;
+        return integration::http::proxy(plan, stage, method, client, parts, body, inv).await;
     }
     let body = read_body(body).await?;
     if let Some(validation) = &method.validation {
         method_request::validate_body(validation, &parts.headers, &body, inv)?;
     }
     if method.integration.kind == crate::config::model::IntegrationType::HttpProxy {
-        return integration::http::proxy(plan, stage, method, client, Request::from_parts(parts, full(body)), inv).await;
+        return integration::http::proxy(plan, stage, method, client, parts, full(body), inv).await;
     }
-    let request = integration_request::prepare(plan, stage, method, &parts, &body, inv)?;
+    let request = integration_request::prepare(plan, stage, method, parts, &body, inv)?;
     let endpoint = integration::call(plan, stage, method, client, request, inv).await?;
     let selected = integration_response::select(method, &endpoint)?;
-    method_response::build(stage, method, selected, &parts, endpoint, inv)
+    method_response::build(plan, stage, method, selected, parts, endpoint, inv)
 }

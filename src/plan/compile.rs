@@ -58,6 +58,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
             }
         }
     }
+    let gateway_responses = compile_gateway_responses(doc, &mut out);
     problems.extend(out.problems);
     problems.sort_by_key(|p| p.pos.map(|pos| (pos.line, pos.col)));
     if !problems.is_empty() {
@@ -71,7 +72,41 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         router,
         methods,
         resource_count: doc.resources.len(),
+        gateway_responses,
     })
+}
+
+fn compile_gateway_responses(
+    doc: &Document,
+    out: &mut Collector,
+) -> HashMap<crate::pipeline::gateway_response::ResponseType, super::gateway::GatewayResponsePlan> {
+    use crate::pipeline::gateway_response::ResponseType;
+    use super::gateway::{parse_parameter, parse_template, GatewayResponsePlan};
+    let mut compiled = HashMap::new();
+    for (i, gr) in doc.gateway_responses.iter().enumerate() {
+        let base = format!("gatewayResponses[{i}]");
+        let Some(kind) = ResponseType::parse(&gr.response_type) else {
+            out.at(gr.pos, format!("{base}.responseType"), format!("{:?} is not an API Gateway response type", gr.response_type));
+            continue;
+        };
+        if kind == ResponseType::RequestTooLarge {
+            out.at(gr.pos, format!("{base}.responseType"), "REQUEST_TOO_LARGE cannot be customised (as on AWS)");
+            continue;
+        }
+        let mut parameters = Vec::new();
+        for (target, source) in &gr.response_parameters {
+            match parse_parameter(target, &source.value) {
+                Ok(p) => parameters.push(p),
+                Err(e) => out.at(source.pos, format!("{base}.responseParameters[{target:?}]"), e),
+            }
+        }
+        let templates = gr.response_templates.iter().map(|(ct, t)| (ct.clone(), parse_template(&t.value))).collect();
+        let status = gr.status_code.as_deref().and_then(status_code);
+        if compiled.insert(kind, GatewayResponsePlan { status, parameters, templates }).is_some() {
+            out.at(gr.pos, format!("{base}.responseType"), format!("{} is customised twice", gr.response_type));
+        }
+    }
+    compiled
 }
 
 fn compile_method(

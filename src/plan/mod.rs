@@ -3,6 +3,7 @@
 //! request parses or compiles anything. A reload builds a new `Plan` and swaps it whole.
 
 mod compile;
+pub mod gateway;
 mod models;
 pub mod uri;
 
@@ -28,6 +29,8 @@ pub struct Plan {
     pub router: Router,
     pub methods: Vec<MethodPlan>,
     pub resource_count: usize,
+    /// Customised gateway responses by response type.
+    pub gateway_responses: std::collections::HashMap<crate::pipeline::gateway_response::ResponseType, gateway::GatewayResponsePlan>,
 }
 
 impl Plan {
