@@ -49,8 +49,9 @@ fn target_uri(
 ) -> Result<Uri, GatewayError> {
     let template =
         method.integration.uri.as_ref().ok_or_else(|| GatewayError::ApiConfiguration("no integration uri".into()))?;
+    let encoded: Vec<(&str, String)> = path.iter().map(|(k, v)| (k.as_str(), encode_path_value(v))).collect();
     let rendered = template.render(
-        |name| path.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()),
+        |name| encoded.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()),
         |name| stage.variables.get(name).map(String::as_str),
     );
     let (base, own_query) = match rendered.split_once('?') {
@@ -79,6 +80,21 @@ fn target_uri(
         return Err(GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")));
     }
     Ok(uri)
+}
+
+/// A value for a `{name}` placeholder: raw path parameters keep their percent-encoding, and
+/// whatever a URI cannot hold (a decoded query value's spaces, say) is percent-encoded.
+fn encode_path_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%/".contains(&b);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn set_header(headers: &mut HeaderMap, name: &str, value: &str) {
