@@ -258,17 +258,10 @@ fn compile_integration(
             continue;
         };
         let pattern = match &ir.selection_pattern {
-            Some(p) => match Regex::new(&format!("^(?:{})$", p.value)) {
+            Some(p) => match SelectionPattern::compile(&p.value) {
                 Ok(re) => Some(re),
                 Err(e) => {
-                    out.at(
-                        p.pos,
-                        format!("{at}.selectionPattern"),
-                        format!(
-                            "invalid regular expression: {}",
-                            first_line(&e.to_string()).trim_start_matches("error: ")
-                        ),
-                    );
+                    out.at(p.pos, format!("{at}.selectionPattern"), format!("invalid regular expression: {e}"));
                     None
                 }
             },
@@ -340,9 +333,6 @@ fn compile_integration(
     })
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
-}
 
 /// Parses every template; a template that does not parse is a document problem located at
 /// the template, with the line and column inside it.

@@ -110,10 +110,44 @@ pub struct IntegrationPlan {
 pub struct IntegrationResponsePlan {
     pub status: StatusCode,
     /// `selectionPattern` compiled to match the whole selection value; `None` for the default.
-    pub pattern: Option<Regex>,
+    pub pattern: Option<SelectionPattern>,
     pub response_parameters: Vec<(HeaderName, Source)>,
     pub response_templates: Templates,
     pub content_handling: Option<ContentHandling>,
+}
+
+/// A Java regular expression matched against the whole selection value. Most compile to the
+/// linear-time `regex` engine; look-around and back-references fall back to `fancy-regex`.
+#[derive(Debug)]
+pub enum SelectionPattern {
+    Linear(Regex),
+    Backtracking(fancy_regex::Regex),
+}
+
+impl SelectionPattern {
+    pub fn compile(java: &str) -> Result<Self, String> {
+        let anchored = format!("^(?:{java})$");
+        match Regex::new(&anchored) {
+            Ok(re) => Ok(Self::Linear(re)),
+            Err(linear) => {
+                let message = linear.to_string();
+                let last = message.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim();
+                let last = last.trim_start_matches("error: ").to_string();
+                if !(last.contains("look-around") || last.contains("backreferences")) {
+                    return Err(last);
+                }
+                fancy_regex::Regex::new(&anchored).map(Self::Backtracking).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    pub fn is_match(&self, value: &str) -> bool {
+        match self {
+            Self::Linear(re) => re.is_match(value),
+            // A pattern that runs away (catastrophic backtracking) matches nothing.
+            Self::Backtracking(re) => re.is_match(value).unwrap_or(false),
+        }
+    }
 }
 
 /// Mapping templates keyed by content type, in document order.
