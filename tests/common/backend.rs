@@ -13,6 +13,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// A real 1×1 PNG image.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01,
+    0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41,
+    0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
 #[derive(Debug, Clone)]
 pub struct Received {
     pub method: String,
@@ -83,7 +91,16 @@ async fn answer(req: Request<Incoming>, log: Arc<Mutex<Vec<Received>>>) -> Resul
     if let Some(ms) = path.strip_prefix("/sleep/") {
         tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;
     }
-    let mut response = if path == "/raw" {
+    let mut response = if path == "/png" {
+        let mut r = Response::new(Full::new(Bytes::from_static(PNG)));
+        r.headers_mut().insert("content-type", "image/png".parse().unwrap());
+        r
+    } else if path == "/png64" {
+        use base64::Engine;
+        let mut r = Response::new(Full::new(Bytes::from(base64::engine::general_purpose::STANDARD.encode(PNG))));
+        r.headers_mut().insert("content-type", "text/plain".parse().unwrap());
+        r
+    } else if path == "/raw" {
         let mut r = Response::new(Full::new(body.clone()));
         if let Some(ct) = parts.headers.get("content-type") {
             r.headers_mut().insert("content-type", ct.clone());
