@@ -169,3 +169,39 @@ fn a_template_that_does_not_parse_is_a_document_problem() {
         ]
     );
 }
+
+#[tokio::test]
+async fn context_variables_on_the_request_path() {
+    let template = r#"{"requestId": "$context.requestId", "extendedRequestId": "$context.extendedRequestId", "epoch": $context.requestTimeEpoch, "time": "$context.requestTime", "method": "$context.httpMethod", "resourceId": "$context.resourceId", "resourcePath": "$context.resourcePath", "path": "$context.path", "stage": "$context.stage", "apiId": "$context.apiId", "accountId": "$context.accountId", "protocol": "$context.protocol", "domainName": "$context.domainName", "sourceIp": "$context.identity.sourceIp", "userAgent": "$context.identity.userAgent", "caller": "$context.identity.caller", "deploymentId": "$context.deploymentId"}"#;
+    let server = portico_json(json!({
+        "restApi": {"name": "ctx", "id": "context001"},
+        "stages": [{"stageName": "prod", "deploymentId": "dep42"}],
+        "resources": [{"id": "res001", "path": "/who/{name}", "resourceMethods": {"GET": mock(
+            "{\"statusCode\": 200}",
+            json!({"200": {"statusCode": "200", "responseTemplates": {"application/json": template}}}),
+            json!({"200": {"statusCode": "200"}}))}}]
+    }))
+    .await;
+    let reply = send("GET", &format!("http://{}/prod/who/me", server.addr), &[("user-agent", "ctx-test/1")], "").await;
+    assert_eq!(reply.status, 200);
+    let ctx = reply.json();
+    assert_eq!(ctx["requestId"], reply.header("x-amzn-RequestId").unwrap());
+    assert_eq!(ctx["extendedRequestId"], reply.header("x-amz-apigw-id").unwrap());
+    assert!(ctx["epoch"].as_u64().unwrap() > 1_700_000_000_000);
+    let time = ctx["time"].as_str().unwrap();
+    assert!(time.len() == 26 && time.ends_with(" +0000") && &time[2..3] == "/", "{time}");
+    assert_eq!(ctx["method"], "GET");
+    assert_eq!(ctx["resourceId"], "res001");
+    assert_eq!(ctx["resourcePath"], "/who/{name}");
+    assert_eq!(ctx["path"], "/prod/who/me");
+    assert_eq!(ctx["stage"], "prod");
+    assert_eq!(ctx["apiId"], "context001");
+    assert_eq!(ctx["accountId"], "000000000000");
+    assert_eq!(ctx["protocol"], "HTTP/1.1");
+    assert_eq!(ctx["domainName"], server.addr.to_string());
+    assert_eq!(ctx["sourceIp"], "127.0.0.1");
+    assert_eq!(ctx["userAgent"], "ctx-test/1");
+    assert_eq!(ctx["caller"], "", "identity fields without an authorizer are null");
+    assert_eq!(ctx["deploymentId"], "dep42");
+    server.shutdown().await;
+}
