@@ -344,6 +344,24 @@ pub fn write_json_string(s: &str, out: &mut String) {
 
 const MAX_DEPTH: usize = 512;
 
+/// The first quote, backslash or control character, eight bytes at a time.
+fn special_position(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
+        let found = has_zero(w ^ (ONES * b'"' as u64)) | has_zero(w ^ (ONES * b'\\' as u64)) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if found != 0 {
+            return chunk.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| offset + p);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| offset + p)
+}
+
 struct Parser<'a> {
     src: &'a str,
     b: &'a [u8],
@@ -521,7 +539,7 @@ impl Parser<'_> {
     fn string(&mut self) -> Result<Span, String> {
         self.i += 1;
         let begin = self.i;
-        let plain = self.b[begin..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let plain = special_position(&self.b[begin..]);
         if let Some(n) = plain {
             if self.b[begin + n] == b'"' {
                 self.i = begin + n + 1;
@@ -534,7 +552,7 @@ impl Parser<'_> {
             // Skip plain bytes: most strings in payloads are short, where a byte loop beats
             // a vectorised search.
             let rest = &self.b[self.i..];
-            let skip = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).unwrap_or(rest.len());
+            let skip = special_position(rest).unwrap_or(rest.len());
             self.i += skip;
             let Some(&c) = self.b.get(self.i) else {
                 return Err(self.err("unterminated string"));
@@ -602,6 +620,20 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_bytes_found_at_every_offset() {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b'"', b'\\', b'\n', 0x01] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    assert_eq!(special_position(&bytes), Some(at), "len {len} at {at}");
+                }
+            }
+            assert_eq!(special_position(&vec![0xC3; len]), None);
+        }
+    }
 
     #[test]
     fn parse_and_print() {
