@@ -18,7 +18,8 @@ fn http(uri: String, handling: Option<&str>, response_handling: Option<&str>) ->
     if let Some(h) = response_handling {
         ir["contentHandling"] = h.into();
     }
-    let mut integration = json!({"type": "HTTP", "httpMethod": "POST", "uri": uri, "integrationResponses": {"200": ir}});
+    let mut integration =
+        json!({"type": "HTTP", "httpMethod": "POST", "uri": uri, "integrationResponses": {"200": ir}});
     if let Some(h) = handling {
         integration["contentHandling"] = h.into();
     }

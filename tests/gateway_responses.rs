@@ -49,16 +49,81 @@ resources:
 }
 
 /// (method, path, headers, body, default status, default body, x-amzn-ErrorType)
-fn triggers() -> Vec<(&'static str, &'static str, Vec<(&'static str, &'static str)>, Vec<u8>, u16, &'static str, &'static str)> {
+fn triggers(
+) -> Vec<(&'static str, &'static str, Vec<(&'static str, &'static str)>, Vec<u8>, u16, &'static str, &'static str)> {
     vec![
-        ("GET", "/dev/nowhere", vec![], vec![], 403, r#"{"message":"Missing Authentication Token"}"#, "MissingAuthenticationTokenException"),
-        ("POST", "/dev/validated", vec![], b"{}".to_vec(), 400, r#"{"message": "Missing required request parameters: [id]"}"#, "BadRequestException"),
-        ("POST", "/dev/validated?id=1", vec![], b"{}".to_vec(), 400, r#"{"message": "Invalid request body"}"#, "BadRequestException"),
-        ("POST", "/dev/validated?id=1", vec![("content-type", "text/plain")], b"x".to_vec(), 415, r#"{"message": "Unsupported Media Type"}"#, "BadRequestException"),
-        ("GET", "/dev/nomatch", vec![], vec![], 500, r#"{"message": "Internal server error"}"#, "InternalServerErrorException"),
-        ("GET", "/dev/slow", vec![], vec![], 504, r#"{"message": "Endpoint request timed out"}"#, "InternalServerErrorException"),
-        ("GET", "/dev/down", vec![], vec![], 504, r#"{"message": "Network error communicating with endpoint"}"#, "InternalServerErrorException"),
-        ("POST", "/dev/validated?id=1", vec![], vec![b' '; 11 * 1024 * 1024], 413, r#"{"message": "Request Too Long"}"#, "RequestTooLongException"),
+        (
+            "GET",
+            "/dev/nowhere",
+            vec![],
+            vec![],
+            403,
+            r#"{"message":"Missing Authentication Token"}"#,
+            "MissingAuthenticationTokenException",
+        ),
+        (
+            "POST",
+            "/dev/validated",
+            vec![],
+            b"{}".to_vec(),
+            400,
+            r#"{"message": "Missing required request parameters: [id]"}"#,
+            "BadRequestException",
+        ),
+        (
+            "POST",
+            "/dev/validated?id=1",
+            vec![],
+            b"{}".to_vec(),
+            400,
+            r#"{"message": "Invalid request body"}"#,
+            "BadRequestException",
+        ),
+        (
+            "POST",
+            "/dev/validated?id=1",
+            vec![("content-type", "text/plain")],
+            b"x".to_vec(),
+            415,
+            r#"{"message": "Unsupported Media Type"}"#,
+            "BadRequestException",
+        ),
+        (
+            "GET",
+            "/dev/nomatch",
+            vec![],
+            vec![],
+            500,
+            r#"{"message": "Internal server error"}"#,
+            "InternalServerErrorException",
+        ),
+        (
+            "GET",
+            "/dev/slow",
+            vec![],
+            vec![],
+            504,
+            r#"{"message": "Endpoint request timed out"}"#,
+            "InternalServerErrorException",
+        ),
+        (
+            "GET",
+            "/dev/down",
+            vec![],
+            vec![],
+            504,
+            r#"{"message": "Network error communicating with endpoint"}"#,
+            "InternalServerErrorException",
+        ),
+        (
+            "POST",
+            "/dev/validated?id=1",
+            vec![],
+            vec![b' '; 11 * 1024 * 1024],
+            413,
+            r#"{"message": "Request Too Long"}"#,
+            "RequestTooLongException",
+        ),
     ]
 }
 
@@ -109,7 +174,10 @@ async fn customised_responses_and_fallbacks() {
 
     let missing = send("GET", &format!("{base}/dev/nowhere"), &[("x-trace", "t-1")], "").await;
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.text(), r#"{"error": "Missing Authentication Token", "type": "MISSING_AUTHENTICATION_TOKEN", "path": "/dev/nowhere"}"#);
+    assert_eq!(
+        missing.text(),
+        r#"{"error": "Missing Authentication Token", "type": "MISSING_AUTHENTICATION_TOKEN", "path": "/dev/nowhere"}"#
+    );
     assert_eq!(missing.header("x-trace"), Some("t-1"));
     assert_eq!(missing.header("x-kind"), Some("custom"));
     assert_eq!(missing.header("access-control-allow-origin"), Some("*"));
@@ -119,7 +187,10 @@ async fn customised_responses_and_fallbacks() {
     assert_eq!(body.status, 400, "no statusCode: the type's own status");
     // Plain substitution, not VTL: values are inserted as they are.
     let text = body.text();
-    assert!(text.starts_with(r#"{"invalid": "Invalid request body", "team": "blue", "id": "42", "details": "["#), "{text}");
+    assert!(
+        text.starts_with(r#"{"invalid": "Invalid request body", "team": "blue", "id": "42", "details": "["#),
+        "{text}"
+    );
     assert!(text.contains("name"), "{text}");
 
     // DEFAULT_4XX answers for 4xx types without their own response: its header, the
@@ -146,7 +217,8 @@ async fn customised_responses_and_fallbacks() {
 #[test]
 fn unknown_response_types_are_document_problems() {
     let yaml = "restApi: {name: t}\ngatewayResponses:\n  - {responseType: NOT_A_TYPE}\n  - {responseType: REQUEST_TOO_LARGE, statusCode: '400'}\n  - responseType: DEFAULT_4XX\n    responseParameters: {gatewayresponse.header.x: integration.response.header.y}\n";
-    let problems: Vec<String> = portico::config::compile_text(yaml, false).unwrap_err().iter().map(ToString::to_string).collect();
+    let problems: Vec<String> =
+        portico::config::compile_text(yaml, false).unwrap_err().iter().map(ToString::to_string).collect();
     assert_eq!(
         problems,
         vec![

@@ -20,7 +20,8 @@ fn http(uri: String, request_parameters: serde_json::Value, extra: serde_json::V
 }
 
 fn method(declared: &[&str], integration: serde_json::Value) -> serde_json::Value {
-    let declared: serde_json::Map<String, serde_json::Value> = declared.iter().map(|d| (d.to_string(), false.into())).collect();
+    let declared: serde_json::Map<String, serde_json::Value> =
+        declared.iter().map(|d| (d.to_string(), false.into())).collect();
     json!({"requestParameters": declared, "methodResponses": {"200": {"statusCode": "200"}}, "methodIntegration": integration})
 }
 
@@ -107,7 +108,8 @@ fn passthrough_api(b: &str) -> serde_json::Value {
         );
         let without = http(format!("{b}/echo"), json!({}), json!({"passthroughBehavior": behaviour}));
         resources.push(json!({"path": format!("/{behaviour}"), "resourceMethods": {"POST": method(&[], with)}}));
-        resources.push(json!({"path": format!("/{behaviour}/none"), "resourceMethods": {"POST": method(&[], without)}}));
+        resources
+            .push(json!({"path": format!("/{behaviour}/none"), "resourceMethods": {"POST": method(&[], without)}}));
     }
     json!({"restApi": {"name": "passthrough"}, "stages": [{"stageName": "dev"}], "resources": resources})
 }

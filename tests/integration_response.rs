@@ -110,7 +110,8 @@ async fn header_and_body_mappings() {
     assert!(reply.header("x-amzn-trace-id").is_some());
     assert_eq!(reply.text(), r#"{"json": true}"#, "no Accept: the application/json template");
 
-    let xml = send("GET", &format!("http://{}/dev/headers/200", server.addr), &[("accept", "application/xml")], "").await;
+    let xml =
+        send("GET", &format!("http://{}/dev/headers/200", server.addr), &[("accept", "application/xml")], "").await;
     assert_eq!(xml.text(), "<method>GET</method>");
     let other = send("GET", &format!("http://{}/dev/headers/200", server.addr), &[("accept", "text/html")], "").await;
     assert_eq!(other.text(), r#"{"json": true}"#, "an Accept with no template falls back to application/json");

@@ -215,7 +215,12 @@ pub async fn invoke(
         let response = client.inner.request(outgoing).await.map_err(classify)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
-        Ok::<_, GatewayError>(EndpointResponse { status: Some(parts.status), headers: parts.headers, body })
+        Ok::<_, GatewayError>(EndpointResponse {
+            status: Some(parts.status),
+            headers: parts.headers,
+            body,
+            lambda_error: None,
+        })
     };
     tokio::time::timeout(method.integration.timeout, exchange).await.map_err(|_| GatewayError::IntegrationTimeout)?
 }

@@ -7,7 +7,12 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 pub fn invoke(request: &IntegrationRequest) -> EndpointResponse {
-    EndpointResponse { status: status_code(&request.body), headers: HeaderMap::new(), body: Bytes::new() }
+    EndpointResponse {
+        status: status_code(&request.body),
+        headers: HeaderMap::new(),
+        body: Bytes::new(),
+        lambda_error: None,
+    }
 }
 
 /// Reads `statusCode` leniently, as AWS does: `{"statusCode": 200}`, `{statusCode: 200}` and

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod http;
+pub mod lambda;
 pub mod mock;
 
 use crate::config::model::IntegrationType;
@@ -20,12 +21,19 @@ pub struct EndpointResponse {
     pub status: Option<StatusCode>,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// What `selectionPattern` is matched against when it is not the status code: a Lambda
+    /// function's `errorMessage`, or `""` when the function succeeded.
+    pub lambda_error: Option<String>,
 }
 
 impl EndpointResponse {
-    /// The value `selectionPattern` is matched against: the status code for HTTP and MOCK.
+    /// The value `selectionPattern` is matched against: the status code for HTTP and MOCK,
+    /// the error message for Lambda.
     pub fn selection_value(&self) -> Option<String> {
-        self.status.map(|s| s.as_u16().to_string())
+        match &self.lambda_error {
+            Some(message) => Some(message.clone()),
+            None => self.status.map(|s| s.as_u16().to_string()),
+        }
     }
 }
 
@@ -41,11 +49,10 @@ pub async fn call(
     match method.integration.kind {
         IntegrationType::Mock => Ok(mock::invoke(&request)),
         IntegrationType::Http => http::invoke(plan, stage, method, client, request, inv).await,
-        IntegrationType::HttpProxy | IntegrationType::Aws | IntegrationType::AwsProxy => {
-            Err(GatewayError::ApiConfiguration(format!(
-                "{:?} integrations are not run by this path",
-                method.integration.kind
-            )))
-        }
+        IntegrationType::Aws => lambda::invoke_custom(plan, stage, method, client, request.body, &inv.trace_id).await,
+        IntegrationType::HttpProxy | IntegrationType::AwsProxy => Err(GatewayError::ApiConfiguration(format!(
+            "{:?} integrations are not run by this path",
+            method.integration.kind
+        ))),
     }
 }

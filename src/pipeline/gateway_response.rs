@@ -156,6 +156,10 @@ pub enum GatewayError {
     IntegrationTimeout,
     #[error("request body is larger than the limit")]
     RequestTooLarge,
+    /// A Lambda function or the Lambda service failed, or answered a proxy integration with
+    /// something that is not a proxy response: API Gateway's 502.
+    #[error("bad gateway: {0}")]
+    BadGateway(String),
 }
 
 impl GatewayError {
@@ -170,6 +174,7 @@ impl GatewayError {
             Self::IntegrationFailure(_) => ResponseType::IntegrationFailure,
             Self::IntegrationTimeout => ResponseType::IntegrationTimeout,
             Self::RequestTooLarge => ResponseType::RequestTooLarge,
+            Self::BadGateway(_) => ResponseType::Default5xx,
         }
     }
 
@@ -187,6 +192,7 @@ impl GatewayError {
             Self::IntegrationFailure(_) => "Network error communicating with endpoint".into(),
             Self::IntegrationTimeout => "Endpoint request timed out".into(),
             Self::RequestTooLarge => "Request Too Long".into(),
+            Self::BadGateway(_) => "Internal server error".into(),
         }
     }
 
@@ -194,6 +200,7 @@ impl GatewayError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidJsonBody => StatusCode::BAD_REQUEST,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             other => other.response_type().default_status(),
         }
     }
@@ -271,7 +278,8 @@ fn customised(
         context: &inv.context,
     };
     // Without templates of its own, a customised response uses the default template.
-    let default_template = [Piece::Text("{\"message\":".into()), Piece::Context("error.messageString".into()), Piece::Text("}".into())];
+    let default_template =
+        [Piece::Text("{\"message\":".into()), Piece::Context("error.messageString".into()), Piece::Text("}".into())];
     let template = custom
         .templates
         .iter()

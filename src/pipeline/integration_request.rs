@@ -40,6 +40,16 @@ fn check_header_target(kind: IntegrationType, name: &str) -> Result<(), GatewayE
     Ok(())
 }
 
+/// The §5.1 check that runs even where mappings are ignored (AWS_PROXY).
+pub fn check_forbidden_mappings(integration: &IntegrationPlan) -> Result<(), GatewayError> {
+    for (target, _) in &integration.request_parameters {
+        if let RequestTarget::Header(name) = target {
+            check_header_target(integration.kind, name)?;
+        }
+    }
+    Ok(())
+}
+
 /// Mapped path, query and header values.
 pub type Mappings = (Vec<(String, String)>, Vec<(String, String)>, Vec<(String, String)>);
 

@@ -6,8 +6,8 @@ use super::Invocation;
 use crate::mapping::expression::RequestLocation;
 use crate::mapping::params::query_pairs;
 use crate::plan::Validation;
-use http::HeaderMap;
 use crate::plan::{MethodPlan, Plan, StagePlan};
+use http::HeaderMap;
 
 /// Finds the stage and method, and records in `inv` what routing learned (`$context`
 /// resource fields, path parameters, the query string).
@@ -64,10 +64,9 @@ pub fn validate_parameters(method: &MethodPlan, headers: &HeaderMap, inv: &Invoc
             RequestLocation::QueryString | RequestLocation::MultiValueQueryString => {
                 inv.query.iter().any(|(k, v)| k == name && !v.trim().is_empty())
             }
-            RequestLocation::Header | RequestLocation::MultiValueHeader => headers
-                .get_all(name.as_str())
-                .iter()
-                .any(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace)),
+            RequestLocation::Header | RequestLocation::MultiValueHeader => {
+                headers.get_all(name.as_str()).iter().any(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace))
+            }
         };
         if !present {
             missing.push((format!("method.request.{}.{name}", loc.word()), name));
@@ -82,7 +81,12 @@ pub fn validate_parameters(method: &MethodPlan, headers: &HeaderMap, inv: &Invoc
 
 /// `validateRequestBody`: the body (`{}` when empty) against the model for the request's
 /// content type (`application/json` when none is sent; `$default` when no model matches).
-pub fn validate_body(validation: &Validation, headers: &HeaderMap, body: &[u8], inv: &mut Invocation) -> Result<(), GatewayError> {
+pub fn validate_body(
+    validation: &Validation,
+    headers: &HeaderMap,
+    body: &[u8],
+    inv: &mut Invocation,
+) -> Result<(), GatewayError> {
     if validation.body_models.is_empty() {
         return Ok(());
     }

@@ -5,12 +5,12 @@
 use super::gateway_response::GatewayError;
 use super::integration_request::mime;
 use super::integration_request::render;
+use super::payload;
 use super::{full, Body, Invocation};
 use crate::config::model::IntegrationType;
 use crate::integration::EndpointResponse;
 use crate::mapping::expression::Source;
 use crate::mapping::jsonpath::body_value;
-use super::payload;
 use crate::plan::{IntegrationResponsePlan, MethodPlan, Plan, StagePlan, Template, Templates};
 use http::header::{HeaderName, HeaderValue};
 use http::request::Parts;
@@ -38,6 +38,24 @@ const DROPPED_PROXY: &[&str] = &["transfer-encoding", "content-encoding", "via",
 
 fn remapped_name(name: &str) -> Option<HeaderName> {
     HeaderName::from_bytes(format!("x-amzn-Remapped-{name}").as_bytes()).ok()
+}
+
+/// AWS_PROXY response headers: framing and identity headers renamed, `Transfer-Encoding`
+/// dropped.
+pub fn remap_lambda_proxy_headers(headers: &mut HeaderMap) {
+    headers.remove("transfer-encoding");
+    for name in ["connection", "content-length", "date", "server"] {
+        let values: Vec<HeaderValue> = headers.get_all(name).iter().cloned().collect();
+        if values.is_empty() {
+            continue;
+        }
+        headers.remove(name);
+        if let Some(new) = remapped_name(name) {
+            for v in values {
+                headers.append(new.clone(), v);
+            }
+        }
+    }
 }
 
 /// HTTP_PROXY response headers: the backend's, with framing and identity headers renamed
@@ -134,8 +152,10 @@ pub fn build(
             headers.insert(name.clone(), value);
         }
     }
-    let binary_payload = payload::is_binary(&plan.binary_media_types, header_str(&endpoint.headers, http::header::CONTENT_TYPE));
-    let binary_accept = payload::is_binary(&plan.binary_media_types, header_str(&request.headers, http::header::ACCEPT));
+    let binary_payload =
+        payload::is_binary(&plan.binary_media_types, header_str(&endpoint.headers, http::header::CONTENT_TYPE));
+    let binary_accept =
+        payload::is_binary(&plan.binary_media_types, header_str(&request.headers, http::header::ACCEPT));
     let converted = payload::convert_response(endpoint.body, binary_payload, binary_accept, selected.content_handling)?;
     let body = match choose_template(&selected.response_templates, &request.headers) {
         Some(t) => {

@@ -228,6 +228,15 @@ async fn run(
             method_request::validate_parameters(method, &parts.headers, inv)?;
         }
     }
+    if method.integration.kind == crate::config::model::IntegrationType::AwsProxy {
+        // Forbidden header mappings fail the request even though AWS_PROXY ignores mappings.
+        integration_request::check_forbidden_mappings(&method.integration)?;
+        let body = read_body(body).await?;
+        if let Some(validation) = &method.validation {
+            method_request::validate_body(validation, &parts.headers, &body, inv)?;
+        }
+        return integration::lambda::proxy(plan, stage, method, client, parts, body, inv).await;
+    }
     let needs_body = method.validation.as_ref().is_some_and(|v| !v.body_models.is_empty());
     if method.integration.kind == crate::config::model::IntegrationType::HttpProxy && !needs_body {
         // The body streams to the backend untouched.

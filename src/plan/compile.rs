@@ -72,6 +72,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         router,
         methods,
         resource_count: doc.resources.len(),
+        lambda_endpoint: doc.lambda.as_ref().map(|l| l.endpoint.trim_end_matches('/').to_string()),
         gateway_responses,
     })
 }
@@ -80,13 +81,17 @@ fn compile_gateway_responses(
     doc: &Document,
     out: &mut Collector,
 ) -> HashMap<crate::pipeline::gateway_response::ResponseType, super::gateway::GatewayResponsePlan> {
-    use crate::pipeline::gateway_response::ResponseType;
     use super::gateway::{parse_parameter, parse_template, GatewayResponsePlan};
+    use crate::pipeline::gateway_response::ResponseType;
     let mut compiled = HashMap::new();
     for (i, gr) in doc.gateway_responses.iter().enumerate() {
         let base = format!("gatewayResponses[{i}]");
         let Some(kind) = ResponseType::parse(&gr.response_type) else {
-            out.at(gr.pos, format!("{base}.responseType"), format!("{:?} is not an API Gateway response type", gr.response_type));
+            out.at(
+                gr.pos,
+                format!("{base}.responseType"),
+                format!("{:?} is not an API Gateway response type", gr.response_type),
+            );
             continue;
         };
         if kind == ResponseType::RequestTooLarge {
@@ -215,8 +220,17 @@ fn compile_integration(
 ) -> Option<IntegrationPlan> {
     let kind = integration.kind;
     if matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy) {
-        out.at(integration.pos, format!("{base}.type"), "AWS and AWS_PROXY integrations are not supported yet");
-        return None;
+        if doc.lambda.is_none() {
+            out.at(
+                integration.pos,
+                format!("{base}.type"),
+                "Lambda integrations need `lambda.endpoint` (where the Lambda Invoke API is served)",
+            );
+        }
+        if kind == IntegrationType::AwsProxy && integration.http_method.as_deref().is_some_and(|m| m != "POST") {
+            // AWS accepts this and fails every request with 500, as Portico does at run time.
+            tracing::debug!("{base}: AWS_PROXY with httpMethod other than POST");
+        }
     }
     let uri = integration.uri.as_ref().and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
     let http_method = match integration.http_method.as_deref() {
@@ -333,7 +347,6 @@ fn compile_integration(
     })
 }
 
-
 /// Parses every template; a template that does not parse is a document problem located at
 /// the template, with the line and column inside it.
 fn compile_templates(templates: &[(String, Located<String>)], at: &str, out: &mut Collector) -> Templates {
@@ -368,15 +381,9 @@ fn compile_uri(kind: IntegrationType, uri: &Located<String>, at: &str, out: &mut
             }
         }
         IntegrationType::Aws | IntegrationType::AwsProxy => {
-            if !uri.value.starts_with("arn:aws:apigateway:") {
-                out.at(
-                    uri.pos,
-                    at,
-                    format!(
-                        "{:?} is not an API Gateway service ARN (arn:aws:apigateway:REGION:SERVICE:path/...)",
-                        uri.value
-                    ),
-                );
+            let sample = template.render(|_| Some("x"), |_| Some("x"));
+            if let Err(e) = crate::integration::lambda::function_of(&sample) {
+                out.at(uri.pos, at, e);
                 return None;
             }
         }

@@ -46,7 +46,9 @@ pub fn parse_template(text: &str) -> Vec<Piece> {
             Some(Piece::Context(n.to_string()))
         } else if let Some(n) = name.strip_prefix("stageVariables.").filter(|n| !n.is_empty()) {
             Some(Piece::StageVariable(n.to_string()))
-        } else if let Some(Ok(source)) = name.starts_with("method.request.").then(|| parse_source(name, Side::GatewayResponse)) {
+        } else if let Some(Ok(source)) =
+            name.starts_with("method.request.").then(|| parse_source(name, Side::GatewayResponse))
+        {
             Some(Piece::MethodRequest(source))
         } else {
             None
@@ -85,7 +87,9 @@ mod tests {
 
     #[test]
     fn substitution_pieces() {
-        let p = parse_template(r#"{"message":$context.error.messageString,"type":"${context.error.responseType}","v":"$stageVariables.v","$5"}"#);
+        let p = parse_template(
+            r#"{"message":$context.error.messageString,"type":"${context.error.responseType}","v":"$stageVariables.v","$5"}"#,
+        );
         assert_eq!(
             p,
             vec![

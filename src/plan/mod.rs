@@ -29,8 +29,11 @@ pub struct Plan {
     pub router: Router,
     pub methods: Vec<MethodPlan>,
     pub resource_count: usize,
+    /// Where Lambda integrations are invoked (the Lambda Invoke API).
+    pub lambda_endpoint: Option<String>,
     /// Customised gateway responses by response type.
-    pub gateway_responses: std::collections::HashMap<crate::pipeline::gateway_response::ResponseType, gateway::GatewayResponsePlan>,
+    pub gateway_responses:
+        std::collections::HashMap<crate::pipeline::gateway_response::ResponseType, gateway::GatewayResponsePlan>,
 }
 
 impl Plan {

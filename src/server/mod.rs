@@ -27,10 +27,7 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(plan: Plan) -> Arc<Self> {
-        Arc::new(Self {
-            plan: ArcSwap::from_pointee(plan),
-            client: HttpClient::new(),
-        })
+        Arc::new(Self { plan: ArcSwap::from_pointee(plan), client: HttpClient::new() })
     }
 }
 
@@ -65,24 +62,13 @@ pub async fn start(gateway: Arc<Gateway>, addr: SocketAddr) -> std::io::Result<R
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, gateway.clone(), stopped));
-    Ok(Running {
-        addr,
-        gateway,
-        stop,
-        task,
-    })
+    Ok(Running { addr, gateway, stop, task })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    gateway: Arc<Gateway>,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
-        .keep_alive(true);
+    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30)).keep_alive(true);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -112,10 +98,7 @@ async fn accept_loop(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}; closing");
     }
 }

@@ -353,7 +353,9 @@ fn special_position(bytes: &[u8]) -> Option<usize> {
     let mut offset = 0;
     for chunk in &mut chunks {
         let w = u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
-        let found = has_zero(w ^ (ONES * b'"' as u64)) | has_zero(w ^ (ONES * b'\\' as u64)) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        let found = has_zero(w ^ (ONES * b'"' as u64))
+            | has_zero(w ^ (ONES * b'\\' as u64))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
         if found != 0 {
             return chunk.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| offset + p);
         }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod lambda;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
