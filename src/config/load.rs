@@ -84,6 +84,15 @@ fn read_document(r: &mut Reader, root: &Node) -> Document {
             r.finish(o, &[]);
         }
     }
+    if let Some(n) = top.get("backendTls") {
+        if let Some(mut o) = r.obj(n, "backendTls") {
+            match o.get("caFile") {
+                Some(f) => doc.backend_tls = r.located(f, "backendTls.caFile").map(|ca_file| BackendTls { ca_file }),
+                None => r.out.at(o.pos, "backendTls.caFile", "is required"),
+            }
+            r.finish(o, &[]);
+        }
+    }
     r.finish(top, &[]);
     doc
 }

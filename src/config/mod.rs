@@ -31,7 +31,12 @@ impl LoadError {
 
 /// Reads, checks and compiles a document from text.
 pub fn compile_text(text: &str, is_json: bool) -> Result<Plan, Vec<Problem>> {
-    let (doc, problems) = load::load(text, is_json);
+    compile_in(text, is_json, None)
+}
+
+fn compile_in(text: &str, is_json: bool, base_dir: Option<&Path>) -> Result<Plan, Vec<Problem>> {
+    let (mut doc, problems) = load::load(text, is_json);
+    doc.base_dir = base_dir.map(Path::to_path_buf);
     plan::compile(&doc, problems)
 }
 
@@ -39,6 +44,6 @@ pub fn compile_text(text: &str, is_json: bool) -> Result<Plan, Vec<Problem>> {
 pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
     let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    compile_text(&text, is_json)
+    compile_in(&text, is_json, path.parent())
         .map_err(|problems| LoadError::Invalid { path: path.to_path_buf(), problems: Problems(problems) })
 }

@@ -27,6 +27,16 @@ pub struct Document {
     pub authorizers: Vec<Authorizer>,
     pub network_load_balancers: Vec<NetworkLoadBalancer>,
     pub lambda: Option<LambdaSettings>,
+    pub backend_tls: Option<BackendTls>,
+    /// The directory of the document's file, against which relative paths resolve.
+    pub base_dir: Option<std::path::PathBuf>,
+}
+
+/// How Portico trusts HTTPS backends beyond the system's roots (Portico's own key).
+#[derive(Debug, Clone)]
+pub struct BackendTls {
+    /// A PEM file of extra CA certificates, for self-signed local backends.
+    pub ca_file: Located<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,32 +1,117 @@
-//! The pooled HTTP client every integration shares. It lives outside the plan, so a reload
-//! keeps its warm keep-alive connections.
+//! The pooled HTTP client every integration shares, for plain and TLS backends alike. It
+//! lives outside the plan, so a reload keeps its warm keep-alive connections.
 
 use crate::pipeline::Body;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::sync::Arc;
 use std::time::Duration;
+
+type Inner = Client<HttpsConnector<HttpConnector>, Body>;
 
 #[derive(Clone)]
 pub struct HttpClient {
-    pub(crate) inner: Client<HttpConnector, Body>,
+    /// Verifies backend certificates against the system roots and the document's CAs.
+    pub(crate) inner: Inner,
+    /// For integrations with `tlsConfig.insecureSkipVerification`.
+    pub(crate) insecure: Inner,
 }
 
-impl HttpClient {
-    pub fn new() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.enforce_http(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
-        let inner = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(1024)
-            .build(connector);
-        Self { inner }
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn build(config: ClientConfig) -> Inner {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.enforce_http(false);
+    connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(1024)
+        .build(https)
+}
+
+/// Accepts any certificate, checking only the handshake signatures (AWS's
+/// `insecureSkipVerification`).
+#[derive(Debug)]
+struct SkipVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for SkipVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
-impl Default for HttpClient {
-    fn default() -> Self {
-        Self::new()
+impl HttpClient {
+    /// A client trusting the system's roots plus `extra_roots`.
+    pub fn new(extra_roots: &[CertificateDer<'static>]) -> Self {
+        let mut roots = RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        for cert in extra_roots {
+            if let Err(e) = roots.add(cert.clone()) {
+                tracing::warn!(error = %e, "an extra CA certificate was not accepted");
+            }
+        }
+        let verified = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+        let insecure = ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions().map(|b| {
+            b.dangerous().with_custom_certificate_verifier(Arc::new(SkipVerification(provider()))).with_no_client_auth()
+        });
+        match (verified, insecure) {
+            (Ok(verified), Ok(insecure)) => Self { inner: build(verified), insecure: build(insecure) },
+            // The ring provider supports the default versions; this cannot fail in practice.
+            (Err(e), _) | (_, Err(e)) => panic!("TLS client configuration: {e}"),
+        }
+    }
+
+    /// The client for an integration.
+    pub(crate) fn for_integration(&self, insecure: bool) -> &Inner {
+        if insecure {
+            &self.insecure
+        } else {
+            &self.inner
+        }
     }
 }

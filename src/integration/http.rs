@@ -76,7 +76,7 @@ fn target_uri(
     let text = if query.is_empty() { base.to_string() } else { format!("{base}?{query}") };
     let uri: Uri =
         text.parse().map_err(|_| GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")))?;
-    if !matches!(uri.scheme_str(), Some("http")) || uri.authority().is_none() {
+    if !matches!(uri.scheme_str(), Some("http") | Some("https")) || uri.authority().is_none() {
         return Err(GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")));
     }
     Ok(uri)
@@ -160,10 +160,13 @@ pub async fn proxy(
     *outgoing.method_mut() = verb;
     *outgoing.uri_mut() = uri;
     *outgoing.headers_mut() = headers;
-    let response = tokio::time::timeout(method.integration.timeout, client.inner.request(outgoing))
-        .await
-        .map_err(|_| GatewayError::IntegrationTimeout)?
-        .map_err(classify)?;
+    let response = tokio::time::timeout(
+        method.integration.timeout,
+        client.for_integration(method.integration.tls_insecure_skip_verification).request(outgoing),
+    )
+    .await
+    .map_err(|_| GatewayError::IntegrationTimeout)?
+    .map_err(classify)?;
     let (mut parts, body) = response.into_parts();
     method_response::remap_proxy_headers(&mut parts.headers);
     inv.add_request_headers(&mut parts.headers);
@@ -212,7 +215,11 @@ pub async fn invoke(
     *outgoing.uri_mut() = uri;
     *outgoing.headers_mut() = headers;
     let exchange = async {
-        let response = client.inner.request(outgoing).await.map_err(classify)?;
+        let response = client
+            .for_integration(method.integration.tls_insecure_skip_verification)
+            .request(outgoing)
+            .await
+            .map_err(classify)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
         Ok::<_, GatewayError>(EndpointResponse {

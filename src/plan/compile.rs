@@ -59,6 +59,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         }
     }
     let gateway_responses = compile_gateway_responses(doc, &mut out);
+    let backend_ca = read_backend_ca(doc, &mut out);
     problems.extend(out.problems);
     problems.sort_by_key(|p| p.pos.map(|pos| (pos.line, pos.col)));
     if !problems.is_empty() {
@@ -74,7 +75,39 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         resource_count: doc.resources.len(),
         lambda_endpoint: doc.lambda.as_ref().map(|l| l.endpoint.trim_end_matches('/').to_string()),
         gateway_responses,
+        backend_ca,
     })
+}
+
+/// The extra CA certificates of `backendTls.caFile`, read at load.
+fn read_backend_ca(doc: &Document, out: &mut Collector) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let Some(tls) = &doc.backend_tls else { return Vec::new() };
+    let mut path = std::path::PathBuf::from(&tls.ca_file.value);
+    if path.is_relative() {
+        if let Some(base) = &doc.base_dir {
+            path = base.join(path);
+        }
+    }
+    let certs: Result<Vec<_>, _> = match CertificateDer::pem_file_iter(&path) {
+        Ok(iter) => iter.collect(),
+        Err(e) => Err(e),
+    };
+    match certs {
+        Ok(certs) if !certs.is_empty() => certs,
+        Ok(_) => {
+            out.at(tls.ca_file.pos, "backendTls.caFile", format!("{} holds no PEM certificate", path.display()));
+            Vec::new()
+        }
+        Err(e) => {
+            out.at(
+                tls.ca_file.pos,
+                "backendTls.caFile",
+                format!("cannot read certificates from {}: {e}", path.display()),
+            );
+            Vec::new()
+        }
+    }
 }
 
 fn compile_gateway_responses(
@@ -344,6 +377,7 @@ fn compile_integration(
         passthrough_behavior: integration.passthrough_behavior,
         content_handling: integration.content_handling,
         responses,
+        tls_insecure_skip_verification: integration.tls_insecure_skip_verification,
     })
 }
 

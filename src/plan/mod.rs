@@ -31,6 +31,8 @@ pub struct Plan {
     pub resource_count: usize,
     /// Where Lambda integrations are invoked (the Lambda Invoke API).
     pub lambda_endpoint: Option<String>,
+    /// Extra CA certificates trusted for HTTPS backends (`backendTls.caFile`).
+    pub backend_ca: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Customised gateway responses by response type.
     pub gateway_responses:
         std::collections::HashMap<crate::pipeline::gateway_response::ResponseType, gateway::GatewayResponsePlan>,
@@ -107,6 +109,8 @@ pub struct IntegrationPlan {
     pub passthrough_behavior: PassthroughBehavior,
     pub content_handling: Option<ContentHandling>,
     pub responses: Vec<IntegrationResponsePlan>,
+    /// AWS's `tlsConfig.insecureSkipVerification`.
+    pub tls_insecure_skip_verification: bool,
 }
 
 #[derive(Debug)]

@@ -27,7 +27,8 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(plan: Plan) -> Arc<Self> {
-        Arc::new(Self { plan: ArcSwap::from_pointee(plan), client: HttpClient::new() })
+        let client = HttpClient::new(&plan.backend_ca);
+        Arc::new(Self { plan: ArcSwap::from_pointee(plan), client })
     }
 }
 
