@@ -24,7 +24,10 @@ async fn tls_backend() -> (String, SocketAddr) {
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
     let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap().signed_by(&leaf_key, &issuer).unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
 
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
@@ -44,7 +47,9 @@ async fn tls_backend() -> (String, SocketAddr) {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(stream).await else { return };
-                let svc = service_fn(|_req| async { Ok::<_, hyper::Error>(hyper::Response::new(Full::new(Bytes::from("secure hello")))) });
+                let svc = service_fn(|_req| async {
+                    Ok::<_, hyper::Error>(hyper::Response::new(Full::new(Bytes::from("secure hello"))))
+                });
                 let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc).await;
             });
         }
@@ -84,7 +89,14 @@ async fn https_backends_with_a_test_ca() {
     assert_eq!(reply.status, 200);
     skipping.shutdown().await;
 
-    let missing = portico::config::compile_text(&document(addr, Some("/nonexistent/ca.pem"), false), false).unwrap_err();
-    assert!(missing[0].to_string().starts_with("line 2, column 22: backendTls.caFile: cannot read certificates from /nonexistent/ca.pem"), "{}", missing[0]);
+    let missing =
+        portico::config::compile_text(&document(addr, Some("/nonexistent/ca.pem"), false), false).unwrap_err();
+    assert!(
+        missing[0]
+            .to_string()
+            .starts_with("line 2, column 22: backendTls.caFile: cannot read certificates from /nonexistent/ca.pem"),
+        "{}",
+        missing[0]
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

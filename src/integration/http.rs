@@ -103,6 +103,27 @@ fn set_header(headers: &mut HeaderMap, name: &str, value: &str) {
     }
 }
 
+/// For VPC_LINK integrations, the target behind the link instead of the URI's host, and the
+/// URI's authority for the `Host` header.
+fn through_vpc_link(
+    plan: &Plan,
+    stage: &StagePlan,
+    method: &MethodPlan,
+    uri: Uri,
+) -> Result<(Uri, Option<String>), GatewayError> {
+    if method.integration.connection_type != crate::config::model::ConnectionType::VpcLink {
+        return Ok((uri, None));
+    }
+    let id = method
+        .integration
+        .connection_id
+        .as_ref()
+        .map(|t| t.render(|_| None, |name| stage.variables.get(name).map(String::as_str)))
+        .unwrap_or_default();
+    let (target, host) = super::vpc_link::route(&plan.vpc_links, &id, &uri)?;
+    Ok((target, Some(host)))
+}
+
 /// Headers API Gateway adds to every HTTP integration request.
 fn add_gateway_headers(headers: &mut HeaderMap, plan: &Plan, uri: &Uri, inv: &Invocation) {
     if let Some(authority) = uri.authority() {
@@ -145,8 +166,12 @@ pub async fn proxy(
     };
     let (path, query, mapped_headers) = map_parameters(&method.integration, &view)?;
     let uri = target_uri(method, stage, &path, parts.uri.query(), &query)?;
+    let (uri, link_host) = through_vpc_link(plan, stage, method, uri)?;
     let verb = method.integration.http_method.clone().unwrap_or_else(|| parts.method.clone());
     let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
+    if let Some(host) = &link_host {
+        set_header(&mut headers, "host", host);
+    }
     for (name, value) in &parts.headers {
         if !NOT_FORWARDED.contains(&name.as_str()) {
             headers.append(name.clone(), value.clone());
@@ -187,9 +212,13 @@ pub async fn invoke(
     inv: &Invocation,
 ) -> Result<EndpointResponse, GatewayError> {
     let uri = target_uri(method, stage, &request.path, None, &request.query)?;
+    let (uri, link_host) = through_vpc_link(plan, stage, method, uri)?;
     let client_method: Method = inv.context.http_method.parse().unwrap_or(Method::GET);
     let verb = method.integration.http_method.clone().unwrap_or_else(|| client_method.clone());
     let mut headers = HeaderMap::new();
+    if let Some(host) = &link_host {
+        set_header(&mut headers, "host", host);
+    }
     for (name, value) in &request.headers {
         set_header(&mut headers, name, value);
     }

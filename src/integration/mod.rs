@@ -5,6 +5,7 @@ pub mod client;
 pub mod http;
 pub mod lambda;
 pub mod mock;
+pub mod vpc_link;
 
 use crate::config::model::IntegrationType;
 use crate::pipeline::gateway_response::GatewayError;

@@ -60,6 +60,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
     }
     let gateway_responses = compile_gateway_responses(doc, &mut out);
     let backend_ca = read_backend_ca(doc, &mut out);
+    let vpc_links = crate::integration::vpc_link::compile(doc, &mut out);
     problems.extend(out.problems);
     problems.sort_by_key(|p| p.pos.map(|pos| (pos.line, pos.col)));
     if !problems.is_empty() {
@@ -76,6 +77,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         lambda_endpoint: doc.lambda.as_ref().map(|l| l.endpoint.trim_end_matches('/').to_string()),
         gateway_responses,
         backend_ca,
+        vpc_links,
     })
 }
 
@@ -371,6 +373,7 @@ fn compile_integration(
         http_method,
         uri,
         connection_type: integration.connection_type,
+        connection_id: integration.connection_id.as_ref().and_then(|id| UriTemplate::parse(&id.value).ok()),
         timeout: Duration::from_millis(integration.timeout_in_millis as u64),
         request_parameters,
         request_templates,

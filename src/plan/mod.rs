@@ -31,6 +31,8 @@ pub struct Plan {
     pub resource_count: usize,
     /// Where Lambda integrations are invoked (the Lambda Invoke API).
     pub lambda_endpoint: Option<String>,
+    /// VPC links by id, with the load balancer listeners behind them.
+    pub vpc_links: std::collections::HashMap<String, crate::integration::vpc_link::VpcLinkPlan>,
     /// Extra CA certificates trusted for HTTPS backends (`backendTls.caFile`).
     pub backend_ca: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Customised gateway responses by response type.
@@ -103,6 +105,8 @@ pub struct IntegrationPlan {
     pub http_method: Option<Method>,
     pub uri: Option<UriTemplate>,
     pub connection_type: ConnectionType,
+    /// The VPC link (a literal id, or `${stageVariables.NAME}`), for VPC_LINK integrations.
+    pub connection_id: Option<UriTemplate>,
     pub timeout: Duration,
     pub request_parameters: Vec<(RequestTarget, Source)>,
     pub request_templates: Templates,

@@ -28,6 +28,7 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(plan: Plan) -> Arc<Self> {
         let client = HttpClient::new(&plan.backend_ca);
+        crate::integration::vpc_link::start_health_checks(&plan.vpc_links);
         Arc::new(Self { plan: ArcSwap::from_pointee(plan), client })
     }
 }

@@ -40,6 +40,7 @@ impl Received {
 pub struct Backend {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
+    tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl Backend {
@@ -47,21 +48,31 @@ impl Backend {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let log = received.clone();
-        tokio::spawn(async move {
+        let tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::new(Mutex::new(Vec::new()));
+        let (log, conns) = (received.clone(), tasks.clone());
+        let accept = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     break;
                 };
                 let log = log.clone();
-                tokio::spawn(async move {
+                let conn = tokio::spawn(async move {
                     let svc = service_fn(move |req| answer(req, log.clone()));
                     let _ =
                         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
+                conns.lock().unwrap().push(conn.abort_handle());
             }
         });
-        Backend { addr, received }
+        tasks.lock().unwrap().push(accept.abort_handle());
+        Backend { addr, received, tasks }
+    }
+
+    /// Stops listening and closes every open connection.
+    pub fn stop(&self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
     }
 
     pub fn url(&self) -> String {
