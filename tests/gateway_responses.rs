@@ -228,3 +228,45 @@ fn unknown_response_types_are_document_problems() {
         ]
     );
 }
+
+#[tokio::test]
+async fn integration_status_latency_and_error_are_recorded() {
+    let backend = Backend::start().await;
+    let yaml = format!(
+        r#"
+restApi: {{name: recorded}}
+gatewayResponses:
+  - responseType: DEFAULT_5XX
+    responseTemplates:
+      application/json: '{{"status": "$context.integrationStatus", "latency": "$context.integrationLatency", "error": "$context.integration.error"}}'
+resources:
+  - path: /unmatched
+    resourceMethods:
+      GET:
+        methodResponses: {{"200": {{statusCode: "200"}}}}
+        methodIntegration:
+          type: HTTP
+          httpMethod: GET
+          uri: '{}/status/503'
+          integrationResponses: {{"200": {{statusCode: "200", selectionPattern: "2\\d\\d"}}}}
+  - path: /down
+    resourceMethods:
+      GET:
+        methodIntegration: {{type: HTTP_PROXY, httpMethod: GET, uri: 'http://127.0.0.1:9/'}}
+"#,
+        backend.url()
+    );
+    let server = portico(&yaml).await;
+    let unmatched = send("GET", &format!("http://{}/unmatched", server.addr), &[], "").await;
+    assert_eq!(unmatched.status, 500);
+    let v = unmatched.json();
+    assert_eq!(v["status"], "503");
+    assert!(v["latency"].as_str().unwrap().parse::<u64>().is_ok());
+    assert_eq!(v["error"], "");
+    let down = send("GET", &format!("http://{}/down", server.addr), &[], "").await;
+    assert_eq!(down.status, 504);
+    let v = down.json();
+    assert_eq!(v["status"], "");
+    assert!(v["error"].as_str().unwrap().contains("network error"), "{v}");
+    server.shutdown().await;
+}

@@ -26,6 +26,12 @@ pub struct RequestContext {
     pub source_ip: String,
     pub user_agent: String,
     pub error: ErrorContext,
+    /// Milliseconds the integration took (access logs).
+    pub integration_latency: Option<u64>,
+    /// The status the integration answered with (access logs).
+    pub integration_status: Option<u16>,
+    /// Why the integration failed, when it did (access logs).
+    pub integration_error: Option<String>,
     /// Further variables by dotted name (`authorizer.principalId`, values given to
     /// `portico render --context`).
     pub extra: std::collections::BTreeMap<String, String>,
@@ -56,6 +62,11 @@ impl RequestContext {
             "requestId" | "awsEndpointRequestId" => &self.request_id,
             "requestTime" => &self.request_time,
             "requestTimeEpoch" => return Some(self.request_time_epoch.to_string()),
+            "integrationLatency" | "integration.latency" => return self.integration_latency.map(|l| l.to_string()),
+            "integrationStatus" | "integration.status" | "integration.integrationStatus" => {
+                return self.integration_status.map(|s| s.to_string())
+            }
+            "integration.error" => return self.integration_error.clone(),
             "resourceId" => &self.resource_id,
             "resourcePath" => &self.resource_path,
             "stage" => &self.stage,

@@ -197,6 +197,17 @@ fn wants_keep_alive<B>(req: &Request<B>) -> bool {
     req.version() == http::Version::HTTP_11 && !close
 }
 
+/// `$context.integrationLatency`, `.integrationStatus` and `.integration.error`, for access
+/// logs.
+fn record_integration(inv: &mut Invocation, started: std::time::Instant, outcome: Result<http::StatusCode, &GatewayError>) {
+    let context = Arc::make_mut(&mut inv.context);
+    context.integration_latency = Some(started.elapsed().as_millis() as u64);
+    match outcome {
+        Ok(status) => context.integration_status = Some(status.as_u16()),
+        Err(e) => context.integration_error = Some(e.to_string()),
+    }
+}
+
 /// API Gateway's payload limit (10 MB).
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
@@ -235,22 +246,34 @@ async fn run(
         if let Some(validation) = &method.validation {
             method_request::validate_body(validation, &parts.headers, &body, inv)?;
         }
-        return integration::lambda::proxy(plan, stage, method, client, parts, body, inv).await;
+        let started = std::time::Instant::now();
+        let result = integration::lambda::proxy(plan, stage, method, client, parts, body, inv).await;
+        record_integration(inv, started, result.as_ref().map(|r| r.status()));
+        return result;
     }
     let needs_body = method.validation.as_ref().is_some_and(|v| !v.body_models.is_empty());
     if method.integration.kind == crate::config::model::IntegrationType::HttpProxy && !needs_body {
         // The body streams to the backend untouched.
-        return integration::http::proxy(plan, stage, method, client, parts, body, inv).await;
+        let started = std::time::Instant::now();
+        let result = integration::http::proxy(plan, stage, method, client, parts, body, inv).await;
+        record_integration(inv, started, result.as_ref().map(|r| r.status()));
+        return result;
     }
     let body = read_body(body).await?;
     if let Some(validation) = &method.validation {
         method_request::validate_body(validation, &parts.headers, &body, inv)?;
     }
     if method.integration.kind == crate::config::model::IntegrationType::HttpProxy {
-        return integration::http::proxy(plan, stage, method, client, parts, full(body), inv).await;
+        let started = std::time::Instant::now();
+        let result = integration::http::proxy(plan, stage, method, client, parts, full(body), inv).await;
+        record_integration(inv, started, result.as_ref().map(|r| r.status()));
+        return result;
     }
     let request = integration_request::prepare(plan, stage, method, parts, &body, inv)?;
-    let endpoint = integration::call(plan, stage, method, client, request, inv).await?;
+    let started = std::time::Instant::now();
+    let endpoint = integration::call(plan, stage, method, client, request, inv).await;
+    record_integration(inv, started, endpoint.as_ref().map(|e| e.status.unwrap_or(http::StatusCode::OK)));
+    let endpoint = endpoint?;
     let selected = integration_response::select(method, &endpoint)?;
     method_response::build(plan, stage, method, selected, parts, endpoint, inv)
 }
