@@ -23,7 +23,9 @@ async fn main() -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(invoke)).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service_fn(invoke))
+                .await;
         });
     }
 }
@@ -45,12 +47,16 @@ fn number(v: &Value) -> Option<f64> {
 async fn invoke(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let path = req.uri().path().to_string();
     let event: Value = serde_json::from_slice(&req.into_body().collect().await?.to_bytes()).unwrap_or(Value::Null);
-    let function = path.strip_prefix("/2015-03-31/functions/").and_then(|p| p.strip_suffix("/invocations")).unwrap_or("");
+    let function =
+        path.strip_prefix("/2015-03-31/functions/").and_then(|p| p.strip_suffix("/invocations")).unwrap_or("");
     Ok(match function {
         "hello" => {
             let name = event["queryStringParameters"]["name"].as_str().unwrap_or("world");
             let body = json!({"message": format!("Hello, {name}!"), "path": event["path"], "stage": event["requestContext"]["stage"]});
-            reply(json!({"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body.to_string()}), false)
+            reply(
+                json!({"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body.to_string()}),
+                false,
+            )
         }
         "add" => match (number(&event["a"]), number(&event["b"])) {
             (Some(a), Some(b)) => reply(json!({"sum": a + b}), false),

@@ -25,14 +25,23 @@ enum Command {
         config: PathBuf,
     },
     /// Serve an API document.
-    Serve {
-        #[arg(long)]
-        config: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:4000")]
-        listen: SocketAddr,
-    },
+    Serve(ServeArgs),
     /// Render a mapping template without a backend, or run a file of template cases.
     Render(RenderArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[arg(long)]
+    config: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    listen: SocketAddr,
+    /// A process-wide steady request rate (requests per second) over every API and stage.
+    #[arg(long, requires = "throttle_burst")]
+    throttle_rate: Option<f64>,
+    /// The burst the process-wide limit allows.
+    #[arg(long, requires = "throttle_rate")]
+    throttle_burst: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -67,7 +76,7 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Check { config } => check(&config),
-        Command::Serve { config, listen } => report(serve(&config, listen)),
+        Command::Serve(args) => report(serve(args)),
         Command::Render(args) => report(render(args)),
     }
 }
@@ -166,9 +175,16 @@ fn print_load_error(e: &config::LoadError) {
     }
 }
 
-fn serve(path: &PathBuf, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let (path, listen) = (&args.config, args.listen);
     let plan = match config::load_file(path) {
-        Ok(plan) => plan,
+        Ok(mut plan) => {
+            if let (Some(rate), Some(burst)) = (args.throttle_rate, args.throttle_burst) {
+                plan.account_throttle =
+                    Some(std::sync::Arc::new(portico::plan::throttle::TokenBucket::new(rate, burst)));
+            }
+            plan
+        }
         Err(e) => {
             print_load_error(&e);
             return Ok(ExitCode::from(1));

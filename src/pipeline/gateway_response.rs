@@ -156,6 +156,8 @@ pub enum GatewayError {
     IntegrationTimeout,
     #[error("request body is larger than the limit")]
     RequestTooLarge,
+    #[error("the request rate is over the throttling limit")]
+    Throttled,
     /// A Lambda function or the Lambda service failed, or answered a proxy integration with
     /// something that is not a proxy response: API Gateway's 502.
     #[error("bad gateway: {0}")]
@@ -175,6 +177,7 @@ impl GatewayError {
             Self::IntegrationTimeout => ResponseType::IntegrationTimeout,
             Self::RequestTooLarge => ResponseType::RequestTooLarge,
             Self::BadGateway(_) => ResponseType::Default5xx,
+            Self::Throttled => ResponseType::Throttled,
         }
     }
 
@@ -193,6 +196,7 @@ impl GatewayError {
             Self::IntegrationTimeout => "Endpoint request timed out".into(),
             Self::RequestTooLarge => "Request Too Long".into(),
             Self::BadGateway(_) => "Internal server error".into(),
+            Self::Throttled => "Too Many Requests".into(),
         }
     }
 

@@ -39,6 +39,7 @@ pub fn route<'p>(
     context.deployment_id = stage.deployment_id.clone();
     let found = plan.router.find(req.method.as_str(), rest).ok_or(GatewayError::MissingAuthenticationToken)?;
     let method = &plan.methods[found.method as usize];
+    inv.method = Some(found.method as usize);
     let context = std::sync::Arc::make_mut(&mut inv.context);
     context.resource_id = method.resource_id.clone();
     context.resource_path = method.resource_path.clone();
@@ -122,4 +123,15 @@ fn body_error(inv: &mut Invocation, errors: Vec<String>) -> GatewayError {
     let detail = format!("[{}]", errors.join(", "));
     std::sync::Arc::make_mut(&mut inv.context).error.validation_error_string = detail.clone();
     GatewayError::BadRequestBody(detail)
+}
+
+/// The process-wide limit first, then the method's own on this stage: API Gateway's 429.
+pub fn throttle(plan: &Plan, stage: &StagePlan, index: usize) -> Result<(), GatewayError> {
+    if plan.account_throttle.as_ref().is_some_and(|b| !b.try_acquire()) {
+        return Err(GatewayError::Throttled);
+    }
+    match stage.throttles.get(index) {
+        Some(Some(bucket)) if !bucket.try_acquire() => Err(GatewayError::Throttled),
+        _ => Ok(()),
+    }
 }

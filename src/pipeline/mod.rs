@@ -46,6 +46,8 @@ pub struct Invocation {
     pub query: Vec<(String, String)>,
     /// The stage the request was routed to (index into the plan's stages).
     pub stage: Option<usize>,
+    /// The method it was routed to (index into the plan's methods).
+    pub method: Option<usize>,
     /// The request path after the stage, raw (still percent-encoded).
     pub resource_relative_path: String,
     /// The `X-Amzn-Trace-Id` sent to integrations: the client's, completed, or a new one.
@@ -85,6 +87,7 @@ impl Invocation {
             path_params: Vec::new(),
             query: Vec::new(),
             stage: None,
+            method: None,
             resource_relative_path: String::new(),
             trace_id: trace_id(req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok())),
         }
@@ -199,7 +202,11 @@ fn wants_keep_alive<B>(req: &Request<B>) -> bool {
 
 /// `$context.integrationLatency`, `.integrationStatus` and `.integration.error`, for access
 /// logs.
-fn record_integration(inv: &mut Invocation, started: std::time::Instant, outcome: Result<http::StatusCode, &GatewayError>) {
+fn record_integration(
+    inv: &mut Invocation,
+    started: std::time::Instant,
+    outcome: Result<http::StatusCode, &GatewayError>,
+) {
     let context = Arc::make_mut(&mut inv.context);
     context.integration_latency = Some(started.elapsed().as_millis() as u64);
     match outcome {
@@ -234,6 +241,7 @@ async fn run(
     inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
     let (stage, method) = method_request::route(plan, parts, inv)?;
+    method_request::throttle(plan, stage, inv.method.unwrap_or(usize::MAX))?;
     if let Some(validation) = &method.validation {
         if validation.parameters {
             method_request::validate_parameters(method, &parts.headers, inv)?;

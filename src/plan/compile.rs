@@ -30,6 +30,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         .iter()
         .map(|s| StagePlan {
             name: s.stage_name.clone(),
+            throttles: stage_throttles(s, &methods),
             variables: Arc::new(s.variables.clone()),
             deployment_id: s.deployment_id.clone().unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
         })
@@ -43,6 +44,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
     if stages.is_empty() {
         stages.push(StagePlan {
             name: String::new(),
+            throttles: vec![None; methods.len()],
             variables: Arc::default(),
             deployment_id: crate::config::load::generated_id(""),
         });
@@ -78,6 +80,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         gateway_responses,
         backend_ca,
         vpc_links,
+        account_throttle: None,
     })
 }
 
@@ -147,6 +150,29 @@ fn compile_gateway_responses(
         }
     }
     compiled
+}
+
+/// One bucket per method that the stage's most specific throttling setting covers.
+fn stage_throttles(
+    stage: &crate::config::model::Stage,
+    methods: &[MethodPlan],
+) -> Vec<Option<Arc<super::throttle::TokenBucket>>> {
+    use super::throttle::{setting_applies, TokenBucket};
+    methods
+        .iter()
+        .map(|m| {
+            let best = stage
+                .method_settings
+                .iter()
+                .filter(|(_, s)| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
+                .filter_map(|(key, s)| setting_applies(key, &m.resource_path, &m.http_method).map(|rank| (rank, s)))
+                .max_by_key(|(rank, _)| *rank)?;
+            let setting = best.1;
+            let rate = setting.throttling_rate_limit.unwrap_or(10_000.0);
+            let burst = setting.throttling_burst_limit.unwrap_or(5_000).max(0) as u64;
+            Some(Arc::new(TokenBucket::new(rate, burst)))
+        })
+        .collect()
 }
 
 fn compile_method(

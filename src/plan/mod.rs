@@ -5,6 +5,7 @@
 mod compile;
 pub mod gateway;
 mod models;
+pub mod throttle;
 pub mod uri;
 
 pub use compile::compile;
@@ -33,6 +34,8 @@ pub struct Plan {
     pub lambda_endpoint: Option<String>,
     /// VPC links by id, with the load balancer listeners behind them.
     pub vpc_links: std::collections::HashMap<String, crate::integration::vpc_link::VpcLinkPlan>,
+    /// A process-wide throttle over every request (`--throttle-rate`/`--throttle-burst`).
+    pub account_throttle: Option<Arc<throttle::TokenBucket>>,
     /// Extra CA certificates trusted for HTTPS backends (`backendTls.caFile`).
     pub backend_ca: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Customised gateway responses by response type.
@@ -54,6 +57,8 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct StagePlan {
     pub name: String,
+    /// Each method's throttle on this stage (by method index), from `methodSettings`.
+    pub throttles: Vec<Option<Arc<throttle::TokenBucket>>>,
     pub variables: Arc<BTreeMap<String, String>>,
     pub deployment_id: String,
 }
