@@ -8,6 +8,8 @@ use portico::server::{self, Gateway};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Portico runs Amazon API Gateway REST APIs locally, unchanged.
 #[derive(Parser)]
@@ -42,6 +44,12 @@ struct ServeArgs {
     /// The burst the process-wide limit allows.
     #[arg(long, requires = "throttle_rate")]
     throttle_burst: Option<u64>,
+    /// Do not watch the document for changes (SIGHUP still reloads it).
+    #[arg(long)]
+    no_watch: bool,
+    /// How often the document is checked for changes, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    watch_interval_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -176,47 +184,62 @@ fn print_load_error(e: &config::LoadError) {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let (path, listen) = (&args.config, args.listen);
-    let plan = match config::load_file(path) {
-        Ok(mut plan) => {
-            if let (Some(rate), Some(burst)) = (args.throttle_rate, args.throttle_burst) {
-                plan.account_throttle =
-                    Some(std::sync::Arc::new(portico::plan::throttle::TokenBucket::new(rate, burst)));
-            }
-            plan
-        }
+    let listen = args.listen;
+    let path = args.config.clone();
+    let plan = match config::load_file(&path) {
+        Ok(plan) => plan,
         Err(e) => {
             print_load_error(&e);
             return Ok(ExitCode::from(1));
         }
     };
+    let throttle = args.throttle_rate.zip(args.throttle_burst);
+    let prepare = Box::new(move |plan: &mut portico::plan::Plan| {
+        if let Some((rate, burst)) = throttle {
+            plan.account_throttle = Some(Arc::new(portico::plan::throttle::TokenBucket::new(rate, burst)));
+        }
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let stages: Vec<String> = plan.stages.iter().map(|s| s.name.clone()).collect();
         let name = format!("{} ({})", plan.api_name, plan.api_id);
-        let running =
-            server::start(Gateway::new(plan), listen).await.with_context(|| format!("listening on {listen}"))?;
+        let gateway = Gateway::with(plan, prepare);
+        let running = server::start(gateway.clone(), listen).await.with_context(|| format!("listening on {listen}"))?;
         println!("Portico is serving {name}");
         for stage in &stages {
             println!("  {}", running.url(stage));
         }
-        wait_for_signal().await;
+        if !args.no_watch {
+            server::reload::watch(gateway.clone(), path.clone(), Duration::from_millis(args.watch_interval_ms));
+        }
+        wait_for_signals(&gateway, &path).await?;
         tracing::info!("shutting down: finishing in-flight requests");
         running.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-async fn wait_for_signal() {
+/// Returns on SIGINT or SIGTERM; reloads the document on SIGHUP.
+async fn wait_for_signals(gateway: &Arc<Gateway>, path: &std::path::Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+                _ = term.recv() => return Ok(()),
+                _ = hangup.recv() => {
+                    let (gateway, path) = (gateway.clone(), path.to_path_buf());
+                    let _ = tokio::task::spawn_blocking(move || server::reload::reload(&gateway, &path)).await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    {
+        let _ = (gateway, path);
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
 }

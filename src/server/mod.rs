@@ -18,18 +18,36 @@ use tokio::sync::watch;
 /// How long in-flight requests may run once shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+pub mod reload;
+
 /// What every connection shares: the current plan (swapped whole on reload) and the pooled
 /// client (kept across reloads).
 pub struct Gateway {
     pub plan: ArcSwap<Plan>,
     pub client: HttpClient,
+    /// Applied to every plan before it serves (process-wide settings from the command line).
+    pub prepare: Box<dyn Fn(&mut Plan) + Send + Sync>,
+    pub reloads: std::sync::atomic::AtomicU64,
+    pub failed_reloads: std::sync::atomic::AtomicU64,
 }
 
 impl Gateway {
     pub fn new(plan: Plan) -> Arc<Self> {
+        Self::with(plan, Box::new(|_| {}))
+    }
+
+    /// A gateway whose plans (the first and every reloaded one) pass through `prepare`.
+    pub fn with(mut plan: Plan, prepare: Box<dyn Fn(&mut Plan) + Send + Sync>) -> Arc<Self> {
+        prepare(&mut plan);
         let client = HttpClient::new(&plan.backend_ca);
         crate::integration::vpc_link::start_health_checks(&plan.vpc_links);
-        Arc::new(Self { plan: ArcSwap::from_pointee(plan), client })
+        Arc::new(Self {
+            plan: ArcSwap::from_pointee(plan),
+            client,
+            prepare,
+            reloads: Default::default(),
+            failed_reloads: Default::default(),
+        })
     }
 }
 
