@@ -50,6 +50,13 @@ struct ServeArgs {
     /// How often the document is checked for changes, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     watch_interval_ms: u64,
+    /// Log every request (`-` for stdout, or a file), stages without `accessLogSettings` in a
+    /// default JSON format. Stages with `accessLogSettings` are logged to stdout without it.
+    #[arg(long, value_name = "FILE")]
+    access_log: Option<String>,
+    /// Serve Prometheus `/metrics`, `/healthz` and `/readyz` on this address.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(clap::Args)]
@@ -203,7 +210,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let stages: Vec<String> = plan.stages.iter().map(|s| s.name.clone()).collect();
         let name = format!("{} ({})", plan.api_name, plan.api_id);
-        let gateway = Gateway::with(plan, prepare);
+        let destination = match args.access_log.as_deref() {
+            None | Some("-") => server::access_log::Destination::Stdout,
+            Some(file) => server::access_log::Destination::File(file.into()),
+        };
+        let access_log = server::access_log::AccessLog::start(destination, args.access_log.is_some())
+            .await
+            .context("opening the access log")?;
+        let gateway = Gateway::with(plan, prepare, Some(access_log));
+        if let Some(addr) = args.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+            println!("Metrics on http://{}/metrics", listener.local_addr()?);
+            tokio::spawn(server::metrics::serve(gateway.clone(), listener));
+        }
         let running = server::start(gateway.clone(), listen).await.with_context(|| format!("listening on {listen}"))?;
         println!("Portico is serving {name}");
         for stage in &stages {
@@ -213,6 +232,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             server::reload::watch(gateway.clone(), path.clone(), Duration::from_millis(args.watch_interval_ms));
         }
         wait_for_signals(&gateway, &path).await?;
+        gateway.metrics.ready.store(false, std::sync::atomic::Ordering::Relaxed);
         tracing::info!("shutting down: finishing in-flight requests");
         running.shutdown().await;
         Ok(ExitCode::SUCCESS)

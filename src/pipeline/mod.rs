@@ -171,11 +171,18 @@ fn trace_id(incoming: Option<&str>) -> String {
 }
 
 /// Runs one request through `plan`. Never fails: errors become gateway responses.
-pub async fn execute<B>(plan: &Plan, client: &HttpClient, req: Request<B>, peer: SocketAddr) -> Response<Body>
+pub async fn execute<B>(
+    plan: &Plan,
+    client: &HttpClient,
+    req: Request<B>,
+    peer: SocketAddr,
+    observer: &dyn Observer,
+) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    let started = std::time::Instant::now();
     let mut inv = Invocation::new(&req, peer);
     let keep_alive = wants_keep_alive(&req);
     let (parts, body) = req.into_parts();
@@ -187,7 +194,27 @@ where
     if keep_alive {
         response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
+    let length = http_body::Body::size_hint(response.body()).exact();
+    observer.finished(plan, &inv, response.status(), length, started.elapsed());
     response
+}
+
+/// Told about every finished request (access logs, metrics). The response body may still be
+/// streaming.
+pub trait Observer: Send + Sync {
+    fn finished(
+        &self,
+        plan: &Plan,
+        inv: &Invocation,
+        status: http::StatusCode,
+        response_length: Option<u64>,
+        latency: std::time::Duration,
+    );
+}
+
+/// Observes nothing.
+impl Observer for () {
+    fn finished(&self, _: &Plan, _: &Invocation, _: http::StatusCode, _: Option<u64>, _: std::time::Duration) {}
 }
 
 /// API Gateway answers `Connection: keep-alive` unless the client asked to close.

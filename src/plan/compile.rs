@@ -31,6 +31,11 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         .map(|s| StagePlan {
             name: s.stage_name.clone(),
             throttles: stage_throttles(s, &methods),
+            access_log_format: s
+                .access_log_settings
+                .as_ref()
+                .and_then(|a| a.format.as_deref())
+                .map(super::gateway::parse_template),
             variables: Arc::new(s.variables.clone()),
             deployment_id: s.deployment_id.clone().unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
         })
@@ -45,6 +50,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         stages.push(StagePlan {
             name: String::new(),
             throttles: vec![None; methods.len()],
+            access_log_format: None,
             variables: Arc::default(),
             deployment_id: crate::config::load::generated_id(""),
         });

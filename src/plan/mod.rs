@@ -57,6 +57,8 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct StagePlan {
     pub name: String,
+    /// `accessLogSettings.format`, split into text and `$context` variables.
+    pub access_log_format: Option<Vec<gateway::Piece>>,
     /// Each method's throttle on this stage (by method index), from `methodSettings`.
     pub throttles: Vec<Option<Arc<throttle::TokenBucket>>>,
     pub variables: Arc<BTreeMap<String, String>>,

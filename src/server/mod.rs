@@ -18,6 +18,8 @@ use tokio::sync::watch;
 /// How long in-flight requests may run once shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+pub mod access_log;
+pub mod metrics;
 pub mod reload;
 
 /// What every connection shares: the current plan (swapped whole on reload) and the pooled
@@ -29,15 +31,37 @@ pub struct Gateway {
     pub prepare: Box<dyn Fn(&mut Plan) + Send + Sync>,
     pub reloads: std::sync::atomic::AtomicU64,
     pub failed_reloads: std::sync::atomic::AtomicU64,
+    pub access_log: Option<Arc<access_log::AccessLog>>,
+    pub metrics: metrics::Metrics,
+}
+
+impl pipeline::Observer for Gateway {
+    fn finished(
+        &self,
+        plan: &Plan,
+        inv: &pipeline::Invocation,
+        status: http::StatusCode,
+        length: Option<u64>,
+        latency: Duration,
+    ) {
+        self.metrics.record(plan, inv, status, latency);
+        if let Some(log) = &self.access_log {
+            log.record(plan, inv, status.as_u16(), length, latency);
+        }
+    }
 }
 
 impl Gateway {
     pub fn new(plan: Plan) -> Arc<Self> {
-        Self::with(plan, Box::new(|_| {}))
+        Self::with(plan, Box::new(|_| {}), None)
     }
 
     /// A gateway whose plans (the first and every reloaded one) pass through `prepare`.
-    pub fn with(mut plan: Plan, prepare: Box<dyn Fn(&mut Plan) + Send + Sync>) -> Arc<Self> {
+    pub fn with(
+        mut plan: Plan,
+        prepare: Box<dyn Fn(&mut Plan) + Send + Sync>,
+        access_log: Option<Arc<access_log::AccessLog>>,
+    ) -> Arc<Self> {
         prepare(&mut plan);
         let client = HttpClient::new(&plan.backend_ca);
         crate::integration::vpc_link::start_health_checks(&plan.vpc_links);
@@ -47,6 +71,8 @@ impl Gateway {
             prepare,
             reloads: Default::default(),
             failed_reloads: Default::default(),
+            access_log,
+            metrics: Default::default(),
         })
     }
 }
@@ -107,7 +133,7 @@ async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: 
             let gateway = gateway.clone();
             async move {
                 let plan = gateway.plan.load_full();
-                Ok::<_, Infallible>(pipeline::execute(&plan, &gateway.client, req, peer).await)
+                Ok::<_, Infallible>(pipeline::execute(&plan, &gateway.client, req, peer, &*gateway).await)
             }
         });
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
