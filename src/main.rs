@@ -57,6 +57,21 @@ struct ServeArgs {
     /// Serve Prometheus `/metrics`, `/healthz` and `/readyz` on this address.
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// Terminate TLS with this certificate chain (PEM); HTTP/2 and HTTP/1.1 by ALPN.
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert` (PEM).
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Also speak cleartext HTTP/2 (h2c) on a plain listener.
+    #[arg(long)]
+    h2c: bool,
+    /// Connections served at once; past it, new ones get a 503.
+    #[arg(long, default_value_t = 10_000)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's headers (also the idle keep-alive time).
+    #[arg(long, default_value_t = 30)]
+    header_read_timeout: u64,
 }
 
 #[derive(clap::Args)]
@@ -223,10 +238,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("Metrics on http://{}/metrics", listener.local_addr()?);
             tokio::spawn(server::metrics::serve(gateway.clone(), listener));
         }
-        let running = server::start(gateway.clone(), listen).await.with_context(|| format!("listening on {listen}"))?;
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(server::tls_config(cert, key).map_err(|e| anyhow::anyhow!("TLS: {e}"))?),
+            _ => None,
+        };
+        let https = tls.is_some();
+        let options = server::Options {
+            limits: server::Limits {
+                max_connections: args.max_connections,
+                header_read_timeout: Duration::from_secs(args.header_read_timeout.max(1)),
+                ..server::Limits::default()
+            },
+            tls,
+            h2c: args.h2c,
+        };
+        let running = server::start_with(gateway.clone(), listen, options)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
         println!("Portico is serving {name}");
         for stage in &stages {
-            println!("  {}", running.url(stage));
+            let url = running.url(stage);
+            println!("  {}", if https { url.replacen("http://", "https://", 1) } else { url });
         }
         if !args.no_watch {
             server::reload::watch(gateway.clone(), path.clone(), Duration::from_millis(args.watch_interval_ms));

@@ -158,6 +158,8 @@ pub enum GatewayError {
     RequestTooLarge,
     #[error("the request rate is over the throttling limit")]
     Throttled,
+    #[error("the request URL is longer than the limit")]
+    UriTooLong,
     /// A Lambda function or the Lambda service failed, or answered a proxy integration with
     /// something that is not a proxy response: API Gateway's 502.
     #[error("bad gateway: {0}")]
@@ -178,6 +180,7 @@ impl GatewayError {
             Self::RequestTooLarge => ResponseType::RequestTooLarge,
             Self::BadGateway(_) => ResponseType::Default5xx,
             Self::Throttled => ResponseType::Throttled,
+            Self::UriTooLong => ResponseType::Default4xx,
         }
     }
 
@@ -197,6 +200,7 @@ impl GatewayError {
             Self::RequestTooLarge => "Request Too Long".into(),
             Self::BadGateway(_) => "Internal server error".into(),
             Self::Throttled => "Too Many Requests".into(),
+            Self::UriTooLong => "Request-URI Too Long".into(),
         }
     }
 
@@ -205,6 +209,7 @@ impl GatewayError {
         match self {
             Self::InvalidJsonBody => StatusCode::BAD_REQUEST,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::UriTooLong => StatusCode::URI_TOO_LONG,
             other => other.response_type().default_status(),
         }
     }

@@ -242,6 +242,22 @@ fn record_integration(
     }
 }
 
+/// API Gateway's URL length limit (regional endpoints).
+pub const MAX_URL_LENGTH: usize = 10_240;
+
+/// Refuses, before anything else, a URL or a declared body over API Gateway's limits.
+fn check_limits(parts: &http::request::Parts) -> Result<(), GatewayError> {
+    if parts.uri.path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URL_LENGTH {
+        return Err(GatewayError::UriTooLong);
+    }
+    let declared =
+        parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_PAYLOAD_BYTES as u64) {
+        return Err(GatewayError::RequestTooLarge);
+    }
+    Ok(())
+}
+
 /// API Gateway's payload limit (10 MB).
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
@@ -267,6 +283,7 @@ async fn run(
     body: Body,
     inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
+    check_limits(parts)?;
     let (stage, method) = method_request::route(plan, parts, inv)?;
     method_request::throttle(plan, stage, inv.method.unwrap_or(usize::MAX))?;
     if let Some(validation) = &method.validation {

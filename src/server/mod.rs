@@ -102,19 +102,99 @@ impl Running {
     }
 }
 
+/// Limits against slow or abusive clients, with API Gateway's figures as defaults.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Connections served at once; past it, new connections get a 503 and are closed.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how long an idle
+    /// keep-alive connection waits for the next request.
+    pub header_read_timeout: Duration,
+    /// The largest request head (request line and headers) read.
+    pub max_head_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_connections: 10_000, header_read_timeout: Duration::from_secs(30), max_head_bytes: 16 * 1024 }
+    }
+}
+
+/// How the listener speaks.
+#[derive(Clone, Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// TLS termination; HTTP/2 and HTTP/1.1 are offered by ALPN.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Cleartext HTTP/2 (h2c) next to HTTP/1.1 on a plain listener.
+    pub h2c: bool,
+}
+
+/// A TLS configuration from PEM files, offering HTTP/2 and HTTP/1.1.
+pub fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|i| i.collect())
+        .map_err(|e| format!("cannot read certificates from {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no PEM certificate", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("the certificate and key do not go together: {e}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// Binds `addr` and serves `gateway` until `shutdown` is called.
 pub async fn start(gateway: Arc<Gateway>, addr: SocketAddr) -> std::io::Result<Running> {
+    start_with(gateway, addr, Options::default()).await
+}
+
+/// As [`start`], with TLS, HTTP/2 and limits.
+pub async fn start_with(gateway: Arc<Gateway>, addr: SocketAddr, options: Options) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, gateway.clone(), stopped));
+    let task = tokio::spawn(accept_loop(listener, gateway.clone(), stopped, options));
     Ok(Running { addr, gateway, stop, task })
 }
 
-async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: watch::Receiver<bool>) {
+/// Answers a connection over the limit with a 503 and closes it.
+async fn shed(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = r#"{"message": "Service Unavailable"}"#;
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(response.as_bytes())).await;
+    let _ = stream.shutdown().await;
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    mut stopped: watch::Receiver<bool>,
+    options: Options,
+) {
     let graceful = GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30)).keep_alive(true);
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.limits.header_read_timeout)
+        .max_buf_size(options.limits.max_head_bytes.max(8192))
+        .keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let builder = if options.tls.is_none() && !options.h2c { builder.http1_only() } else { builder };
+    let tls = options.tls.map(tokio_rustls::TlsAcceptor::from);
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.limits.max_connections));
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -127,6 +207,11 @@ async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: 
             },
             _ = stopped.changed() => break,
         };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "connection limit reached; shedding");
+            tokio::spawn(shed(stream));
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let gateway = gateway.clone();
         let service = service_fn(move |req| {
@@ -136,12 +221,36 @@ async fn accept_loop(listener: TcpListener, gateway: Arc<Gateway>, mut stopped: 
                 Ok::<_, Infallible>(pipeline::execute(&plan, &gateway.client, req, peer, &*gateway).await)
             }
         });
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
+        match &tls {
+            None => {
+                let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                    drop(permit);
+                });
             }
-        });
+            Some(acceptor) => {
+                let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
+                let handshake_timeout = options.limits.header_read_timeout;
+                tokio::spawn(async move {
+                    let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    };
+                    let conn = watcher.watch(builder.serve_connection(TokioIo::new(tls), service).into_owned());
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                    drop(permit);
+                });
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
