@@ -241,7 +241,11 @@ fn default_body(kind: ResponseType, message: &str) -> String {
 pub fn respond(plan: &Plan, request_headers: &HeaderMap, inv: &mut Invocation, error: &GatewayError) -> Response<Body> {
     let kind = error.response_type();
     let message = error.message();
-    tracing::debug!(request_id = %inv.context.request_id, response_type = kind.name(), %error, "gateway response");
+    if error.status().is_server_error() {
+        tracing::warn!(request_id = %inv.context.request_id, response_type = kind.name(), %error, "gateway response");
+    } else {
+        tracing::debug!(request_id = %inv.context.request_id, response_type = kind.name(), %error, "gateway response");
+    }
     {
         let context = Arc::make_mut(&mut inv.context);
         context.error.message = message.clone();

@@ -45,6 +45,16 @@ impl pipeline::Observer for Gateway {
         latency: Duration,
     ) {
         self.metrics.record(plan, inv, status, latency);
+        tracing::debug!(
+            request_id = %inv.context.request_id,
+            method = %inv.context.http_method,
+            path = %inv.context.path,
+            resource = %inv.context.resource_path,
+            status = status.as_u16(),
+            latency_ms = latency.as_millis() as u64,
+            integration_latency_ms = inv.context.integration_latency,
+            "request"
+        );
         if let Some(log) = &self.access_log {
             log.record(plan, inv, status.as_u16(), length, latency);
         }
