@@ -81,6 +81,15 @@ struct ServeArgs {
     /// Seconds a client may take to send a request's headers (also the idle keep-alive time).
     #[arg(long, default_value_t = 30)]
     header_read_timeout: u64,
+    /// The largest request body, in bytes (413 past it).
+    #[arg(long, default_value_t = portico::pipeline::MAX_PAYLOAD_BYTES)]
+    max_body_bytes: usize,
+    /// The longest request URL, in characters (414 past it).
+    #[arg(long, default_value_t = portico::pipeline::MAX_URL_LENGTH)]
+    max_url_length: usize,
+    /// The largest request head (request line and headers), in bytes (431 past it).
+    #[arg(long, default_value_t = 16 * 1024)]
+    max_header_bytes: usize,
 }
 
 #[derive(clap::Args)]
@@ -227,7 +236,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let throttle = args.throttle_rate.zip(args.throttle_burst);
+    let (max_body, max_url) = (args.max_body_bytes, args.max_url_length);
     let prepare = Box::new(move |plan: &mut portico::plan::Plan| {
+        plan.max_payload_bytes = max_body;
+        plan.max_url_length = max_url;
         if let Some((rate, burst)) = throttle {
             plan.account_throttle = Some(Arc::new(portico::plan::throttle::TokenBucket::new(rate, burst)));
         }
@@ -258,7 +270,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             limits: server::Limits {
                 max_connections: args.max_connections,
                 header_read_timeout: Duration::from_secs(args.header_read_timeout.max(1)),
-                ..server::Limits::default()
+                max_head_bytes: args.max_header_bytes,
             },
             tls,
             h2c: args.h2c,

@@ -246,13 +246,13 @@ fn record_integration(
 pub const MAX_URL_LENGTH: usize = 10_240;
 
 /// Refuses, before anything else, a URL or a declared body over API Gateway's limits.
-fn check_limits(parts: &http::request::Parts) -> Result<(), GatewayError> {
-    if parts.uri.path_and_query().map_or(0, |p| p.as_str().len()) > MAX_URL_LENGTH {
+fn check_limits(plan: &Plan, parts: &http::request::Parts) -> Result<(), GatewayError> {
+    if parts.uri.path_and_query().map_or(0, |p| p.as_str().len()) > plan.max_url_length {
         return Err(GatewayError::UriTooLong);
     }
     let declared =
         parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_PAYLOAD_BYTES as u64) {
+    if declared.is_some_and(|len| len > plan.max_payload_bytes as u64) {
         return Err(GatewayError::RequestTooLarge);
     }
     Ok(())
@@ -262,12 +262,12 @@ fn check_limits(parts: &http::request::Parts) -> Result<(), GatewayError> {
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 /// Reads a whole request body, refusing one over API Gateway's payload limit.
-async fn read_body(mut body: Body) -> Result<Bytes, GatewayError> {
+async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, GatewayError> {
     let mut buf = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| GatewayError::IntegrationFailure(format!("reading the request body: {e}")))?;
         if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > MAX_PAYLOAD_BYTES {
+            if buf.len() + data.len() > limit {
                 return Err(GatewayError::RequestTooLarge);
             }
             buf.extend_from_slice(&data);
@@ -283,7 +283,7 @@ async fn run(
     body: Body,
     inv: &mut Invocation,
 ) -> Result<Response<Body>, GatewayError> {
-    check_limits(parts)?;
+    check_limits(plan, parts)?;
     let (stage, method) = method_request::route(plan, parts, inv)?;
     method_request::throttle(plan, stage, inv.method.unwrap_or(usize::MAX))?;
     if let Some(validation) = &method.validation {
@@ -294,7 +294,7 @@ async fn run(
     if method.integration.kind == crate::config::model::IntegrationType::AwsProxy {
         // Forbidden header mappings fail the request even though AWS_PROXY ignores mappings.
         integration_request::check_forbidden_mappings(&method.integration)?;
-        let body = read_body(body).await?;
+        let body = read_body(body, plan.max_payload_bytes).await?;
         if let Some(validation) = &method.validation {
             method_request::validate_body(validation, &parts.headers, &body, inv)?;
         }
@@ -311,7 +311,7 @@ async fn run(
         record_integration(inv, started, result.as_ref().map(|r| r.status()));
         return result;
     }
-    let body = read_body(body).await?;
+    let body = read_body(body, plan.max_payload_bytes).await?;
     if let Some(validation) = &method.validation {
         method_request::validate_body(validation, &parts.headers, &body, inv)?;
     }

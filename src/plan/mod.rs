@@ -34,6 +34,10 @@ pub struct Plan {
     pub lambda_endpoint: Option<String>,
     /// VPC links by id, with the load balancer listeners behind them.
     pub vpc_links: std::collections::HashMap<String, crate::integration::vpc_link::VpcLinkPlan>,
+    /// The largest request body (API Gateway's 10 MB unless set otherwise).
+    pub max_payload_bytes: usize,
+    /// The longest request URL (API Gateway's 10,240 characters unless set otherwise).
+    pub max_url_length: usize,
     /// A process-wide throttle over every request (`--throttle-rate`/`--throttle-burst`).
     pub account_throttle: Option<Arc<throttle::TokenBucket>>,
     /// Extra CA certificates trusted for HTTPS backends (`backendTls.caFile`).
