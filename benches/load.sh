@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The load benchmark: Portico beside the bare hyper server (the limit) and nginx (what users
+# pick instead), all on loopback, server on one core and the load generator on the other.
+#
+#   bash benches/load.sh            # DURATION=10 WARMUP=3 CONNECTIONS=64 by default
+#
+# Prints its command, the machine, and one table: requests/s, p50 and p99 latency, and the
+# ratio to each scenario's reference. Then resident memory (idle, and with 10,000 idle
+# keep-alive connections) and start-up time with a generated 1,000-resource document.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+BARE=127.0.0.1:18080 PORTICO=127.0.0.1:18081 NGINX=127.0.0.1:18082 STARTUP=127.0.0.1:18083
+echo "command: DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS bash benches/load.sh"
+echo "date: $(date -u +%Y-%m-%d) machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+install() { command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
+install wrk wrk
+install nginx nginx
+cargo build --release --quiet --bin portico --example bare
+
+CORES=$(nproc)
+SERVER_CPU=0
+LOAD_CPU=$(( CORES > 1 ? 1 : 0 ))
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+
+taskset -c $SERVER_CPU target/release/examples/bare $BARE >/dev/null & pids+=($!)
+sed "s/BARE/$BARE/" benches/load.yaml > "$work/load.yaml"
+taskset -c $SERVER_CPU target/release/portico serve --no-watch --config "$work/load.yaml" --listen $PORTICO >/dev/null 2>&1 & pids+=($!)
+portico_pid=$!
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  upstream bare { server $BARE; keepalive 128; }
+  server {
+    listen $NGINX;
+    location / { proxy_pass http://bare; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+taskset -c $SERVER_CPU nginx -c "$work/nginx.conf" & pids+=($!)
+wait_for "http://$BARE/" && wait_for "http://$PORTICO/bench/mock" && wait_for "http://$NGINX/"
+
+declare -A RPS P50 P99
+run() { # name url
+  taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$2" >/dev/null
+  local out
+  out=$(taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
+  if echo "$out" | grep -q "Non-2xx"; then echo "$1: non-2xx answers:" >&2; echo "$out" >&2; fi
+  RPS[$1]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  P50[$1]=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  P99[$1]=$(echo "$out" | awk '$1 == "99%" {print $2}')
+}
+run bare "http://$BARE/"
+run mock "http://$PORTICO/bench/mock?user=O%27Brien"
+run proxy "http://$PORTICO/bench/proxy/items"
+run nginx "http://$NGINX/items"
+run http "http://$PORTICO/bench/http?user=O%27Brien"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+printf '\n| scenario | requests/s | p50 | p99 | ratio | to |\n|---|---:|---:|---:|---:|---|\n'
+printf '| bare hyper server (the limit) | %s | %s | %s | 1.00 | itself |\n' "${RPS[bare]}" "${P50[bare]}" "${P99[bare]}"
+printf '| Portico MOCK, request + response templates | %s | %s | %s | %s | bare |\n' "${RPS[mock]}" "${P50[mock]}" "${P99[mock]}" "$(ratio "${RPS[mock]}" "${RPS[bare]}")"
+printf '| nginx proxy_pass, upstream keep-alive | %s | %s | %s | %s | bare |\n' "${RPS[nginx]}" "${P50[nginx]}" "${P99[nginx]}" "$(ratio "${RPS[nginx]}" "${RPS[bare]}")"
+printf '| Portico HTTP_PROXY | %s | %s | %s | %s | nginx |\n' "${RPS[proxy]}" "${P50[proxy]}" "${P99[proxy]}" "$(ratio "${RPS[proxy]}" "${RPS[nginx]}")"
+printf '| Portico HTTP, parameters + templates | %s | %s | %s | %s | Portico HTTP_PROXY |\n' "${RPS[http]}" "${P50[http]}" "${P99[http]}" "$(ratio "${RPS[http]}" "${RPS[proxy]}")"
+
+rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$1/status"; }
+echo
+echo "resident memory, idle (after the runs): $(rss "$portico_pid")"
+kill "$portico_pid"; wait "$portico_pid" 2>/dev/null || true
+taskset -c $SERVER_CPU target/release/portico serve --no-watch --max-connections 20000 --config "$work/load.yaml" --listen $PORTICO >/dev/null 2>&1 & pids+=($!)
+portico_pid=$!
+wait_for "http://$PORTICO/bench/mock"
+echo "resident memory, fresh: $(rss "$portico_pid")"
+ulimit -n 65536 2>/dev/null || true
+python3 - "$PORTICO" <<'PY' &
+import socket, sys, time
+host, port = sys.argv[1].split(":")
+conns = []
+for i in range(10000):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"GET /bench/mock HTTP/1.1\r\nHost: x\r\n\r\n")
+    conns.append(s)
+for s in conns:
+    s.recv(4096)
+open("/tmp/portico-bench-conns", "w").write("ready")
+time.sleep(30)
+PY
+holder=$!
+pids+=($holder)
+for _ in $(seq 300); do [ -f /tmp/portico-bench-conns ] && break; sleep 0.1; done
+echo "resident memory, 10,000 idle keep-alive connections: $(rss "$portico_pid")"
+rm -f /tmp/portico-bench-conns
+kill "$holder" 2>/dev/null || true
+
+python3 - "$work/big.yaml" <<'PY'
+import sys
+lines = ["restApi: {name: big}", "resources:"]
+for i in range(1000):
+    lines += [f"  - path: /r{i}/{{id}}", "    resourceMethods:", "      GET:",
+              '        methodResponses: {"200": {statusCode: "200"}}',
+              "        methodIntegration:", "          type: MOCK",
+              "          requestTemplates: {application/json: '{\"statusCode\": 200}'}",
+              "          integrationResponses: {\"200\": {statusCode: \"200\", responseTemplates: {application/json: '{\"id\": \"$input.params(''id'')\"}'}}}"]
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+start=$(date +%s%N)
+target/release/portico serve --no-watch --config "$work/big.yaml" --listen $STARTUP >/dev/null 2>&1 & pids+=($!)
+until curl -s -o /dev/null -w '%{http_code}' "http://$STARTUP/r999/x" | grep -q 200; do sleep 0.005; done
+echo "start-up to the first answered request, 1,000 resources: $(( ($(date +%s%N) - start) / 1000000 )) ms"
