@@ -202,7 +202,12 @@ async fn accept_loop(
         .max_buf_size(options.limits.max_head_bytes.max(8192))
         .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
-    let builder = if options.tls.is_none() && !options.h2c { builder.http1_only() } else { builder };
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.limits.header_read_timeout)
+        .max_buf_size(options.limits.max_head_bytes.max(8192))
+        .keep_alive(true);
     let tls = options.tls.map(tokio_rustls::TlsAcceptor::from);
     let permits = Arc::new(tokio::sync::Semaphore::new(options.limits.max_connections));
     loop {
@@ -232,6 +237,16 @@ async fn accept_loop(
             }
         });
         match &tls {
+            // Plain HTTP/1.1 needs no protocol detection: the lighter connection type serves it.
+            None if !options.h2c => {
+                let conn = graceful.watch(http1.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                    drop(permit);
+                });
+            }
             None => {
                 let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
                 tokio::spawn(async move {
