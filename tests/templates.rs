@@ -205,3 +205,25 @@ async fn context_variables_on_the_request_path() {
     assert_eq!(ctx["deploymentId"], "dep42");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn headers_dropped_at_the_door_are_invisible_to_templates() {
+    let template = "#foreach($h in ['Content-Length', 'Expect', 'Max-Forwards', 'TE', 'Trailer', 'X-Kept'])$h=[$input.params($h)] #end";
+    let server = portico_json(json!({
+        "restApi": {"name": "door"},
+        "resources": [{"path": "/h", "resourceMethods": {"POST": mock(
+            "{\"statusCode\": 200}",
+            json!({"200": {"statusCode": "200", "responseTemplates": {"application/json": template}}}),
+            json!({"200": {"statusCode": "200"}}))}}]
+    }))
+    .await;
+    let reply = send(
+        "POST",
+        &format!("http://{}/h", server.addr),
+        &[("max-forwards", "3"), ("te", "trailers"), ("trailer", "x"), ("x-kept", "yes")],
+        "{}",
+    )
+    .await;
+    assert_eq!(reply.text(), "Content-Length=[] Expect=[] Max-Forwards=[] TE=[] Trailer=[] X-Kept=[yes] ");
+    server.shutdown().await;
+}

@@ -7,33 +7,15 @@ use super::EndpointResponse;
 use crate::mapping::params::{form_encode, MethodRequestView};
 use crate::pipeline::gateway_response::GatewayError;
 use crate::pipeline::integration_request::{map_parameters, IntegrationRequest};
-use crate::pipeline::{full, method_response, Body, Invocation};
+use crate::pipeline::{full, method_response, Body, Invocation, DROPPED_AT_THE_DOOR};
 use crate::plan::{MethodPlan, Plan, StagePlan};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, Uri};
 use http_body_util::BodyExt;
 
-/// Client headers API Gateway drops at the door (`runtime.md` §3), plus what HTTP_PROXY
-/// never forwards (`Host`, `Content-Encoding`, `Via`) and hop-by-hop headers.
-const NOT_FORWARDED: &[&str] = &[
-    "connection",
-    "content-length",
-    "content-md5",
-    "expect",
-    "max-forwards",
-    "proxy-authenticate",
-    "server",
-    "te",
-    "transfer-encoding",
-    "trailer",
-    "upgrade",
-    "www-authenticate",
-    "host",
-    "content-encoding",
-    "via",
-    "keep-alive",
-    "proxy-connection",
-];
+/// What HTTP_PROXY never forwards besides the headers dropped at the door: `Host`,
+/// `Content-Encoding`, `Via`, and hop-by-hop headers.
+const NOT_FORWARDED: &[&str] = &["host", "content-encoding", "via", "keep-alive", "proxy-connection"];
 
 /// Mapped headers that never reach the backend.
 const DROPPED_AFTER_MAPPING: &[&str] = &["expect", "proxy-authenticate", "te", "via"];
@@ -173,7 +155,7 @@ pub async fn proxy(
         set_header(&mut headers, "host", host);
     }
     for (name, value) in &parts.headers {
-        if !NOT_FORWARDED.contains(&name.as_str()) {
+        if !DROPPED_AT_THE_DOOR.contains(&name.as_str()) && !NOT_FORWARDED.contains(&name.as_str()) {
             headers.append(name.clone(), value.clone());
         }
     }

@@ -6,7 +6,7 @@ use super::client::HttpClient;
 use super::EndpointResponse;
 use crate::mapping::params::query_pairs;
 use crate::pipeline::gateway_response::GatewayError;
-use crate::pipeline::{full, method_response, payload, Body, Invocation};
+use crate::pipeline::{full, method_response, payload, Body, Invocation, DROPPED_AT_THE_DOOR};
 use crate::plan::{MethodPlan, Plan, StagePlan};
 use base64::Engine;
 use bytes::Bytes;
@@ -150,22 +150,6 @@ pub async fn invoke_custom(
     Ok(EndpointResponse { status: Some(StatusCode::OK), headers, body: invoked.payload, lambda_error: error })
 }
 
-/// Client headers never shown to a function (`runtime.md` §3).
-const DROPPED: &[&str] = &[
-    "connection",
-    "content-length",
-    "content-md5",
-    "expect",
-    "max-forwards",
-    "proxy-authenticate",
-    "server",
-    "te",
-    "transfer-encoding",
-    "trailer",
-    "upgrade",
-    "www-authenticate",
-];
-
 /// `content-type` → `Content-Type`: header names as clients usually write them (the HTTP
 /// server here does not keep the client's own casing).
 fn title_case(name: &str) -> String {
@@ -208,7 +192,7 @@ fn event(
         }
     };
     for (name, value) in &parts.headers {
-        if DROPPED.contains(&name.as_str()) {
+        if DROPPED_AT_THE_DOOR.contains(&name.as_str()) {
             continue;
         }
         add(title_case(name.as_str()), String::from_utf8_lossy(value.as_bytes()).into_owned());

@@ -44,7 +44,11 @@ impl MethodRequestView<'_> {
         self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
+    /// A client header, unless it is one API Gateway drops at the door.
     pub fn header(&self, name: &str) -> Option<&str> {
+        if crate::pipeline::DROPPED_AT_THE_DOOR.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+            return None;
+        }
         self.headers.get_all(name).iter().last().and_then(|v| v.to_str().ok())
     }
 
@@ -65,6 +69,7 @@ impl MethodRequestView<'_> {
                 }
                 RequestLocation::Header => Mapped::One(self.header(name)?.to_string()),
                 RequestLocation::MultiValueHeader => {
+                    self.header(name)?;
                     let values: Vec<&str> =
                         self.headers.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
                     if values.is_empty() {

@@ -23,6 +23,23 @@ use std::time::SystemTime;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Client headers API Gateway drops at the door: invisible to mappings, templates and proxy
+/// events alike (`runtime.md` §3).
+pub const DROPPED_AT_THE_DOOR: &[&str] = &[
+    "connection",
+    "content-length",
+    "content-md5",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "transfer-encoding",
+    "trailer",
+    "upgrade",
+    "www-authenticate",
+];
+
 /// Bodies in both directions: streamed for proxies, whole for mapped payloads.
 pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 
@@ -107,6 +124,9 @@ impl Invocation {
         }
         let mut header: Vec<(String, String)> = Vec::with_capacity(headers.len());
         for (name, value) in headers {
+            if DROPPED_AT_THE_DOOR.contains(&name.as_str()) {
+                continue;
+            }
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             match header.iter_mut().find(|(n, _)| n == name.as_str()) {
                 Some(slot) => slot.1 = value,
