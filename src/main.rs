@@ -202,6 +202,9 @@ fn render(args: RenderArgs) -> anyhow::Result<ExitCode> {
 fn check(path: &PathBuf) -> ExitCode {
     match config::load_file(path) {
         Ok(plan) => {
+            for w in &plan.warnings {
+                println!("{}: warning: {w}", path.display());
+            }
             println!("{}: valid ({} resources, {} methods)", path.display(), plan.resource_count, plan.methods.len());
             ExitCode::SUCCESS
         }
@@ -229,7 +232,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listen = args.listen;
     let path = args.config.clone();
     let plan = match config::load_file(&path) {
-        Ok(plan) => plan,
+        Ok(plan) => {
+            for w in &plan.warnings {
+                tracing::warn!("{}: {w}", path.display());
+            }
+            plan
+        }
         Err(e) => {
             print_load_error(&e);
             return Ok(ExitCode::from(1));

@@ -2,7 +2,7 @@
 //! defaults, resources given by `path` or by `id`/`parentId`/`pathPart`, every problem kept.
 
 use super::model::*;
-use super::problem::{child, Problem};
+use super::problem::{child, Collector, Problem};
 use super::reader::{Obj, Reader};
 use super::resources::{resolve_resources, RawResource};
 use super::source::{self, Node};
@@ -23,7 +23,10 @@ pub fn load(text: &str, is_json: bool) -> (Document, Vec<Problem>) {
         }
     };
     let mut r = Reader::new();
-    let doc = read_document(&mut r, &root);
+    let mut warnings = Collector::default();
+    let root = if super::openapi::is_openapi(&root) { super::openapi::to_native(&root, &mut r.out, &mut warnings) } else { root };
+    let mut doc = read_document(&mut r, &root);
+    doc.warnings = warnings.problems;
     (doc, r.out.problems)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod load;
 pub mod model;
+mod openapi;
 pub mod problem;
 mod reader;
 mod resources;

@@ -30,6 +30,8 @@ pub struct Document {
     pub backend_tls: Option<BackendTls>,
     /// The directory of the document's file, against which relative paths resolve.
     pub base_dir: Option<std::path::PathBuf>,
+    /// What the document has that Portico ignores (OpenAPI constructs it does not serve).
+    pub warnings: Vec<super::problem::Problem>,
 }
 
 /// How Portico trusts HTTPS backends beyond the system's roots (Portico's own key).

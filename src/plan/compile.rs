@@ -87,6 +87,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         backend_ca,
         vpc_links,
         account_throttle: None,
+        warnings: doc.warnings.clone(),
         max_payload_bytes: crate::pipeline::MAX_PAYLOAD_BYTES,
         max_url_length: crate::pipeline::MAX_URL_LENGTH,
     })

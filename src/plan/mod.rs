@@ -34,6 +34,8 @@ pub struct Plan {
     pub lambda_endpoint: Option<String>,
     /// VPC links by id, with the load balancer listeners behind them.
     pub vpc_links: std::collections::HashMap<String, crate::integration::vpc_link::VpcLinkPlan>,
+    /// What the document has that Portico ignores, for `check` to report.
+    pub warnings: Vec<crate::config::problem::Problem>,
     /// The largest request body (API Gateway's 10 MB unless set otherwise).
     pub max_payload_bytes: usize,
     /// The longest request URL (API Gateway's 10,240 characters unless set otherwise).
