@@ -24,7 +24,11 @@ pub fn load(text: &str, is_json: bool) -> (Document, Vec<Problem>) {
     };
     let mut r = Reader::new();
     let mut warnings = Collector::default();
-    let root = if super::openapi::is_openapi(&root) { super::openapi::to_native(&root, &mut r.out, &mut warnings) } else { root };
+    let root = if super::openapi::is_openapi(&root) {
+        super::openapi::to_native(&root, &mut r.out, &mut warnings)
+    } else {
+        root
+    };
     let mut doc = read_document(&mut r, &root);
     doc.warnings = warnings.problems;
     (doc, r.out.problems)

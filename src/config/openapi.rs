@@ -13,7 +13,9 @@ pub fn is_openapi(root: &Node) -> bool {
 
 fn get<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
     match &node.value {
-        Value::Map(entries) => entries.iter().find(|(k, _)| k.text == key).map(|(_, v)| v).filter(|v| v.value != Value::Null),
+        Value::Map(entries) => {
+            entries.iter().find(|(k, _)| k.text == key).map(|(_, v)| v).filter(|v| v.value != Value::Null)
+        }
         _ => None,
     }
 }
@@ -108,7 +110,11 @@ impl Translator<'_> {
                         });
                         match status {
                             Some(status) => responses.push((status, map_owned(response.pos, fields))),
-                            None => self.out.at(response.pos, format!("{at}.responses[{:?}].statusCode", pattern.text), "is required"),
+                            None => self.out.at(
+                                response.pos,
+                                format!("{at}.responses[{:?}].statusCode", pattern.text),
+                                "is required",
+                            ),
                         }
                     }
                     items.push(("integrationResponses".into(), map_owned(v.pos, responses)));
@@ -121,18 +127,32 @@ impl Translator<'_> {
         map_owned(node.pos, items)
     }
 
-    fn operation(&mut self, op: &Node, path_params: &[Node], validators: &Option<String>, at: &str, swagger: bool) -> Node {
+    fn operation(
+        &mut self,
+        op: &Node,
+        path_params: &[Node],
+        validators: &Option<String>,
+        at: &str,
+        swagger: bool,
+    ) -> Node {
         let mut method: Vec<(String, Node)> = Vec::new();
         let mut request_parameters: Vec<(String, Node)> = Vec::new();
         let mut request_models: Vec<(String, Node)> = Vec::new();
-        let params: Vec<Node> = path_params.iter().cloned().chain(get(op, "parameters").map_or_else(Vec::new, |p| match &p.value {
-            Value::Seq(items) => items.clone(),
-            _ => Vec::new(),
-        })).collect();
+        let params: Vec<Node> = path_params
+            .iter()
+            .cloned()
+            .chain(get(op, "parameters").map_or_else(Vec::new, |p| match &p.value {
+                Value::Seq(items) => items.clone(),
+                _ => Vec::new(),
+            }))
+            .collect();
         for p in params {
             let p = self.deref(&p, &format!("{at}.parameters"));
-            let (Some(name), Some(location)) = (get(&p, "name").and_then(text), get(&p, "in").and_then(text)) else { continue };
-            let required = location == "path" || matches!(get(&p, "required").map(|r| &r.value), Some(Value::Bool(true)));
+            let (Some(name), Some(location)) = (get(&p, "name").and_then(text), get(&p, "in").and_then(text)) else {
+                continue;
+            };
+            let required =
+                location == "path" || matches!(get(&p, "required").map(|r| &r.value), Some(Value::Bool(true)));
             let loc = match location {
                 "path" => "path",
                 "query" => "querystring",
@@ -150,11 +170,16 @@ impl Translator<'_> {
                     continue;
                 }
                 other => {
-                    self.warnings.at(p.pos, format!("{at}.parameters {name}"), format!("parameters in {other:?} are not mapped (only path, query and header)"));
+                    self.warnings.at(
+                        p.pos,
+                        format!("{at}.parameters {name}"),
+                        format!("parameters in {other:?} are not mapped (only path, query and header)"),
+                    );
                     continue;
                 }
             };
-            request_parameters.push((format!("method.request.{loc}.{name}"), Node { value: Value::Bool(required), pos: p.pos }));
+            request_parameters
+                .push((format!("method.request.{loc}.{name}"), Node { value: Value::Bool(required), pos: p.pos }));
         }
         if let Some(body) = get(op, "requestBody") {
             let body = self.deref(body, &format!("{at}.requestBody"));
@@ -170,7 +195,10 @@ impl Translator<'_> {
         if !request_models.is_empty() {
             method.push(("requestModels".into(), map_owned(op.pos, request_models)));
         }
-        let validator = get(op, "x-amazon-apigateway-request-validator").and_then(text).map(str::to_string).or_else(|| validators.clone());
+        let validator = get(op, "x-amazon-apigateway-request-validator")
+            .and_then(text)
+            .map(str::to_string)
+            .or_else(|| validators.clone());
         if let Some(v) = validator {
             method.push(("requestValidatorId".into(), s(op.pos, v)));
         }
@@ -186,7 +214,9 @@ impl Translator<'_> {
                     .map(entries)
                     .unwrap_or_default()
                     .iter()
-                    .map(|(h, _)| (format!("method.response.header.{}", h.text), Node { value: Value::Bool(false), pos: h.pos }))
+                    .map(|(h, _)| {
+                        (format!("method.response.header.{}", h.text), Node { value: Value::Bool(false), pos: h.pos })
+                    })
                     .collect();
                 if !headers.is_empty() {
                     fields.push(("responseParameters".into(), map_owned(response.pos, headers)));
@@ -196,16 +226,24 @@ impl Translator<'_> {
             method.push(("methodResponses".into(), map_owned(responses.pos, method_responses)));
         }
         if get(op, "security").is_some() && get(op, "x-amazon-apigateway-auth").is_none() {
-            self.warnings.at(op.pos, format!("{at}.security"), "authorizers are not enforced yet: the method is served without them");
+            self.warnings.at(
+                op.pos,
+                format!("{at}.security"),
+                "authorizers are not enforced yet: the method is served without them",
+            );
         }
-        match get(op, "x-amazon-apigateway-integration") {
-            Some(i) => method.push(("methodIntegration".into(), self.integration(i, &child(at, "x-amazon-apigateway-integration")))),
-            None => self.out.at(op.pos, at, "has no x-amazon-apigateway-integration: API Gateway cannot serve it"),
+        // Without an integration the loader reports the method, as for a native document.
+        if let Some(i) = get(op, "x-amazon-apigateway-integration") {
+            method
+                .push(("methodIntegration".into(), self.integration(i, &child(at, "x-amazon-apigateway-integration"))));
         }
         for (k, v) in entries(op) {
             let _ = v;
             if k.text.starts_with("x-amazon-apigateway-")
-                && !matches!(k.text.as_str(), "x-amazon-apigateway-integration" | "x-amazon-apigateway-request-validator")
+                && !matches!(
+                    k.text.as_str(),
+                    "x-amazon-apigateway-integration" | "x-amazon-apigateway-request-validator"
+                )
             {
                 self.warnings.at(k.pos, child(at, &k.text), "extension not supported; ignored");
             }
@@ -222,8 +260,16 @@ impl Translator<'_> {
                         .iter()
                         .map(|(k, v)| {
                             let v = match (&*k.text, &v.value) {
-                                ("$ref", Value::Str(r)) if r.starts_with("#/components/schemas/") || r.starts_with("#/definitions/") => {
-                                    s(v.pos, format!("https://apigateway.amazonaws.com/restapis/local/models/{}", r.rsplit('/').next().unwrap_or("")))
+                                ("$ref", Value::Str(r))
+                                    if r.starts_with("#/components/schemas/") || r.starts_with("#/definitions/") =>
+                                {
+                                    s(
+                                        v.pos,
+                                        format!(
+                                            "https://apigateway.amazonaws.com/restapis/local/models/{}",
+                                            r.rsplit('/').next().unwrap_or("")
+                                        ),
+                                    )
                                 }
                                 _ => self.schema(v),
                             };
@@ -233,7 +279,9 @@ impl Translator<'_> {
                 ),
                 pos: node.pos,
             },
-            Value::Seq(items) => Node { value: Value::Seq(items.iter().map(|i| self.schema(i)).collect()), pos: node.pos },
+            Value::Seq(items) => {
+                Node { value: Value::Seq(items.iter().map(|i| self.schema(i)).collect()), pos: node.pos }
+            }
             _ => node.clone(),
         }
     }
@@ -259,12 +307,16 @@ impl Translator<'_> {
         }
         doc.push(("restApi".into(), map(pos, rest_api)));
 
-        let validators: Option<String> = get(root, "x-amazon-apigateway-request-validator").and_then(text).map(str::to_string);
+        let validators: Option<String> =
+            get(root, "x-amazon-apigateway-request-validator").and_then(text).map(str::to_string);
         if let Some(vs) = get(root, "x-amazon-apigateway-request-validators") {
             let items: Vec<Node> = entries(vs)
                 .iter()
                 .map(|(name, v)| {
-                    let mut fields = vec![("id".to_string(), s(name.pos, name.text.clone())), ("name".to_string(), s(name.pos, name.text.clone()))];
+                    let mut fields = vec![
+                        ("id".to_string(), s(name.pos, name.text.clone())),
+                        ("name".to_string(), s(name.pos, name.text.clone())),
+                    ];
                     for (k, val) in entries(v) {
                         fields.push((k.text.clone(), val.clone()));
                     }
@@ -273,12 +325,20 @@ impl Translator<'_> {
                 .collect();
             doc.push(("requestValidators".into(), Node { value: Value::Seq(items), pos: vs.pos }));
         }
-        let schemas = if swagger { get(root, "definitions") } else { get(root, "components").and_then(|c| get(c, "schemas")) };
+        let schemas =
+            if swagger { get(root, "definitions") } else { get(root, "components").and_then(|c| get(c, "schemas")) };
         if let Some(schemas) = schemas {
             let models: Vec<Node> = entries(schemas)
                 .iter()
                 .map(|(name, schema)| {
-                    map(schema.pos, vec![("name", s(name.pos, name.text.clone())), ("contentType", s(name.pos, "application/json")), ("schema", self.schema(schema))])
+                    map(
+                        schema.pos,
+                        vec![
+                            ("name", s(name.pos, name.text.clone())),
+                            ("contentType", s(name.pos, "application/json")),
+                            ("schema", self.schema(schema)),
+                        ],
+                    )
                 })
                 .collect();
             doc.push(("models".into(), Node { value: Value::Seq(models), pos: schemas.pos }));
@@ -318,7 +378,10 @@ impl Translator<'_> {
                 let op_at = format!("{at} {v}");
                 methods.push((v, self.operation(op, &path_params, &validators, &op_at, swagger)));
             }
-            resources.push(map(item.pos, vec![("path", s(path.pos, path.text.clone())), ("resourceMethods", map_owned(item.pos, methods))]));
+            resources.push(map(
+                item.pos,
+                vec![("path", s(path.pos, path.text.clone())), ("resourceMethods", map_owned(item.pos, methods))],
+            ));
         }
         doc.push(("resources".into(), Node { value: Value::Seq(resources), pos: paths.pos }));
 
@@ -326,7 +389,10 @@ impl Translator<'_> {
         if let Some(stages) = get(root, "x-portico-stages") {
             doc.push(("stages".into(), stages.clone()));
         } else if let Some(stage) = base_path(root) {
-            doc.push(("stages".into(), Node { value: Value::Seq(vec![map(pos, vec![("stageName", s(pos, stage))])]), pos }));
+            doc.push((
+                "stages".into(),
+                Node { value: Value::Seq(vec![map(pos, vec![("stageName", s(pos, stage))])]), pos },
+            ));
         }
         for (key, native) in [
             ("x-portico-vpc-links", "vpcLinks"),
@@ -341,21 +407,52 @@ impl Translator<'_> {
         for (k, _) in entries(root) {
             let known = matches!(
                 k.text.as_str(),
-                "openapi" | "swagger" | "info" | "paths" | "components" | "definitions" | "servers" | "basePath" | "host" | "schemes"
-                    | "consumes" | "produces" | "tags" | "externalDocs" | "security" | "securityDefinitions" | "parameters" | "responses"
-                    | "x-amazon-apigateway-request-validators" | "x-amazon-apigateway-request-validator"
-                    | "x-amazon-apigateway-gateway-responses" | "x-amazon-apigateway-binary-media-types"
-                    | "x-amazon-apigateway-api-key-source" | "x-portico-stages" | "x-portico-vpc-links"
-                    | "x-portico-network-load-balancers" | "x-portico-lambda" | "x-portico-backend-tls" | "x-portico-rest-api-id"
+                "openapi"
+                    | "swagger"
+                    | "info"
+                    | "paths"
+                    | "components"
+                    | "definitions"
+                    | "servers"
+                    | "basePath"
+                    | "host"
+                    | "schemes"
+                    | "consumes"
+                    | "produces"
+                    | "tags"
+                    | "externalDocs"
+                    | "security"
+                    | "securityDefinitions"
+                    | "parameters"
+                    | "responses"
+                    | "x-amazon-apigateway-request-validators"
+                    | "x-amazon-apigateway-request-validator"
+                    | "x-amazon-apigateway-gateway-responses"
+                    | "x-amazon-apigateway-binary-media-types"
+                    | "x-amazon-apigateway-api-key-source"
+                    | "x-portico-stages"
+                    | "x-portico-vpc-links"
+                    | "x-portico-network-load-balancers"
+                    | "x-portico-lambda"
+                    | "x-portico-backend-tls"
+                    | "x-portico-rest-api-id"
             );
             if !known {
                 self.warnings.at(k.pos, k.text.clone(), "not supported; ignored");
             }
         }
-        let schemes = if swagger { get(root, "securityDefinitions") } else { get(root, "components").and_then(|c| get(c, "securitySchemes")) };
+        let schemes = if swagger {
+            get(root, "securityDefinitions")
+        } else {
+            get(root, "components").and_then(|c| get(c, "securitySchemes"))
+        };
         for (name, scheme) in schemes.map(entries).unwrap_or_default() {
             if get(scheme, "x-amazon-apigateway-authorizer").is_some() {
-                self.warnings.at(name.pos, format!("security scheme {}", name.text), "x-amazon-apigateway-authorizer is kept but not enforced yet");
+                self.warnings.at(
+                    name.pos,
+                    format!("security scheme {}", name.text),
+                    "x-amazon-apigateway-authorizer is kept but not enforced yet",
+                );
             }
         }
         map_owned(pos, doc)
@@ -370,7 +467,11 @@ fn base_path(root: &Node) -> Option<String> {
             Value::Seq(items) => items.first()?.clone(),
             _ => return None,
         };
-        get(&server, "variables").and_then(|v| get(v, "basePath")).and_then(|b| get(b, "default")).and_then(text).map(str::to_string)
+        get(&server, "variables")
+            .and_then(|v| get(v, "basePath"))
+            .and_then(|b| get(b, "default"))
+            .and_then(text)
+            .map(str::to_string)
     })?;
     let stage = raw.trim_matches('/').to_string();
     (!stage.is_empty() && !stage.contains('/')).then_some(stage)
