@@ -39,6 +39,20 @@ enum Command {
     Serve(ServeArgs),
     /// Render a mapping template without a backend, or run a file of template cases.
     Render(RenderArgs),
+    /// Write a document out as OpenAPI 3 (for `aws apigateway import-rest-api`) or as a native
+    /// document (from an OpenAPI one).
+    Export {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Openapi,
+    Native,
 }
 
 #[derive(clap::Args)]
@@ -128,6 +142,7 @@ fn main() -> ExitCode {
         Command::Check { config } => check(&config),
         Command::Serve(args) => report(serve(args)),
         Command::Render(args) => report(render(args)),
+        Command::Export { config, format } => report(export(&config, format)),
     }
 }
 
@@ -197,6 +212,34 @@ fn render(args: RenderArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn export(path: &PathBuf, format: ExportFormat) -> anyhow::Result<ExitCode> {
+    let value = match format {
+        ExportFormat::Openapi => match config::load_document(path) {
+            Ok(doc) => config::export::to_openapi(&doc),
+            Err(e) => {
+                print_load_error(&e);
+                return Ok(ExitCode::from(1));
+            }
+        },
+        ExportFormat::Native => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            match config::export::to_native(&text, is_json) {
+                Ok(v) => v,
+                Err(problems) => {
+                    print_load_error(&config::LoadError::Invalid {
+                        path: path.clone(),
+                        problems: config::problem::Problems(problems),
+                    });
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(path: &PathBuf) -> ExitCode {

@@ -171,3 +171,71 @@ fn warnings_and_problems_keep_their_locations() {
         ]
     );
 }
+
+/// A native document exported as OpenAPI and read back compiles to the same plan.
+#[test]
+fn native_to_openapi_to_native_round_trip() {
+    let native = r#"
+restApi: {id: roundtrip1, name: RoundTrip, binaryMediaTypes: [image/png]}
+stages:
+  - {stageName: dev, variables: {link: l1}, methodSettings: {"*/*": {throttlingRateLimit: 10, throttlingBurstLimit: 5}}}
+requestValidators: [{id: v, validateRequestBody: true, validateRequestParameters: true}]
+models: [{name: Thing, schema: {type: object, required: [name]}}]
+gatewayResponses:
+  - {responseType: DEFAULT_4XX, statusCode: "400", responseParameters: {gatewayresponse.header.X-Err: "'yes'"}}
+vpcLinks: [{id: l1, name: link, targetArns: [arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/n/1]}]
+networkLoadBalancers: [{arn: arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/n/1, listeners: [{port: 80, targets: ["127.0.0.1:9"]}]}]
+lambda: {endpoint: "http://127.0.0.1:3001"}
+resources:
+  - path: /things/{id}
+    resourceMethods:
+      POST:
+        requestValidatorId: v
+        requestParameters: {method.request.path.id: true, method.request.querystring.q: false, method.request.header.X-T: true}
+        requestModels: {application/json: Thing}
+        methodResponses:
+          "200": {statusCode: "200", responseParameters: {method.response.header.X-Id: false}}
+          "404": {statusCode: "404"}
+        methodIntegration:
+          type: HTTP
+          httpMethod: PUT
+          uri: http://internal/things/{id}
+          connectionType: VPC_LINK
+          connectionId: ${stageVariables.link}
+          requestParameters: {integration.request.path.id: method.request.path.id, integration.request.header.X-Q: method.request.querystring.q}
+          requestTemplates: {application/json: '{"name": "$input.path(''$.name'')"}'}
+          passthroughBehavior: NEVER
+          contentHandling: CONVERT_TO_TEXT
+          timeoutInMillis: 5000
+          integrationResponses:
+            "200": {statusCode: "200", responseParameters: {method.response.header.X-Id: integration.response.body.id}, responseTemplates: {application/json: "$input.json('$')"}}
+            "404": {statusCode: "404", selectionPattern: "4\\d{2}"}
+  - path: /fn
+    resourceMethods:
+      ANY:
+        methodIntegration: {type: AWS_PROXY, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:f/invocations"}
+"#;
+    let direct = portico::config::compile_text(native, false).unwrap();
+    let doc = {
+        let dir = std::env::temp_dir().join(format!("portico-roundtrip-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("native.yaml");
+        std::fs::write(&path, native).unwrap();
+        let doc = portico::config::load_document(&path).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        doc
+    };
+    let openapi = portico::config::export::to_openapi(&doc);
+    assert_eq!(openapi["openapi"], "3.0.1");
+    assert!(openapi["paths"]["/things/{id}"]["post"]["x-amazon-apigateway-integration"].is_object());
+    let back = portico::config::compile_text(&openapi.to_string(), true).unwrap_or_else(|p| panic!("{p:?}"));
+    let changes = portico::server::reload::changes(&direct, &back);
+    assert_eq!(changes, Default::default(), "{changes}");
+    assert_eq!(back.api_id, "roundtrip1");
+    assert_eq!(back.binary_media_types, vec!["image/png"]);
+    assert_eq!(back.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["dev"]);
+    assert!(back.stages[0].throttles.iter().any(Option::is_some));
+    assert_eq!(back.vpc_links.len(), 1);
+    assert_eq!(back.gateway_responses.len(), 1);
+    assert_eq!(back.lambda_endpoint.as_deref(), Some("http://127.0.0.1:3001"));
+}

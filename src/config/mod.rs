@@ -1,6 +1,7 @@
 //! The API definition document: its model in AWS's shapes, reading it from YAML or JSON, and
 //! checking it, with every problem located.
 
+pub mod export;
 pub mod load;
 pub mod model;
 mod openapi;
@@ -47,4 +48,16 @@ pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
     let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     compile_in(&text, is_json, path.parent())
         .map_err(|problems| LoadError::Invalid { path: path.to_path_buf(), problems: Problems(problems) })
+}
+
+/// Reads a document into its model, for tools that work on the document itself (export).
+pub fn load_document(path: &Path) -> Result<model::Document, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let (doc, problems) = load::load(&text, is_json);
+    if problems.is_empty() {
+        Ok(doc)
+    } else {
+        Err(LoadError::Invalid { path: path.to_path_buf(), problems: Problems(problems) })
+    }
 }
