@@ -290,6 +290,30 @@ impl<'t> Renderer<'t> {
     }
 
     pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
+        // A chain of properties through a JSON document is followed by node, building one
+        // value at the end instead of one per step.
+        if let Value::Json { id, doc } = &self.vars[r.root as usize] {
+            let mut node = *id;
+            let mut steps = 0;
+            for a in &r.path {
+                let Access::Property(name) = a else { break };
+                match doc.member(node, name) {
+                    Some(m) => node = m,
+                    None => break,
+                }
+                steps += 1;
+            }
+            if steps > 0 {
+                let mut v = Value::from(super::json::Json { doc: doc.clone(), id: node });
+                for a in &r.path[steps..] {
+                    if v.is_null() {
+                        return Ok(Value::Null);
+                    }
+                    v = self.access(v, a)?;
+                }
+                return Ok(v);
+            }
+        }
         let (mut v, rest) = match r.path.split_first() {
             // The first property is read from the variable in place, without a clone.
             Some((Access::Property(name), rest)) => (methods::property(&self.vars[r.root as usize], name), rest),
