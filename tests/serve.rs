@@ -66,3 +66,74 @@ async fn serves_until_sigterm_and_drains_in_flight_requests() {
     assert_eq!(status.code(), Some(0));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The serve flags reach what they configure: the metrics listener, the access log file, the
+/// process-wide throttle and TLS.
+#[tokio::test]
+async fn serve_flags_are_wired() {
+    let dir = std::env::temp_dir().join(format!("portico-flags-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("api.yaml");
+    std::fs::write(&path, document("http://127.0.0.1:9")).unwrap();
+    let log = dir.join("access.log");
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--throttle-rate", "0.001", "--throttle-burst", "2"])
+        .arg("--metrics-listen")
+        .arg(metrics.to_string())
+        .arg("--access-log")
+        .arg(&log)
+        .arg("--config")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut dev = String::new();
+    for _ in 0..4 {
+        let line = lines.next().unwrap().unwrap();
+        if line.trim().ends_with("/dev/") {
+            dev = line.trim().to_string();
+        }
+    }
+    assert!(dev.starts_with("http://"), "{dev}");
+    assert_eq!(get(&format!("{dev}health")).await.status, 200);
+    assert_eq!(get(&format!("{dev}health")).await.status, 200);
+    assert_eq!(get(&format!("{dev}health")).await.status, 429, "the process-wide burst of 2 is spent");
+    let text = get(&format!("http://{metrics}/metrics")).await.text();
+    assert!(
+        text.contains(r#"apigateway_count{api="served01",stage="dev",resource="/health",method="GET"} 3"#),
+        "{text}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let written = std::fs::read_to_string(&log).unwrap_or_default();
+        if written.lines().count() >= 3 {
+            assert!(written.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{written}");
+            assert!(written.contains(r#""status":"429""#), "{written}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the access log stayed empty");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert_eq!(tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap().code(), Some(0));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(dir.join("absent.pem"))
+        .arg("--tls-key")
+        .arg(dir.join("absent.pem"))
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: TLS: cannot read certificates from"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
