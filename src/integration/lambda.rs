@@ -82,8 +82,16 @@ async fn invoke(
     let integration = &method.integration;
     let endpoint = plan.lambda_endpoint.as_deref().ok_or_else(|| configuration("no lambda.endpoint"))?;
     let template = integration.uri.as_ref().ok_or_else(|| configuration("no integration uri"))?;
-    let uri = template.render(|_| None, |name| stage.variables.get(name).map(String::as_str));
-    let function = function_of(&uri).map_err(configuration)?;
+    // The function is known at load unless the ARN names it through a stage variable.
+    let resolved;
+    let function = match &integration.lambda_function {
+        Some(f) => f,
+        None => {
+            let uri = template.render(|_| None, |name| stage.variables.get(name).map(String::as_str));
+            resolved = function_of(&uri).map_err(configuration)?;
+            &resolved
+        }
+    };
     let mut url = format!("{endpoint}/2015-03-31/functions/{}/invocations", function.name);
     if let Some(q) = &function.qualifier {
         url.push_str("?Qualifier=");

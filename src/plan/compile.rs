@@ -303,6 +303,12 @@ fn compile_integration(
         }
     }
     let uri = integration.uri.as_ref().and_then(|u| compile_uri(kind, u, &format!("{base}.uri"), out));
+    let lambda_function = match (&uri, kind) {
+        (Some(u), IntegrationType::Aws | IntegrationType::AwsProxy) if !u.uses_stage_variables() => {
+            crate::integration::lambda::function_of(&u.render(|_| None, |_| None)).ok()
+        }
+        _ => None,
+    };
     let http_method = match integration.http_method.as_deref() {
         None | Some("ANY") => None,
         Some(m) => Method::from_bytes(m.as_bytes()).ok(),
@@ -416,6 +422,7 @@ fn compile_integration(
         content_handling: integration.content_handling,
         responses,
         tls_insecure_skip_verification: integration.tls_insecure_skip_verification,
+        lambda_function,
     })
 }
 

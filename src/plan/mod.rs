@@ -128,6 +128,8 @@ pub struct IntegrationPlan {
     pub responses: Vec<IntegrationResponsePlan>,
     /// AWS's `tlsConfig.insecureSkipVerification`.
     pub tls_insecure_skip_verification: bool,
+    /// The Lambda function of an AWS or AWS_PROXY integration, when the ARN names it outright.
+    pub lambda_function: Option<crate::integration::lambda::Function>,
 }
 
 #[derive(Debug)]
