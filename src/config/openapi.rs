@@ -237,8 +237,7 @@ impl Translator<'_> {
             method
                 .push(("methodIntegration".into(), self.integration(i, &child(at, "x-amazon-apigateway-integration"))));
         }
-        for (k, v) in entries(op) {
-            let _ = v;
+        for (k, _) in entries(op) {
             if k.text.starts_with("x-amazon-apigateway-")
                 && !matches!(
                     k.text.as_str(),

@@ -217,7 +217,7 @@ pub async fn serve(gateway: Arc<Gateway>, listener: TcpListener) {
                     };
                     let mut r = Response::new(Full::new(Bytes::from(body)));
                     *r.status_mut() = status;
-                    r.headers_mut().insert("content-type", "text/plain; version=0.0.4".parse().unwrap());
+                    r.headers_mut().insert("content-type", http::HeaderValue::from_static("text/plain; version=0.0.4"));
                     Ok::<_, Infallible>(r)
                 }
             });
