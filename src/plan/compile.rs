@@ -66,6 +66,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
             }
         }
     }
+    let observer_slots = (0..(stages.len() + 1) * (methods.len() + 1)).map(|_| Default::default()).collect();
     let gateway_responses = compile_gateway_responses(doc, &mut out);
     let backend_ca = read_backend_ca(doc, &mut out);
     let vpc_links = crate::integration::vpc_link::compile(doc, &mut out);
@@ -88,6 +89,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         vpc_links,
         account_throttle: None,
         warnings: doc.warnings.clone(),
+        observer_slots,
         max_payload_bytes: crate::pipeline::MAX_PAYLOAD_BYTES,
         max_url_length: crate::pipeline::MAX_URL_LENGTH,
     })

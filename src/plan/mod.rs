@@ -34,6 +34,9 @@ pub struct Plan {
     pub lambda_endpoint: Option<String>,
     /// VPC links by id, with the load balancer listeners behind them.
     pub vpc_links: std::collections::HashMap<String, crate::integration::vpc_link::VpcLinkPlan>,
+    /// Per (stage, method) state that observers (metrics) attach once and then reach without a
+    /// lock; see [`Plan::observer_slot`].
+    pub observer_slots: Vec<std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>>,
     /// What the document has that Portico ignores, for `check` to report.
     pub warnings: Vec<crate::config::problem::Problem>,
     /// The largest request body (API Gateway's 10 MB unless set otherwise).
@@ -52,6 +55,18 @@ pub struct Plan {
 impl Plan {
     pub fn stage(&self, name: &str) -> Option<&StagePlan> {
         self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// The slot for a request's stage and method (either unknown when routing failed).
+    pub fn observer_slot(
+        &self,
+        stage: Option<usize>,
+        method: Option<usize>,
+    ) -> Option<&std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>> {
+        let (stages, methods) = (self.stages.len() + 1, self.methods.len() + 1);
+        let s = stage.filter(|s| *s < stages - 1).unwrap_or(stages - 1);
+        let m = method.filter(|m| *m < methods - 1).unwrap_or(methods - 1);
+        self.observer_slots.get(s * methods + m)
     }
 
     /// True when the document has no stages and everything is served from `/`.

@@ -85,6 +85,21 @@ fn escape(v: &str) -> String {
 
 impl Metrics {
     pub fn record(&self, plan: &Plan, inv: &Invocation, status: StatusCode, latency: Duration) {
+        // After the first request of a stage and method, the series is found through the
+        // plan's slot: no lock, no key to build.
+        let slot = plan.observer_slot(inv.stage, inv.method);
+        if let Some(series) = slot.and_then(|s| s.get()).and_then(|a| a.downcast_ref::<Series>()) {
+            series.observe(inv, status, latency);
+            return;
+        }
+        let series = self.series_for(plan, inv);
+        series.observe(inv, status, latency);
+        if let Some(slot) = slot {
+            let _ = slot.set(series);
+        }
+    }
+
+    fn series_for(&self, plan: &Plan, inv: &Invocation) -> Arc<Series> {
         let stage = inv.stage.and_then(|i| plan.stages.get(i)).map_or("", |s| s.name.as_str());
         let method = inv.method.and_then(|i| plan.methods.get(i));
         let key = Key {
@@ -93,14 +108,14 @@ impl Metrics {
             resource: method.map_or_else(String::new, |m| m.resource_path.clone()),
             method: method.map_or_else(String::new, |m| m.http_method.clone()),
         };
-        let existing = self.series.read().ok().and_then(|s| s.get(&key).cloned());
-        let series = match existing {
-            Some(s) => s,
-            None => match self.series.write() {
-                Ok(mut all) => all.entry(key).or_default().clone(),
-                Err(_) => return,
-            },
-        };
+        let mut all = self.series.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        all.entry(key).or_default().clone()
+    }
+}
+
+impl Series {
+    fn observe(&self, inv: &Invocation, status: StatusCode, latency: Duration) {
+        let series = self;
         series.count.fetch_add(1, Ordering::Relaxed);
         if status.is_client_error() {
             series.client_errors.fetch_add(1, Ordering::Relaxed);
@@ -112,7 +127,9 @@ impl Metrics {
             series.integration_latency.observe(ms);
         }
     }
+}
 
+impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, gateway: &Gateway) -> String {
         let mut out = String::new();
