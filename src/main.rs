@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use portico::config;
 use portico::server::{self, Gateway};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -214,7 +214,7 @@ fn render(args: RenderArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn export(path: &PathBuf, format: ExportFormat) -> anyhow::Result<ExitCode> {
+fn export(path: &Path, format: ExportFormat) -> anyhow::Result<ExitCode> {
     let value = match format {
         ExportFormat::Openapi => match config::load_document(path) {
             Ok(doc) => config::export::to_openapi(&doc),
@@ -230,7 +230,7 @@ fn export(path: &PathBuf, format: ExportFormat) -> anyhow::Result<ExitCode> {
                 Ok(v) => v,
                 Err(problems) => {
                     print_load_error(&config::LoadError::Invalid {
-                        path: path.clone(),
+                        path: path.to_path_buf(),
                         problems: config::problem::Problems(problems),
                     });
                     return Ok(ExitCode::from(1));
@@ -242,7 +242,7 @@ fn export(path: &PathBuf, format: ExportFormat) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(path: &PathBuf) -> ExitCode {
+fn check(path: &Path) -> ExitCode {
     match config::load_file(path) {
         Ok(plan) => {
             for w in &plan.warnings {

@@ -137,14 +137,14 @@ mod hostile {
     #[test]
     fn self_recursive_macro_is_an_error_not_a_stack_overflow() {
         let t = MappingTemplate::compile("#macro(m)x#m()#end#m()").unwrap();
-        let err = render(&t, Bytes::new(), Limits::default()).err().expect("bounded");
+        let err = render(&t, Bytes::new(), Limits::default()).expect_err("bounded");
         assert_eq!(err.to_string(), "line 1, column 11: macro calls nested deeper than 20");
     }
 
     #[test]
     fn deep_nesting_is_a_parse_error() {
         let source = format!("#set($x = {}1{})", "(".repeat(500), ")".repeat(500));
-        let err = MappingTemplate::compile(&source).err().expect("refused");
+        let err = MappingTemplate::compile(&source).expect_err("refused");
         assert!(err.to_string().contains("nesting is deeper than 100 levels"), "{err}");
     }
 }

@@ -183,7 +183,7 @@ pub fn generated_id(seed: &str) -> String {
     (0..10)
         .map(|_| {
             let c = ALPHABET[(h % 36) as usize] as char;
-            h = h / 36 ^ h.rotate_left(17).wrapping_mul(0x9E3779B97F4A7C15);
+            h = (h / 36) ^ h.rotate_left(17).wrapping_mul(0x9E3779B97F4A7C15);
             c
         })
         .collect()
@@ -265,7 +265,7 @@ fn read_method(r: &mut Reader, n: &Node, base: &str, verb: &str) -> Option<Metho
         o.get("requestParameters").map(|x| r.bool_map(x, &field("requestParameters"))).unwrap_or_default();
     let request_models = o.get("requestModels").map(|x| r.string_map(x, &field("requestModels"))).unwrap_or_default();
     let method_responses = match o.get("methodResponses") {
-        Some(x) => r.map_of(x, &field("methodResponses"), |r, n, p| read_method_response(r, n, p)),
+        Some(x) => r.map_of(x, &field("methodResponses"), read_method_response),
         None => Vec::new(),
     };
     let integration_node = o.get("methodIntegration");
@@ -416,7 +416,7 @@ fn read_integration(r: &mut Reader, n: &Node, path: &str) -> Option<Integration>
     let integration_responses = match o.get("integrationResponses") {
         Some(x) => {
             let ir_path = o.field("integrationResponses");
-            r.map_of(x, &ir_path, |r, n, p| read_integration_response(r, n, p))
+            r.map_of(x, &ir_path, read_integration_response)
                 .into_iter()
                 .map(|(key, mut ir)| {
                     ir.key = key;
@@ -525,7 +525,7 @@ fn read_stage(r: &mut Reader, n: &Node, i: usize) -> Option<Stage> {
         }
     }
     if let Some(ms) = o.get("methodSettings") {
-        stage.method_settings = r.map_of(ms, &format!("{base}.methodSettings"), |r, n, p| read_method_setting(r, n, p));
+        stage.method_settings = r.map_of(ms, &format!("{base}.methodSettings"), read_method_setting);
     }
     if let Some(al) = o.get("accessLogSettings") {
         if let Some(mut a) = r.obj(al, &format!("{base}.accessLogSettings")) {

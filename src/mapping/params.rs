@@ -49,7 +49,7 @@ impl MethodRequestView<'_> {
         if crate::pipeline::DROPPED_AT_THE_DOOR.iter().any(|d| d.eq_ignore_ascii_case(name)) {
             return None;
         }
-        self.headers.get_all(name).iter().last().and_then(|v| v.to_str().ok())
+        self.headers.get_all(name).iter().next_back().and_then(|v| v.to_str().ok())
     }
 
     /// Evaluates a source; absent and empty values are `None`, as AWS omits them.

@@ -350,7 +350,7 @@ fn escape_unit(unit: u16, out: &mut String) {
         0x0A => out.push_str("\\n"),
         0x0C => out.push_str("\\f"),
         0x0D => out.push_str("\\r"),
-        u if u < 0x20 || u > 0x7F => {
+        u if !(0x20..=0x7F).contains(&u) => {
             let _ = write!(out, "\\u{u:04X}");
         }
         u => out.push(u as u8 as char),

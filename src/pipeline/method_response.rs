@@ -94,7 +94,7 @@ fn eval_response_source(
 ) -> Option<String> {
     let value = match source {
         Source::IntegrationResponseHeader { name, multi: false } => {
-            endpoint.headers.get_all(name.as_str()).iter().last()?.to_str().ok()?.to_string()
+            endpoint.headers.get_all(name.as_str()).iter().next_back()?.to_str().ok()?.to_string()
         }
         Source::IntegrationResponseHeader { name, multi: true } => {
             let values: Vec<&str> =

@@ -385,7 +385,7 @@ fn compile_integration(
                 parse_source(&source.value, Side::IntegrationResponse),
             ) {
                 (Ok(h), Ok(s)) => {
-                    if !mr.headers.iter().any(|d| *d == h) {
+                    if !mr.headers.contains(&h) {
                         out.at(
                             source.pos,
                             &pat,

@@ -172,7 +172,7 @@ impl SelectionPattern {
             Ok(re) => Ok(Self::Linear(re)),
             Err(linear) => {
                 let message = linear.to_string();
-                let last = message.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim();
+                let last = message.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim();
                 let last = last.trim_start_matches("error: ").to_string();
                 if !(last.contains("look-around") || last.contains("backreferences")) {
                     return Err(last);

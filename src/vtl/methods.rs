@@ -221,7 +221,7 @@ fn string_method(s: &str, name: &str, args: &[Value], regexes: &Regexes) -> Opti
         ("split", 1 | 2) => {
             let re = regex(&str_arg(args, 0)?, regexes, &mut local)?;
             let limit = if args.len() == 2 { int_arg(args, 1)? } else { 0 };
-            Value::new_list(java_split(re, s, limit).into_iter().map(|p| Value::from(p)).collect())
+            Value::new_list(java_split(re, s, limit).into_iter().map(Value::from).collect())
         }
         ("toLowerCase", 0) => Value::from(s.to_lowercase()),
         ("toUpperCase", 0) => Value::from(s.to_uppercase()),

@@ -401,7 +401,8 @@ impl<'s> Parser<'s, '_> {
         self.expect(b'(', "expected '(' after #foreach")?;
         let var = self.variable("in #foreach")?;
         self.skip_ws();
-        if !(self.starts_with("in") && !self.peek_at(2).is_some_and(is_ident_char)) {
+        let keyword_in = self.starts_with("in") && !self.peek_at(2).is_some_and(is_ident_char);
+        if !keyword_in {
             return Err(self.err("expected 'in' in #foreach"));
         }
         self.i += 2;
