@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{get, mock_method};
+use common::{get, mock_method, spawn_serve};
 use portico::server::{self, reload, Gateway};
 use serde_json::json;
 use std::path::Path;
@@ -100,20 +100,12 @@ fn changes_name_added_removed_and_changed_methods() {
 
 #[tokio::test]
 async fn sighup_reloads() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let dir = std::env::temp_dir().join(format!("portico-hup-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("api.json");
     write(&path, &document(&["a"]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args(["serve", "--no-watch", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = spawn_serve(&path, &["--no-watch", "--listen", "127.0.0.1:0"]);
     lines.next();
     let base = lines.next().unwrap().unwrap().trim().to_string();
     write(&path, &document(&["a", "b"]));

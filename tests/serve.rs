@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{backend::Backend, get};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use common::{backend::Backend, get, spawn_serve};
+use std::process::Command;
 use std::time::Duration;
 
 fn document(backend: &str) -> String {
@@ -37,14 +36,7 @@ async fn serves_until_sigterm_and_drains_in_flight_requests() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("api.yaml");
     std::fs::write(&path, document(&backend.url())).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = spawn_serve(&path, &["--listen", "127.0.0.1:0"]);
     assert!(lines.next().unwrap().unwrap().contains("served (served01)"));
     let dev = lines.next().unwrap().unwrap().trim().to_string();
     let prod = lines.next().unwrap().unwrap().trim().to_string();
@@ -77,19 +69,22 @@ async fn serve_flags_are_wired() {
     std::fs::write(&path, document("http://127.0.0.1:9")).unwrap();
     let log = dir.join("access.log");
     let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--throttle-rate", "0.001", "--throttle-burst", "2"])
-        .arg("--metrics-listen")
-        .arg(metrics.to_string())
-        .arg("--access-log")
-        .arg(&log)
-        .arg("--config")
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let metrics = metrics.to_string();
+    let (mut child, mut lines) = spawn_serve(
+        &path,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--throttle-rate",
+            "0.001",
+            "--throttle-burst",
+            "2",
+            "--metrics-listen",
+            &metrics,
+            "--access-log",
+            log.to_str().unwrap(),
+        ],
+    );
     let mut dev = String::new();
     for _ in 0..4 {
         let line = lines.next().unwrap().unwrap();

@@ -90,3 +90,23 @@ pub fn proxy_method(uri: &str, path_params: &[(&str, &str)]) -> serde_json::Valu
         "methodIntegration": {"type": "HTTP_PROXY", "httpMethod": "ANY", "uri": uri, "requestParameters": mapped}
     })
 }
+
+/// Starts `portico serve --config <config>` with `flags`; its stdout lines announce what it
+/// serves.
+pub fn spawn_serve(
+    config: &std::path::Path,
+    flags: &[&str],
+) -> (std::process::Child, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .arg("serve")
+        .args(flags)
+        .arg("--config")
+        .arg(config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
