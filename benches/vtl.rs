@@ -9,26 +9,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use portico::mapping::cases::default_context;
-use portico::mapping::template::{MappingTemplate, Overrides, Params, TemplateInput};
+use portico::mapping::cases::Standalone;
+use portico::mapping::template::{MappingTemplate, Params};
 use portico::vtl::Limits;
 use std::hint::black_box;
-use std::sync::Arc;
 
 fn render(c: &mut Criterion) {
     let template = MappingTemplate::compile(include_str!("data/template.vtl")).expect("the bench template parses");
     let body = Bytes::from_static(include_bytes!("data/body.json"));
-    let params = Arc::new(Params { querystring: vec![("region".into(), "eu-west-1".into())], ..Params::default() });
-    let stage_variables = Arc::new(Default::default());
-    let context = Arc::new(default_context());
-    let overrides = Overrides::default();
-    let input = TemplateInput {
-        body: &body,
-        params: &params,
-        stage_variables: &stage_variables,
-        context: &context,
-        overrides: &overrides,
-    };
+    let request =
+        Standalone::new(Params { querystring: vec![("region".into(), "eu-west-1".into())], ..Params::default() });
+    let input = request.input(&body);
     let expected_len = template.render(&input, Limits::default()).unwrap().body.len();
 
     let mut group = c.benchmark_group("vtl");

@@ -5,26 +5,17 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bytes::Bytes;
-use portico::mapping::cases::default_context;
-use portico::mapping::template::{MappingTemplate, Overrides, Params, TemplateInput};
+use portico::mapping::cases::Standalone;
+use portico::mapping::template::{MappingTemplate, Params};
 use portico::vtl::Limits;
-use std::sync::Arc;
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let template = MappingTemplate::compile(include_str!("../benches/data/template.vtl")).unwrap();
     let body = Bytes::from_static(include_bytes!("../benches/data/body.json"));
-    let params = Arc::new(Params { querystring: vec![("region".into(), "eu-west-1".into())], ..Params::default() });
-    let stage_variables = Arc::new(Default::default());
-    let context = Arc::new(default_context());
-    let overrides = Overrides::default();
-    let input = TemplateInput {
-        body: &body,
-        params: &params,
-        stage_variables: &stage_variables,
-        context: &context,
-        overrides: &overrides,
-    };
+    let request =
+        Standalone::new(Params { querystring: vec![("region".into(), "eu-west-1".into())], ..Params::default() });
+    let input = request.input(&body);
     let started = std::time::Instant::now();
     let mut total = 0;
     for _ in 0..n {

@@ -31,11 +31,10 @@ mod hostile {
     //! with output or an error, never a panic, a hang or a stack overflow.
 
     use bytes::Bytes;
-    use portico::mapping::cases::default_context;
-    use portico::mapping::template::{MappingTemplate, Overrides, Params, TemplateInput};
+    use portico::mapping::cases::Standalone;
+    use portico::mapping::template::{MappingTemplate, Params};
     use portico::vtl::Limits;
     use proptest::prelude::*;
-    use std::sync::Arc;
 
     const PIECES: &[&str] = &[
         "#if(",
@@ -106,15 +105,9 @@ mod hostile {
 
     /// Renders with an empty request around the body; only the template's own limits apply.
     fn render(t: &MappingTemplate, body: Bytes, limits: Limits) -> Result<String, String> {
-        let params = Arc::new(Params::default());
-        let input = TemplateInput {
-            body: &body,
-            params: &params,
-            stage_variables: &Arc::new(Default::default()),
-            context: &Arc::new(default_context()),
-            overrides: &Overrides::default(),
-        };
-        t.render(&input, limits).map(|out| out.body).map_err(|e| e.to_string())
+        t.render(&Standalone::new(Params::default()).input(&body), limits)
+            .map(|out| out.body)
+            .map_err(|e| e.to_string())
     }
 
     fn template() -> impl Strategy<Value = String> {

@@ -44,6 +44,41 @@ pub struct Case {
     pub source: Option<String>,
 }
 
+/// Everything a render reads besides its body, owned, for rendering outside a request:
+/// `portico render`, its cases, benchmarks and property tests.
+pub struct Standalone {
+    pub params: Arc<Params>,
+    pub stage_variables: Arc<BTreeMap<String, String>>,
+    pub context: Arc<RequestContext>,
+    pub overrides: Overrides,
+}
+
+impl Standalone {
+    /// A request with `params`, no stage variables and the default context.
+    pub fn new(params: Params) -> Self {
+        Self::with(params, BTreeMap::new(), default_context())
+    }
+
+    pub fn with(params: Params, stage_variables: BTreeMap<String, String>, context: RequestContext) -> Self {
+        Self {
+            params: Arc::new(params),
+            stage_variables: Arc::new(stage_variables),
+            context: Arc::new(context),
+            overrides: Overrides::default(),
+        }
+    }
+
+    pub fn input<'a>(&'a self, body: &'a bytes::Bytes) -> TemplateInput<'a> {
+        TemplateInput {
+            body,
+            params: &self.params,
+            stage_variables: &self.stage_variables,
+            context: &self.context,
+            overrides: &self.overrides,
+        }
+    }
+}
+
 /// Where a case's `$context` starts: a fixed request id and plausible values for the rest.
 pub fn default_context() -> RequestContext {
     RequestContext {
@@ -105,20 +140,14 @@ pub fn render_case(case: &Case) -> Result<String, crate::vtl::Error> {
         set_context(&mut ctx, k, &text);
     }
     let pairs = |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
-    let params = Arc::new(Params {
+    let params = Params {
         path: pairs(&case.params.path),
         querystring: pairs(&case.params.querystring),
         header: pairs(&case.params.header),
-    });
-    let body = bytes::Bytes::from(case.body.clone().unwrap_or_default());
-    let input = TemplateInput {
-        body: &body,
-        params: &params,
-        stage_variables: &Arc::new(case.stage_variables.clone()),
-        context: &Arc::new(ctx),
-        overrides: &Overrides::default(),
     };
-    template.render(&input, Limits::default()).map(|r| r.body)
+    let request = Standalone::with(params, case.stage_variables.clone(), ctx);
+    let body = bytes::Bytes::from(case.body.clone().unwrap_or_default());
+    template.render(&request.input(&body), Limits::default()).map(|r| r.body)
 }
 
 /// One case that did not give its expected output.
