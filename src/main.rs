@@ -42,9 +42,15 @@ enum Command {
     /// Write a document out as OpenAPI 3 (for `aws apigateway import-rest-api`) or as a native
     /// document (from an OpenAPI one).
     Export {
+        #[arg(long, required_unless_present = "state", conflicts_with = "state")]
+        config: Option<PathBuf>,
+        /// A management API state directory (`serve --state`); with `--api`, writes that API.
+        #[arg(long, requires = "api")]
+        state: Option<PathBuf>,
+        /// The RestApi id to export from `--state`.
         #[arg(long)]
-        config: PathBuf,
-        #[arg(long, value_enum)]
+        api: Option<String>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Native)]
         format: ExportFormat,
     },
 }
@@ -57,8 +63,21 @@ enum ExportFormat {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    #[arg(long)]
-    config: PathBuf,
+    /// The API document; with `--admin-listen` it seeds an empty state (and gives the load
+    /// balancers and Lambda endpoint).
+    #[arg(long, required_unless_present = "admin_listen")]
+    config: Option<PathBuf>,
+    /// Serve API Gateway's management API (boto3, the AWS CLI) on this address.
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<SocketAddr>,
+    /// Keep every management change in this directory (written durably before it is
+    /// acknowledged) and serve it again after a restart.
+    #[arg(long, value_name = "DIR", requires = "admin_listen")]
+    state: Option<PathBuf>,
+    /// Verify SigV4 signatures against these keys (`ACCESS_KEY_ID SECRET` per line); without
+    /// it any signature is accepted.
+    #[arg(long, value_name = "FILE", requires = "admin_listen")]
+    admin_credentials: Option<PathBuf>,
     #[arg(long, default_value = "127.0.0.1:4000")]
     listen: SocketAddr,
     /// A process-wide steady request rate (requests per second) over every API and stage.
@@ -142,7 +161,11 @@ fn main() -> ExitCode {
         Command::Check { config } => check(&config),
         Command::Serve(args) => report(serve(args)),
         Command::Render(args) => report(render(args)),
-        Command::Export { config, format } => report(export(&config, format)),
+        Command::Export { config, state, api, format } => match (config, state, api) {
+            (_, Some(state), Some(api)) => report(export_state(&state, &api, format)),
+            (Some(config), _, _) => report(export(&config, format)),
+            _ => ExitCode::from(2),
+        },
     }
 }
 
@@ -242,6 +265,23 @@ fn export(path: &Path, format: ExportFormat) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn export_state(dir: &Path, api: &str, format: ExportFormat) -> anyhow::Result<ExitCode> {
+    let state = portico::admin::load_state(dir).map_err(|e| anyhow::anyhow!(e))?;
+    let native = portico::admin::export(&state, api).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let value = match format {
+        ExportFormat::Native => native,
+        ExportFormat::Openapi => {
+            let (doc, problems) = config::load::load(&serde_json::to_string(&native)?, true);
+            if !problems.is_empty() {
+                anyhow::bail!("the stored API is not a valid document: {}", config::problem::Problems(problems));
+            }
+            config::export::to_openapi(&doc)
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn check(path: &Path) -> ExitCode {
     match config::load_file(path) {
         Ok(plan) => {
@@ -271,20 +311,53 @@ fn print_load_error(e: &config::LoadError) {
     }
 }
 
+/// With the management API the document only seeds it; the data plane then serves what is
+/// deployed, and the document's own plan is an empty one.
+const EMPTY_API: &str = r#"{"restApi": {"name": "none"}}"#;
+
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listen = args.listen;
     let path = args.config.clone();
-    let plan = match config::load_file(&path) {
-        Ok(plan) => {
-            for w in &plan.warnings {
-                tracing::warn!("{}: {w}", path.display());
+    let plan = match &path {
+        Some(path) => match config::load_file(path) {
+            Ok(plan) => {
+                for w in &plan.warnings {
+                    tracing::warn!("{}: {w}", path.display());
+                }
+                plan
             }
-            plan
+            Err(e) => {
+                print_load_error(&e);
+                return Ok(ExitCode::from(1));
+            }
+        },
+        None => config::compile_text(EMPTY_API, true).map_err(|_| anyhow::anyhow!("the empty API does not compile"))?,
+    };
+    let seed = match (&path, args.admin_listen) {
+        (Some(path), Some(_)) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            Some(
+                config::export::to_native(&text, is_json)
+                    .map_err(|_| anyhow::anyhow!("{} is not valid", path.display()))?,
+            )
         }
-        Err(e) => {
-            print_load_error(&e);
-            return Ok(ExitCode::from(1));
+        _ => None,
+    };
+    let plan = if args.admin_listen.is_some() {
+        config::compile_text(EMPTY_API, true).map_err(|_| anyhow::anyhow!("the empty API does not compile"))?
+    } else {
+        plan
+    };
+    let credentials = match &args.admin_credentials {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            Some(
+                portico::admin::sigv4::Credentials::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+            )
         }
+        None => None,
     };
     let throttle = args.throttle_rate.zip(args.throttle_burst);
     let (max_body, max_url) = (args.max_body_bytes, args.max_url_length);
@@ -307,6 +380,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("opening the access log")?;
         let gateway = Gateway::with(plan, prepare, Some(access_log));
+        let admin = match args.admin_listen {
+            Some(addr) => {
+                let options = portico::admin::AdminOptions { state_dir: args.state.as_deref(), seed, credentials };
+                let admin = portico::admin::Admin::open(gateway.clone(), options).map_err(|e| anyhow::anyhow!(e))?;
+                let listener =
+                    tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+                println!("Management API on http://{}", listener.local_addr()?);
+                tokio::spawn(portico::admin::serve(admin.clone(), listener));
+                Some(admin)
+            }
+            None => None,
+        };
         if let Some(addr) = args.metrics_listen {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
             println!("Metrics on http://{}/metrics", listener.local_addr()?);
@@ -329,15 +414,29 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let running = server::start_with(gateway.clone(), listen, options)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        println!("Portico is serving {name}");
-        for stage in &stages {
-            let url = running.url(stage);
-            println!("  {}", if https { url.replacen("http://", "https://", 1) } else { url });
+        let scheme = if https { "https" } else { "http" };
+        match &admin {
+            None => {
+                println!("Portico is serving {name}");
+                for stage in &stages {
+                    let url = running.url(stage);
+                    println!("  {}", if https { url.replacen("http://", "https://", 1) } else { url });
+                }
+            }
+            Some(admin) => {
+                println!("Portico is serving the deployed APIs");
+                for (id, api) in &admin.snapshot().apis {
+                    for stage in api.stages.keys() {
+                        println!("  {scheme}://{}/restapis/{id}/{stage}/_user_request_/", running.addr);
+                    }
+                }
+            }
         }
-        if !args.no_watch {
+        let watched = path.clone().filter(|_| admin.is_none());
+        if let (false, Some(path)) = (args.no_watch, &watched) {
             server::reload::watch(gateway.clone(), path.clone(), Duration::from_millis(args.watch_interval_ms));
         }
-        wait_for_signals(&gateway, &path).await?;
+        wait_for_signals(&gateway, watched.as_deref()).await?;
         gateway.metrics.ready.store(false, std::sync::atomic::Ordering::Relaxed);
         tracing::info!("shutting down: finishing in-flight requests");
         running.shutdown().await;
@@ -346,7 +445,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Returns on SIGINT or SIGTERM; reloads the document on SIGHUP.
-async fn wait_for_signals(gateway: &Arc<Gateway>, path: &std::path::Path) -> anyhow::Result<()> {
+async fn wait_for_signals(gateway: &Arc<Gateway>, path: Option<&std::path::Path>) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -357,6 +456,7 @@ async fn wait_for_signals(gateway: &Arc<Gateway>, path: &std::path::Path) -> any
                 _ = tokio::signal::ctrl_c() => return Ok(()),
                 _ = term.recv() => return Ok(()),
                 _ = hangup.recv() => {
+                    let Some(path) = path else { continue };
                     let (gateway, path) = (gateway.clone(), path.to_path_buf());
                     let _ = tokio::task::spawn_blocking(move || server::reload::reload(&gateway, &path)).await;
                 }

@@ -69,6 +69,8 @@ pub struct Invocation {
     pub resource_relative_path: String,
     /// The `X-Amzn-Trace-Id` sent to integrations: the client's, completed, or a new one.
     pub trace_id: String,
+    /// The execution log of TestInvokeMethod, one line per step; `None` when serving.
+    pub log: Option<Vec<String>>,
 }
 
 impl Invocation {
@@ -107,6 +109,14 @@ impl Invocation {
             method: None,
             resource_relative_path: String::new(),
             trace_id: trace_id(req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok())),
+            log: None,
+        }
+    }
+
+    /// Adds a line to the execution log when one is kept; costs nothing otherwise.
+    pub fn trace(&mut self, line: impl FnOnce() -> String) {
+        if let Some(log) = &mut self.log {
+            log.push(format!("{} : {}", httpdate::fmt_http_date(SystemTime::now()), line()));
         }
     }
 
@@ -202,21 +212,58 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    execute_logged(plan, client, req, peer, observer, false).await.0
+}
+
+/// As [`execute`], keeping the execution log (TestInvokeMethod) when `log` is set.
+pub async fn execute_logged<B>(
+    plan: &Plan,
+    client: &HttpClient,
+    req: Request<B>,
+    peer: SocketAddr,
+    observer: &dyn Observer,
+    log: bool,
+) -> (Response<Body>, Vec<String>)
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
     let started = std::time::Instant::now();
     let mut inv = Invocation::new(&req, peer);
+    if log {
+        inv.log = Some(Vec::new());
+        let id = inv.context.request_id.clone();
+        inv.trace(|| format!("Starting execution for request: {id}"));
+    }
     let keep_alive = wants_keep_alive(&req);
     let (parts, body) = req.into_parts();
     let body = body.map_err(Into::into).boxed_unsync();
     let mut response = match run(plan, client, &parts, body, &mut inv).await {
         Ok(response) => response,
-        Err(error) => gateway_response::respond(plan, &parts.headers, &mut inv, &error),
+        Err(error) => {
+            inv.trace(|| format!("Execution failed: {error}"));
+            gateway_response::respond(plan, &parts.headers, &mut inv, &error)
+        }
     };
+    let status = response.status().as_u16();
+    inv.trace(|| format!("Method completed with status: {status}"));
     if keep_alive {
         response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
     let length = http_body::Body::size_hint(response.body()).exact();
     observer.finished(plan, &inv, response.status(), length, started.elapsed());
-    response
+    (response, inv.log.unwrap_or_default())
+}
+
+/// Headers as the execution log prints them: `{name=value, ...}`.
+pub fn log_headers(headers: &HeaderMap) -> String {
+    let pairs: Vec<String> =
+        headers.iter().map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v.as_bytes()))).collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+fn log_pairs(pairs: &[(String, String)]) -> String {
+    format!("{{{}}}", pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
 }
 
 /// Told about every finished request (access logs, metrics). The response body may still be
@@ -305,6 +352,15 @@ async fn run(
 ) -> Result<Response<Body>, GatewayError> {
     check_limits(plan, parts)?;
     let (stage, method) = method_request::route(plan, parts, inv)?;
+    if inv.log.is_some() {
+        let (verb, path) = (parts.method.to_string(), inv.resource_relative_path.clone());
+        let (params, query, headers) =
+            (log_pairs(&inv.path_params), log_pairs(&inv.query), log_headers(&parts.headers));
+        inv.trace(|| format!("HTTP Method: {verb}, Resource Path: {path}"));
+        inv.trace(|| format!("Method request path: {params}"));
+        inv.trace(|| format!("Method request query string: {query}"));
+        inv.trace(|| format!("Method request headers: {headers}"));
+    }
     method_request::throttle(plan, stage, inv.method.unwrap_or(usize::MAX))?;
     if let Some(validation) = &method.validation {
         if validation.parameters {
@@ -341,11 +397,46 @@ async fn run(
         record_integration(inv, started, result.as_ref().map(|r| r.status()));
         return result;
     }
+    inv.trace(|| format!("Method request body before transformations: {}", String::from_utf8_lossy(&body)));
     let request = integration_request::prepare(plan, stage, method, parts, &body, inv)?;
+    if inv.log.is_some() {
+        let (path, query) = (log_pairs(&request.path), log_pairs(&request.query));
+        let headers = log_pairs(&request.headers);
+        let body = String::from_utf8_lossy(&request.body).into_owned();
+        inv.trace(|| format!("Endpoint request path parameters: {path}"));
+        inv.trace(|| format!("Endpoint request query string: {query}"));
+        inv.trace(|| format!("Endpoint request headers: {headers}"));
+        inv.trace(|| format!("Endpoint request body after transformations: {body}"));
+    }
     let started = std::time::Instant::now();
     let endpoint = integration::call(plan, stage, method, client, request, inv).await;
     record_integration(inv, started, endpoint.as_ref().map(|e| e.status.unwrap_or(http::StatusCode::OK)));
     let endpoint = endpoint?;
+    if inv.log.is_some() {
+        let status = endpoint.status.map_or("(none)".to_string(), |s| s.as_u16().to_string());
+        let latency = inv.context.integration_latency.unwrap_or(0);
+        let (headers, body) = (log_headers(&endpoint.headers), String::from_utf8_lossy(&endpoint.body).into_owned());
+        inv.trace(|| format!("Received response. Status: {status}, Integration latency: {latency} ms"));
+        inv.trace(|| format!("Endpoint response headers: {headers}"));
+        inv.trace(|| format!("Endpoint response body before transformations: {body}"));
+    }
     let selected = integration_response::select(method, &endpoint)?;
-    method_response::build(plan, stage, method, selected, parts, endpoint, inv)
+    let pattern = selected.pattern.as_ref().map(|p| p.as_str().to_string());
+    inv.trace(|| match pattern {
+        Some(p) => format!("Selected integration response: {} (selectionPattern {p})", selected.status.as_u16()),
+        None => format!("Selected integration response: {} (the default)", selected.status.as_u16()),
+    });
+    let response = method_response::build(plan, stage, method, selected, parts, endpoint, inv)?;
+    if inv.log.is_none() {
+        return Ok(response);
+    }
+    // TestInvokeMethod: the whole body, to log it.
+    let (head, body) = response.into_parts();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let (headers, text) = (log_headers(&head.headers), String::from_utf8_lossy(&body).into_owned());
+    inv.trace(|| format!("Method response body after transformations: {text}"));
+    inv.trace(|| format!("Method response headers: {headers}"));
+    inv.trace(|| "Successfully completed execution".to_string());
+    let response = Response::from_parts(head, full(body));
+    Ok(response)
 }

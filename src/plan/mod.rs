@@ -166,6 +166,14 @@ pub enum SelectionPattern {
 }
 
 impl SelectionPattern {
+    /// The anchored expression.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Linear(r) => r.as_str(),
+            Self::Backtracking(r) => r.as_str(),
+        }
+    }
+
     pub fn compile(java: &str) -> Result<Self, String> {
         let anchored = format!("^(?:{java})$");
         match Regex::new(&anchored) {

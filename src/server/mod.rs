@@ -20,6 +20,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub mod access_log;
 pub mod metrics;
+pub mod registry;
 pub mod reload;
 
 /// What every connection shares: the current plan (swapped whole on reload) and the pooled
@@ -33,6 +34,8 @@ pub struct Gateway {
     pub failed_reloads: std::sync::atomic::AtomicU64,
     pub access_log: Option<Arc<access_log::AccessLog>>,
     pub metrics: metrics::Metrics,
+    /// The APIs deployed through the management API; empty without it.
+    pub deployed: ArcSwap<registry::Registry>,
 }
 
 impl pipeline::Observer for Gateway {
@@ -83,7 +86,19 @@ impl Gateway {
             failed_reloads: Default::default(),
             access_log,
             metrics: Default::default(),
+            deployed: Default::default(),
         })
+    }
+
+    /// The plan that serves `req`: a deployed API's stage when one matches, else the document's.
+    pub fn plan_for<B>(&self, req: &mut http::Request<B>) -> Arc<Plan> {
+        let deployed = self.deployed.load();
+        if !deployed.is_empty() {
+            if let Some(plan) = deployed.resolve(req) {
+                return plan;
+            }
+        }
+        self.plan.load_full()
     }
 }
 
@@ -229,10 +244,10 @@ async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let gateway = gateway.clone();
-        let service = service_fn(move |req| {
+        let service = service_fn(move |mut req| {
             let gateway = gateway.clone();
             async move {
-                let plan = gateway.plan.load_full();
+                let plan = gateway.plan_for(&mut req);
                 Ok::<_, Infallible>(pipeline::execute(&plan, &gateway.client, req, peer, &*gateway).await)
             }
         });
