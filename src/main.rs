@@ -424,7 +424,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Some(admin) => {
-                println!("Portico is serving the deployed APIs");
+                println!("Portico is serving the deployed APIs on {scheme}://{}", running.addr);
                 for (id, api) in &admin.snapshot().apis {
                     for stage in api.stages.keys() {
                         println!("  {scheme}://{}/restapis/{id}/{stage}/_user_request_/", running.addr);
