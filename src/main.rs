@@ -78,6 +78,13 @@ struct ServeArgs {
     /// it any signature is accepted.
     #[arg(long, value_name = "FILE", requires = "admin_listen")]
     admin_credentials: Option<PathBuf>,
+    /// Management calls per second before `TooManyRequestsException` (AWS limits them per
+    /// account); unlimited unless given.
+    #[arg(long, requires_all = ["admin_listen", "admin_throttle_burst"])]
+    admin_throttle_rate: Option<f64>,
+    /// The burst of management calls `--admin-throttle-rate` allows.
+    #[arg(long, requires = "admin_throttle_rate")]
+    admin_throttle_burst: Option<u64>,
     #[arg(long, default_value = "127.0.0.1:4000")]
     listen: SocketAddr,
     /// A process-wide steady request rate (requests per second) over every API and stage.
@@ -382,7 +389,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let gateway = Gateway::with(plan, prepare, Some(access_log));
         let admin = match args.admin_listen {
             Some(addr) => {
-                let options = portico::admin::AdminOptions { state_dir: args.state.as_deref(), seed, credentials };
+                let options = portico::admin::AdminOptions {
+                    state_dir: args.state.as_deref(),
+                    seed,
+                    credentials,
+                    throttle: args.admin_throttle_rate.zip(args.admin_throttle_burst),
+                };
                 let admin = portico::admin::Admin::open(gateway.clone(), options).map_err(|e| anyhow::anyhow!(e))?;
                 let listener =
                     tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;

@@ -93,6 +93,7 @@ pub struct Admin {
     disk: Option<Disk>,
     gateway: Arc<Gateway>,
     credentials: Option<sigv4::Credentials>,
+    throttle: Option<crate::plan::throttle::TokenBucket>,
 }
 
 /// Starting the management API.
@@ -105,6 +106,9 @@ pub struct AdminOptions<'a> {
     pub seed: Option<Value>,
     /// With credentials, signatures are verified.
     pub credentials: Option<sigv4::Credentials>,
+    /// AWS limits management calls per account; with a rate and burst, so does Portico
+    /// (`TooManyRequestsException` past them). Off by default.
+    pub throttle: Option<(f64, u64)>,
 }
 
 impl Admin {
@@ -127,7 +131,9 @@ impl Admin {
         if let Some(disk) = &disk {
             disk.save(&state).map_err(|e| format!("writing the state: {e}"))?;
         }
-        let admin = Arc::new(Self { state: Mutex::new(state), disk, gateway, credentials: options.credentials });
+        let throttle = options.throttle.map(|(rate, burst)| crate::plan::throttle::TokenBucket::new(rate, burst));
+        let admin =
+            Arc::new(Self { state: Mutex::new(state), disk, gateway, credentials: options.credentials, throttle });
         admin.publish(&admin.state.lock().unwrap());
         let pending: Vec<String> = admin
             .state
@@ -236,6 +242,9 @@ impl Admin {
             .await
             .map_err(|e| bad_request(format!("cannot read the request body: {e}")))?
             .to_bytes();
+        if self.throttle.as_ref().is_some_and(|t| !t.try_acquire()) {
+            return Err(AdminError::TooManyRequests("Too Many Requests".into()));
+        }
         if let Some(credentials) = &self.credentials {
             sigv4::verify(
                 credentials,

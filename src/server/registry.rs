@@ -60,3 +60,42 @@ impl Registry {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(name: &str) -> Arc<Plan> {
+        let doc = format!(
+            r#"{{"restApi": {{"name": "{name}"}}, "stages": [{{"stageName": "dev"}}],
+                "resources": [{{"path": "/", "resourceMethods": {{"GET": {{"methodIntegration": {{"type": "MOCK"}}}}}}}}]}}"#
+        );
+        Arc::new(crate::config::compile_text(&doc, true).unwrap())
+    }
+
+    fn request(uri: &str, host: &str) -> Request<()> {
+        Request::builder().uri(uri).header("host", host).body(()).unwrap()
+    }
+
+    #[test]
+    fn each_form_reaches_its_api_and_stage() {
+        let mut registry = Registry::default();
+        registry.apis.entry("aaa".into()).or_default().insert("dev".into(), plan("a"));
+        let mut req = request("/restapis/aaa/dev/_user_request_/pets/1?x=1", "localhost:4000");
+        assert_eq!(registry.resolve(&mut req).unwrap().api_name, "a");
+        assert_eq!(req.uri().to_string(), "/dev/pets/1?x=1");
+        let mut req = request("/restapis/aaa/dev/_user_request_", "localhost");
+        assert!(registry.resolve(&mut req).is_some());
+        assert_eq!(req.uri().path(), "/dev/");
+        // One API deployed: the plain stage path reaches it.
+        assert_eq!(registry.resolve(&mut request("/dev/pets", "localhost")).unwrap().api_name, "a");
+
+        registry.apis.entry("bbb".into()).or_default().insert("dev".into(), plan("b"));
+        assert!(registry.resolve(&mut request("/dev/pets", "localhost")).is_none());
+        let by_host = registry.resolve(&mut request("/dev/pets", "bbb.execute-api.localhost:4000")).unwrap();
+        assert_eq!(by_host.api_name, "b");
+        assert!(registry.resolve(&mut request("/restapis/ccc/dev/_user_request_/", "localhost")).is_none());
+        assert!(registry.resolve(&mut request("/restapis/aaa/prod/_user_request_/", "localhost")).is_none());
+        assert!(registry.resolve(&mut request("/restapis/aaa/dev/elsewhere/", "localhost")).is_none());
+    }
+}

@@ -115,3 +115,35 @@ def test_signatures_are_verified_with_configured_keys(start_portico):
 
 def test_any_signature_is_accepted_without_configured_keys(portico):
     assert portico.client("ANYKEY", "anysecret").get_rest_apis()["items"]
+
+
+def test_management_calls_past_the_limit_get_too_many_requests(start_portico):
+    p = start_portico(extra=["--admin-throttle-rate", "0.001", "--admin-throttle-burst", "3"])
+    c = p.client()
+    codes = []
+    for _ in range(6):
+        try:
+            c.get_rest_apis()
+            codes.append(200)
+        except ClientError as e:
+            codes.append((e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"], e.response["Error"]["Message"]))
+    assert codes[:3] == [200, 200, 200]
+    assert codes[3:] == [(429, "TooManyRequestsException", "Too Many Requests")] * 3
+
+
+def test_export_writes_a_document_portico_serves(start_portico, tmp_path):
+    import subprocess
+    from conftest import portico_binary
+
+    state = tmp_path / "state"
+    p = start_portico(state=state)
+    api_id = mock_api(p.client(), "exported", {"exported": True})
+    out = subprocess.run([portico_binary(), "export", "--state", str(state), "--api", api_id],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["restApi"]["id"] == api_id and [s["stageName"] for s in doc["stages"]] == ["live"]
+    exported = tmp_path / "exported.json"
+    exported.write_text(out.stdout)
+    check = subprocess.run([portico_binary(), "check", "--config", str(exported)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
