@@ -344,24 +344,23 @@ pub fn write_json_string(s: &str, out: &mut String) {
 
 const MAX_DEPTH: usize = 512;
 
-/// The first quote, backslash or control character, eight bytes at a time.
-fn special_position(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let w = u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
-        let found = has_zero(w ^ (ONES * b'"' as u64))
-            | has_zero(w ^ (ONES * b'\\' as u64))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-        if found != 0 {
-            return chunk.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| offset + p);
-        }
-        offset += 8;
+/// Bytes that end a run of plain string text: quote, backslash, control characters.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
     }
-    chunks.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| offset + p)
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// The first quote, backslash or control character. Strings in payloads are mostly short,
+/// where a table-driven byte loop beats a vectorised search.
+fn special_position(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&c| SPECIAL[c as usize])
 }
 
 struct Parser<'a> {
