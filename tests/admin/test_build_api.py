@@ -386,3 +386,54 @@ def test_patch_parts_models_validators_gateway_responses(portico, public_backend
     assert response["responseParameters"] == {"gatewayresponse.header.X-Why": "'invalid'"}
     default = c.get_gateway_response(restApiId=api_id, responseType="MISSING_AUTHENTICATION_TOKEN")
     assert default["statusCode"] == "403" and default["defaultResponse"] is True
+
+
+def test_deletes_and_copy_remove_patches(portico, public_backend):
+    c = portico.client()
+    api_id, ids, _ = build(c, public_backend)
+    pets = ids["pets"]
+
+    # copy and remove, as AWS applies them.
+    c.update_integration(
+        restApiId=api_id, resourceId=pets, httpMethod="GET",
+        patchOperations=[
+            {"op": "copy", "from": "/requestTemplates/application~1json", "path": "/requestTemplates/text~1plain"},
+            {"op": "remove", "path": "/requestParameters/integration.request.header.x-pet-type"},
+            {"op": "add", "path": "/cacheKeyParameters/method.request.querystring.type"},
+        ],
+    )
+    integration = c.get_integration(restApiId=api_id, resourceId=pets, httpMethod="GET")
+    assert integration["requestTemplates"]["text/plain"] == integration["requestTemplates"]["application/json"]
+    assert "requestParameters" not in integration or integration["requestParameters"] == {}
+    assert integration["cacheKeyParameters"] == ["method.request.querystring.type"]
+    c.update_method(restApiId=api_id, resourceId=pets, httpMethod="GET",
+                    patchOperations=[{"op": "remove", "path": "/requestParameters/method.request.querystring.type"}])
+    assert c.get_method(restApiId=api_id, resourceId=pets, httpMethod="GET").get("requestParameters", {}) == {}
+
+    # Each part deleted, and gone.
+    c.delete_integration_response(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET", statusCode="404")
+    with pytest.raises(ClientError) as e:
+        c.get_integration_response(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET", statusCode="404")
+    assert error_of(e)[:2] == (404, "NotFoundException")
+    c.delete_method_response(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET", statusCode="404")
+    with pytest.raises(ClientError):
+        c.get_method_response(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET", statusCode="404")
+    c.delete_integration(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET")
+    with pytest.raises(ClientError) as e:
+        c.get_integration(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET")
+    assert error_of(e) == (404, "NotFoundException", "Invalid Integration identifier specified")
+    c.delete_method(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET")
+    with pytest.raises(ClientError):
+        c.get_method(restApiId=api_id, resourceId=ids["pet"], httpMethod="GET")
+    # Deleting a resource takes its children with it.
+    c.delete_resource(restApiId=api_id, resourceId=pets)
+    remaining = {r["path"] for r in c.get_resources(restApiId=api_id)["items"]}
+    assert remaining == {"/", "/private"}
+    with pytest.raises(ClientError):
+        c.get_resource(restApiId=api_id, resourceId=ids["pet"])
+
+    c.delete_rest_api(restApiId=api_id)
+    with pytest.raises(ClientError) as e:
+        c.get_rest_api(restApiId=api_id)
+    assert error_of(e)[:2] == (404, "NotFoundException")
+    assert api_id not in {a["id"] for a in c.get_rest_apis()["items"]}
