@@ -187,11 +187,10 @@ async fn customised_responses_and_fallbacks() {
     assert_eq!(body.status, 400, "no statusCode: the type's own status");
     // Plain substitution, not VTL: values are inserted as they are.
     let text = body.text();
-    assert!(
-        text.starts_with(r#"{"invalid": "Invalid request body", "team": "blue", "id": "42", "details": "["#),
-        "{text}"
+    assert_eq!(
+        text,
+        r#"{"invalid": "Invalid request body", "team": "blue", "id": "42", "details": "[object has missing required properties (["name"])]"}"#
     );
-    assert!(text.contains("name"), "{text}");
 
     // DEFAULT_4XX answers for 4xx types without their own response: its header, the
     // type's status, and the default template.

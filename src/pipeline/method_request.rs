@@ -111,7 +111,7 @@ pub fn validate_body(
             Err(e) => return Err(body_error(inv, vec![format!("Invalid JSON: {e}")])),
         }
     };
-    let errors: Vec<String> = model.iter_errors(&instance).map(|e| e.to_string()).collect();
+    let errors = super::schema_messages::messages(model.iter_errors(&instance));
     if errors.is_empty() {
         Ok(())
     } else {

@@ -8,6 +8,7 @@ pub mod integration_response;
 pub mod method_request;
 pub mod method_response;
 pub mod payload;
+mod schema_messages;
 
 use crate::integration::{self, client::HttpClient};
 use crate::mapping::context::{self, RequestContext};
