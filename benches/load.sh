@@ -102,6 +102,8 @@ PY
 holder=$!
 pids+=($holder)
 for _ in $(seq 300); do [ -f /tmp/portico-bench-conns ] && break; sleep 0.1; done
+# Idle: each connection has been answered and then left quiet for a few seconds.
+sleep 3
 echo "resident memory, 10,000 idle keep-alive connections: $(rss "$portico_pid")"
 rm -f /tmp/portico-bench-conns
 kill "$holder" 2>/dev/null || true

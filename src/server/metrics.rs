@@ -178,6 +178,17 @@ impl Metrics {
             "Reloads refused (invalid documents)",
             gateway.failed_reloads.load(Ordering::Relaxed),
         );
+        counter(
+            &mut out,
+            "portico_idle_releases_total",
+            "Quiet keep-alive connections whose buffers were given back",
+            gateway.idle_releases.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP portico_parked_connections Connections waiting for a request without buffers\n# TYPE portico_parked_connections gauge\nportico_parked_connections {}",
+            gateway.parked_connections.load(Ordering::Relaxed)
+        );
         let dropped = gateway.access_log.as_ref().map_or(0, |a| a.dropped.load(Ordering::Relaxed));
         counter(
             &mut out,

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub mod access_log;
+mod idle;
 pub mod metrics;
 pub mod registry;
 pub mod reload;
@@ -36,6 +37,10 @@ pub struct Gateway {
     pub metrics: metrics::Metrics,
     /// The APIs deployed through the management API; empty without it.
     pub deployed: ArcSwap<registry::Registry>,
+    /// Plain connections waiting for a request without hyper's buffers (see `idle`).
+    pub parked_connections: std::sync::atomic::AtomicU64,
+    /// Times a quiet keep-alive connection was taken back from hyper.
+    pub idle_releases: std::sync::atomic::AtomicU64,
 }
 
 impl pipeline::Observer for Gateway {
@@ -87,6 +92,8 @@ impl Gateway {
             access_log,
             metrics: Default::default(),
             deployed: Default::default(),
+            parked_connections: Default::default(),
+            idle_releases: Default::default(),
         })
     }
 
@@ -224,6 +231,16 @@ async fn accept_loop(
         .max_buf_size(options.limits.max_head_bytes.max(8192))
         .keep_alive(true);
     let tls = options.tls.map(tokio_rustls::TlsAcceptor::from);
+    // Plain HTTP/1.1 connections each hold a receiver; shutdown waits until all are gone.
+    let (drain, _) = watch::channel(());
+    let connections = Arc::new(idle::Connections::default());
+    tokio::spawn(connections.clone().sweep_until(stopped.clone()));
+    let plain = Arc::new(idle::Listener {
+        http1: http1.clone(),
+        gateway: gateway.clone(),
+        connections,
+        keep_alive: options.limits.header_read_timeout,
+    });
     let permits = Arc::new(tokio::sync::Semaphore::new(options.limits.max_connections));
     loop {
         let (stream, peer) = tokio::select! {
@@ -254,11 +271,9 @@ async fn accept_loop(
         match &tls {
             // Plain HTTP/1.1 needs no protocol detection: the lighter connection type serves it.
             None if !options.h2c => {
-                let conn = graceful.watch(http1.serve_connection(TokioIo::new(stream), service));
+                let (plain, stopped, held) = (plain.clone(), stopped.clone(), drain.subscribe());
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, %peer, "connection ended with an error");
-                    }
+                    idle::serve(stream, plain, peer, stopped, held).await;
                     drop(permit);
                 });
             }
@@ -293,7 +308,11 @@ async fn accept_loop(
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    let drained = async {
+        graceful.shutdown().await;
+        drain.closed().await;
+    };
+    if tokio::time::timeout(DRAIN_TIMEOUT, drained).await.is_err() {
         tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}; closing");
     }
 }

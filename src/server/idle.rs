@@ -1,0 +1,318 @@
+//! Plain HTTP/1.1 connections that cost little while idle. hyper keeps 16 KB of buffers for as
+//! long as it serves a connection, so 10,000 idle keep-alive clients would hold 160 MB. A sweep
+//! every half second finds connections that have been quiet since the last sweep (no request
+//! in flight, no response being written, the last bytes on the wire a response's) and ends
+//! hyper's part in them with an end-of-stream on reads, which hyper takes as a client that
+//! left between requests. The socket itself stays open: it comes back from hyper, waits
+//! without buffers until the client speaks again, and a new hyper connection takes it up.
+//! Nothing of this runs per request beyond a few counter updates.
+
+use super::Gateway;
+use crate::pipeline;
+use atomic_waker::AtomicWaker;
+use bytes::Bytes;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// How often connections are swept; a connection quiet for a whole period is released.
+const SWEEP_EVERY: Duration = Duration::from_millis(500);
+
+/// What the sweep reads about a connection, and how it tells hyper to let go.
+#[derive(Default)]
+struct Activity {
+    /// Reads and writes that moved bytes.
+    transfers: AtomicU64,
+    /// `transfers` as the previous sweep saw it.
+    swept: AtomicU64,
+    /// Whether the last bytes moved were read: a request (or part of one) may be buffered.
+    read_last: AtomicBool,
+    /// Requests whose response has not been written whole yet.
+    in_flight: AtomicUsize,
+    /// Set by the sweep; the next read then ends the stream unless something moved since.
+    release: AtomicBool,
+    /// Whether the stream was ended for a release (not by the client).
+    released: AtomicBool,
+    /// hyper's task while it waits for the next request.
+    reader: AtomicWaker,
+}
+
+impl Activity {
+    fn quiet(&self) -> bool {
+        self.in_flight.load(Relaxed) == 0 && !self.read_last.load(Relaxed)
+    }
+}
+
+/// The connections of one listener, for the sweep.
+#[derive(Default)]
+pub(super) struct Connections(Mutex<Vec<Weak<Activity>>>);
+
+impl Connections {
+    fn add(&self, activity: &Arc<Activity>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::downgrade(activity));
+    }
+
+    /// Marks every connection quiet since the last sweep for release, and forgets those gone.
+    fn sweep(&self) {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|weak| {
+            let Some(a) = weak.upgrade() else { return false };
+            let transfers = a.transfers.load(Relaxed);
+            if a.swept.swap(transfers, Relaxed) == transfers && a.quiet() && !a.release.load(Relaxed) {
+                a.release.store(true, Relaxed);
+                a.reader.wake();
+            }
+            true
+        });
+    }
+
+    /// Sweeps until the listener stops.
+    pub(super) async fn sweep_until(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => self.sweep(),
+                _ = stopped.changed() => return,
+            }
+        }
+    }
+}
+
+/// The socket as hyper sees it: counts transfers, ends the stream when the sweep releases the
+/// connection, and hands the socket back when hyper lets go of it.
+struct Watched {
+    stream: Option<TcpStream>,
+    activity: Arc<Activity>,
+    back: Arc<Mutex<Option<TcpStream>>>,
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            *self.back.lock().unwrap_or_else(|p| p.into_inner()) = Some(stream);
+        }
+    }
+}
+
+impl Watched {
+    fn stream(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(self.stream.as_mut().expect("the socket is present while hyper serves it"))
+    }
+
+    fn moved(&self, read: bool) {
+        self.activity.transfers.fetch_add(1, Relaxed);
+        self.activity.read_last.store(read, Relaxed);
+    }
+
+    /// A release the sweep asked for, confirmed: nothing moved since, nothing in flight.
+    fn releasing(&self) -> bool {
+        let a = &self.activity;
+        if !a.release.load(Relaxed) {
+            return false;
+        }
+        if a.swept.load(Relaxed) == a.transfers.load(Relaxed) && a.quiet() {
+            a.released.store(true, Relaxed);
+            return true;
+        }
+        a.release.store(false, Relaxed);
+        false
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if self.activity.released.load(Relaxed) || self.releasing() {
+            // End of stream: hyper, idle between requests, lets go of the connection.
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        let result = self.stream().poll_read(cx, buf);
+        match result {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => self.moved(true),
+            Poll::Pending => self.activity.reader.register(cx.waker()),
+            _ => {}
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let result = self.stream().poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.moved(false);
+        }
+        result
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = self.stream().poll_write_vectored(cx, bufs);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.moved(false);
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.as_ref().is_some_and(|s| s.is_write_vectored())
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.stream().poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        if self.activity.released.load(Relaxed) {
+            // hyper closes what it thinks the client left; the socket stays open.
+            return Poll::Ready(Ok(()));
+        }
+        self.stream().poll_shutdown(cx)
+    }
+}
+
+/// Marks its connection busy from the request until hyper drops the response body (written
+/// whole, or abandoned).
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn new(activity: &Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Relaxed);
+        Self(activity.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+/// A response body that keeps its connection busy while it is written.
+struct Tracked {
+    body: pipeline::Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = pipeline::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Everything a plain connection needs from its listener.
+pub(super) struct Listener {
+    pub http1: hyper::server::conn::http1::Builder,
+    pub gateway: Arc<Gateway>,
+    pub connections: Arc<Connections>,
+    /// How long a parked connection waits for the client (the keep-alive timeout).
+    pub keep_alive: Duration,
+}
+
+/// Serves the socket with hyper until the client leaves (true when hyper was only released).
+async fn run_hyper(
+    stream: TcpStream,
+    l: &Listener,
+    peer: SocketAddr,
+    stopped: &mut watch::Receiver<bool>,
+    back: &Arc<Mutex<Option<TcpStream>>>,
+) -> bool {
+    let activity = Arc::new(Activity::default());
+    l.connections.add(&activity);
+    let io = Watched { stream: Some(stream), activity: activity.clone(), back: back.clone() };
+    let service = {
+        let (gateway, activity) = (l.gateway.clone(), activity.clone());
+        service_fn(move |mut req| {
+            let (gateway, busy) = (gateway.clone(), Busy::new(&activity));
+            async move {
+                let plan = gateway.plan_for(&mut req);
+                let response = pipeline::execute(&plan, &gateway.client, req, peer, &*gateway).await;
+                Ok::<_, Infallible>(response.map(|body| Tracked { body, _busy: busy }))
+            }
+        })
+    };
+    let conn = l.http1.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let mut stopping = *stopped.borrow();
+    if stopping {
+        conn.as_mut().graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            biased;
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+                }
+                return activity.released.load(Relaxed) && !stopping;
+            }
+            _ = stopped.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Serves a plain HTTP/1.1 connection until the client leaves, stays idle past the keep-alive
+/// timeout, or the server stops. `_drain` lives as long as the connection, so shutdown can
+/// wait for it.
+pub(super) async fn serve(
+    stream: TcpStream,
+    listener: Arc<Listener>,
+    peer: SocketAddr,
+    mut stopped: watch::Receiver<bool>,
+    _drain: watch::Receiver<()>,
+) {
+    let back = Arc::new(Mutex::new(None));
+    let mut stream = stream;
+    let gateway = &listener.gateway;
+    loop {
+        // Parked: no hyper buffers until the client sends something (or leaves).
+        let mut first = [0u8; 1];
+        gateway.parked_connections.fetch_add(1, Relaxed);
+        let ready = tokio::select! {
+            r = stream.peek(&mut first) => matches!(r, Ok(n) if n > 0),
+            _ = tokio::time::sleep(listener.keep_alive) => false,
+            _ = stopped.changed() => false,
+        };
+        gateway.parked_connections.fetch_sub(1, Relaxed);
+        if !ready || *stopped.borrow() {
+            return;
+        }
+        if !run_hyper(stream, &listener, peer, &mut stopped, &back).await {
+            return;
+        }
+        gateway.idle_releases.fetch_add(1, Relaxed);
+        // hyper let go; the socket came back through `Watched::drop`.
+        let Some(returned) = back.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
+        stream = returned;
+    }
+}

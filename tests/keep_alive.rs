@@ -1,0 +1,139 @@
+//! Idle keep-alive connections give hyper's buffers back and are taken up again when the client
+//! speaks: the same connection keeps serving after a quiet spell, pipelined requests are all
+//! answered, and neither a slow backend nor a slowly streamed response counts as quiet.
+
+mod common;
+
+use bytes::Bytes;
+use common::backend::Backend;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+async fn portico_to(backend: &str) -> portico::server::Running {
+    common::portico(&format!(
+        "restApi: {{name: keepalive}}\nresources:\n  - path: /{{proxy+}}\n    resourceMethods:\n      ANY:\n        requestParameters: {{method.request.path.proxy: true}}\n        methodIntegration: {{type: HTTP_PROXY, httpMethod: ANY, uri: '{backend}/{{proxy}}', requestParameters: {{integration.request.path.proxy: method.request.path.proxy}}}}\n"
+    ))
+    .await
+}
+
+/// One client connection; every request goes over it, so a closed connection fails the test.
+async fn connection(addr: std::net::SocketAddr) -> hyper::client::conn::http1::SendRequest<Empty<Bytes>> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+async fn get(sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>, path: &str) -> (u16, String, String) {
+    sender.ready().await.expect("the connection is still open");
+    let req = http::Request::get(path).header("host", "localhost").body(Empty::new()).unwrap();
+    let resp = sender.send_request(req).await.expect("answered on the same connection");
+    let status = resp.status().as_u16();
+    let connection = resp.headers().get("connection").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, connection, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn a_quiet_connection_serves_again() {
+    let backend = Backend::start().await;
+    let server = portico_to(&backend.url()).await;
+    let mut conn = connection(server.addr).await;
+    let (status, connection, _) = get(&mut conn, "/status/200").await;
+    assert_eq!((status, connection.as_str()), (200, "keep-alive"));
+    // Long enough for the connection to be released from hyper and parked.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let gateway = &server.gateway;
+    assert_eq!(gateway.idle_releases.load(Relaxed), 1, "the quiet connection was released");
+    assert_eq!(gateway.parked_connections.load(Relaxed), 1, "and waits without buffers");
+    for _ in 0..3 {
+        let (status, connection, _) = get(&mut conn, "/status/201").await;
+        assert_eq!((status, connection.as_str()), (201, "keep-alive"));
+    }
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert_eq!(gateway.idle_releases.load(Relaxed), 2);
+    assert_eq!(get(&mut conn, "/status/202").await.0, 202);
+    assert_eq!(gateway.parked_connections.load(Relaxed), 0, "serving again");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_backend_is_not_quiet() {
+    let backend = Backend::start().await;
+    let server = portico_to(&backend.url()).await;
+    let mut conn = connection(server.addr).await;
+    let (status, connection, _) = get(&mut conn, "/sleep/1800").await;
+    assert_eq!((status, connection.as_str()), (200, "keep-alive"));
+    assert_eq!(server.gateway.idle_releases.load(Relaxed), 0, "a request in flight is not quiet");
+    assert_eq!(get(&mut conn, "/status/200").await.0, 200);
+    server.shutdown().await;
+}
+
+/// A backend that streams its body in three chunks, 1.2 s apart.
+async fn trickling_backend() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                loop {
+                    let n = s.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    let _ = s
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n")
+                        .await;
+                    for part in ["one,", "two,", "three"] {
+                        let _ = s.write_all(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes()).await;
+                        tokio::time::sleep(Duration::from_millis(1200)).await;
+                    }
+                    let _ = s.write_all(b"0\r\n\r\n").await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_slowly_streamed_response_is_not_quiet() {
+    let backend = trickling_backend().await;
+    let server = portico_to(&backend).await;
+    let mut conn = connection(server.addr).await;
+    let (status, _, body) = get(&mut conn, "/stream").await;
+    assert_eq!((status, body.as_str()), (200, "one,two,three"));
+    assert_eq!(server.gateway.idle_releases.load(Relaxed), 0, "a response being written is not quiet");
+    let (status, _, body) = get(&mut conn, "/again").await;
+    assert_eq!((status, body.as_str()), (200, "one,two,three"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_all_answered_after_a_quiet_spell() {
+    let backend = Backend::start().await;
+    let server = portico_to(&backend.url()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /status/200 HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    let mut first = vec![0u8; 4096];
+    let n = stream.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    stream
+        .write_all(b"GET /status/201 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await.unwrap().unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    let first_at = rest.find("HTTP/1.1 201").expect("the first pipelined request is answered");
+    let second_at = rest.find("HTTP/1.1 202").expect("the second pipelined request is answered");
+    assert!(first_at < second_at, "{rest}");
+    server.shutdown().await;
+}
