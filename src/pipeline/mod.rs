@@ -95,10 +95,10 @@ impl Invocation {
                 http_method: req.method().as_str().to_string(),
                 path: req.uri().path().to_string(),
                 protocol: protocol(req.version()),
-                request_id: uuid::Uuid::new_v4().to_string(),
+                request_id: request_id(),
                 request_time,
                 request_time_epoch,
-                source_ip: peer.ip().to_string(),
+                source_ip: source_ip(peer.ip()),
                 user_agent,
                 ..RequestContext::default()
             }),
@@ -151,12 +151,37 @@ impl Invocation {
 
     /// `x-amzn-RequestId` and `x-amz-apigw-id`, on every response.
     pub fn add_request_headers(&self, headers: &mut HeaderMap) {
+        static REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+        static APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
         if let Ok(v) = HeaderValue::from_str(&self.context.request_id) {
-            headers.insert("x-amzn-RequestId", v);
+            headers.insert(REQUEST_ID.clone(), v);
         }
         if let Ok(v) = HeaderValue::from_str(&self.context.extended_request_id) {
-            headers.insert("x-amz-apigw-id", v);
+            headers.insert(APIGW_ID.clone(), v);
         }
+    }
+}
+
+/// The client's address as text; IPv4 (the common case) without the formatting machinery.
+fn source_ip(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            for (i, n) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if n >= 100 {
+                    out.push((b'0' + n / 100) as char);
+                }
+                if n >= 10 {
+                    out.push((b'0' + n / 10 % 10) as char);
+                }
+                out.push((b'0' + n % 10) as char);
+            }
+            out
+        }
+        std::net::IpAddr::V6(_) => ip.to_string(),
     }
 }
 
@@ -168,6 +193,12 @@ fn protocol(v: http::Version) -> &'static str {
     }
 }
 
+/// A request id: a random UUID, hyphenated, as AWS's.
+fn request_id() -> String {
+    let mut buf = uuid::Uuid::encode_buffer();
+    uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf).to_string()
+}
+
 /// An id shaped like AWS's `extendedRequestId` (`OE1AoH3hoAMF_bA=`).
 fn extended_request_id() -> String {
     use base64::Engine;
@@ -175,14 +206,20 @@ fn extended_request_id() -> String {
     base64::engine::general_purpose::URL_SAFE.encode(&bytes[..11])
 }
 
-fn random_hex(len: usize) -> String {
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    let mut out = String::with_capacity(len);
-    for b in bytes.iter().take(len.div_ceil(2)) {
-        out.push_str(&format!("{b:02x}"));
+/// Appends `len` random lowercase hex digits.
+fn push_random_hex(out: &mut String, len: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut left = len;
+    while left > 0 {
+        for b in uuid::Uuid::new_v4().into_bytes() {
+            for nibble in [b >> 4, b & 0xf] {
+                if left > 0 {
+                    out.push(HEX[nibble as usize] as char);
+                    left -= 1;
+                }
+            }
+        }
     }
-    out.truncate(len);
-    out
 }
 
 /// X-Ray's trace header: kept when the client sent a complete one, given a new `Parent`
@@ -192,11 +229,27 @@ fn trace_id(incoming: Option<&str>) -> String {
         Some(v) if v.contains("Root=") && v.contains("Parent=") => v.to_string(),
         Some(v) if v.contains("Root=") => {
             let root = v.split(';').find(|p| p.trim_start().starts_with("Root=")).unwrap_or(v).trim();
-            format!("{root};Parent={};Sampled=0", random_hex(16))
+            let mut out = String::with_capacity(root.len() + 35);
+            out.push_str(root);
+            out.push_str(";Parent=");
+            push_random_hex(&mut out, 16);
+            out.push_str(";Sampled=0");
+            out
         }
         _ => {
-            let secs = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", random_hex(24), random_hex(16))
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let secs = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as u32;
+            let mut out = String::with_capacity(76);
+            out.push_str("Root=1-");
+            for shift in (0..8).rev() {
+                out.push(HEX[(secs >> (shift * 4)) as usize & 0xf] as char);
+            }
+            out.push('-');
+            push_random_hex(&mut out, 24);
+            out.push_str(";Parent=");
+            push_random_hex(&mut out, 16);
+            out.push_str(";Sampled=0");
+            out
         }
     }
 }

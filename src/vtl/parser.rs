@@ -34,7 +34,11 @@ impl Symbols {
         s
     }
 
+    /// A variable's slot. Templates name few variables, where a scan beats hashing the name.
     pub fn find(&self, name: &str) -> Option<Slot> {
+        if self.names.len() <= 16 {
+            return self.names.iter().position(|n| &**n == name).map(|i| i as Slot);
+        }
         self.index.get(name).copied()
     }
 }
