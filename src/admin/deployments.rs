@@ -118,12 +118,8 @@ pub fn get_deployment(state: &mut State, id: &str, did: &str) -> AdminResult<Rep
 
 pub fn update_deployment(state: &mut State, id: &str, did: &str, body: &Value) -> AdminResult<Reply> {
     const FIELDS: Fields = &[("description", Field::Str)];
-    let ops = patch::operations(body)?;
     let d = api_mut(state, id)?.deployments.get_mut(did).ok_or_else(deployment_not_found)?;
-    let mut updated = d.deployment.clone();
-    patch::apply(&mut updated, &ops, FIELDS)?;
-    d.deployment = updated.clone();
-    Ok(Reply::ok(Value::Object(updated)))
+    Ok(Reply::ok(patch::update(&mut d.deployment, body, FIELDS)?))
 }
 
 pub fn delete_deployment(state: &mut State, id: &str, did: &str) -> AdminResult<Reply> {

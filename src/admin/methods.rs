@@ -189,13 +189,9 @@ pub fn update_method_response(
     code: &str,
     body: &Value,
 ) -> AdminResult<Reply> {
-    let ops = patch::operations(body)?;
     let response = method_response(state, id, rid, verb, code)?;
-    let mut updated = response.clone();
-    patch::apply(&mut updated, &ops, METHOD_RESPONSE_FIELDS)?;
-    *response = updated.clone();
     // AWS answers UpdateMethodResponse with 201.
-    Ok(Reply::new(StatusCode::CREATED, Value::Object(updated)))
+    Ok(Reply::new(StatusCode::CREATED, patch::update(response, body, METHOD_RESPONSE_FIELDS)?))
 }
 
 pub fn delete_method_response(state: &mut State, id: &str, rid: &str, verb: &str, code: &str) -> AdminResult<Reply> {
@@ -397,12 +393,8 @@ pub fn update_integration_response(
     code: &str,
     body: &Value,
 ) -> AdminResult<Reply> {
-    let ops = patch::operations(body)?;
     let response = integration_response(state, id, rid, verb, code)?;
-    let mut updated = response.clone();
-    patch::apply(&mut updated, &ops, INTEGRATION_RESPONSE_FIELDS)?;
-    *response = updated.clone();
-    Ok(Reply::ok(Value::Object(updated)))
+    Ok(Reply::ok(patch::update(response, body, INTEGRATION_RESPONSE_FIELDS)?))
 }
 
 pub fn delete_integration_response(

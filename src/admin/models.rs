@@ -58,13 +58,10 @@ pub fn get_models(state: &mut State, id: &str, query: &[(String, String)]) -> Ad
 
 pub fn update_model(state: &mut State, id: &str, name: &str, body: &Value) -> AdminResult<Reply> {
     const FIELDS: Fields = &[("schema", Field::Str), ("description", Field::Str)];
-    let ops = patch::operations(body)?;
     let model = api_mut(state, id)?.models.get_mut(name).ok_or_else(|| model_not_found(name))?;
-    let mut updated = model.clone();
-    patch::apply(&mut updated, &ops, FIELDS)?;
-    check_schema(&updated)?;
-    *model = updated.clone();
-    Ok(Reply::ok(Value::Object(updated)))
+    let updated = patch::update(model, body, FIELDS)?;
+    check_schema(model)?;
+    Ok(Reply::ok(updated))
 }
 
 pub fn delete_model(state: &mut State, id: &str, name: &str) -> AdminResult<Reply> {
@@ -115,12 +112,8 @@ pub fn get_request_validators(state: &mut State, id: &str, query: &[(String, Str
 pub fn update_request_validator(state: &mut State, id: &str, vid: &str, body: &Value) -> AdminResult<Reply> {
     const FIELDS: Fields =
         &[("name", Field::Str), ("validateRequestBody", Field::Bool), ("validateRequestParameters", Field::Bool)];
-    let ops = patch::operations(body)?;
     let v = api_mut(state, id)?.request_validators.get_mut(vid).ok_or_else(validator_not_found)?;
-    let mut updated = v.clone();
-    patch::apply(&mut updated, &ops, FIELDS)?;
-    *v = updated.clone();
-    Ok(Reply::ok(Value::Object(updated)))
+    Ok(Reply::ok(patch::update(v, body, FIELDS)?))
 }
 
 pub fn delete_request_validator(state: &mut State, id: &str, vid: &str) -> AdminResult<Reply> {

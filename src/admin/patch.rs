@@ -42,6 +42,14 @@ pub fn operations(body: &Value) -> AdminResult<Vec<PatchOperation>> {
     }
 }
 
+/// Applies an update request's `patchOperations` to `target` and returns the result. On an
+/// error `target` may be half patched: every change runs in `Admin::mutate`, which puts the
+/// whole state back.
+pub fn update(target: &mut Map<String, Value>, body: &Value, fields: Fields) -> AdminResult<Value> {
+    apply(target, &operations(body)?, fields)?;
+    Ok(Value::Object(target.clone()))
+}
+
 /// The segments of a JSON pointer, unescaped.
 pub fn segments(path: &str) -> Vec<String> {
     path.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect()

@@ -79,13 +79,10 @@ pub fn get_rest_apis(state: &mut State, query: &[(String, String)]) -> AdminResu
 }
 
 pub fn update_rest_api(state: &mut State, id: &str, body: &Value) -> AdminResult<Reply> {
-    let ops = patch::operations(body)?;
     let api = super::api_mut(state, id)?;
-    let mut updated = api.rest_api.clone();
-    patch::apply(&mut updated, &ops, REST_API_FIELDS)?;
-    check_rest_api(&updated)?;
-    api.rest_api = updated;
-    Ok(Reply::ok(Value::Object(api.rest_api.clone())))
+    let updated = patch::update(&mut api.rest_api, body, REST_API_FIELDS)?;
+    check_rest_api(&api.rest_api)?;
+    Ok(Reply::ok(updated))
 }
 
 pub fn delete_rest_api(state: &mut State, id: &str) -> AdminResult<Reply> {

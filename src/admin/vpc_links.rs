@@ -76,12 +76,8 @@ pub fn get_vpc_links(state: &mut State, query: &[(String, String)]) -> AdminResu
 
 pub fn update_vpc_link(state: &mut State, id: &str, body: &Value) -> AdminResult<Reply> {
     const FIELDS: Fields = &[("name", Field::Str), ("description", Field::Str)];
-    let ops = patch::operations(body)?;
     let link = state.vpc_links.get_mut(id).ok_or_else(link_not_found)?;
-    let mut updated = link.clone();
-    patch::apply(&mut updated, &ops, FIELDS)?;
-    *link = updated.clone();
-    Ok(Reply::ok(Value::Object(updated)))
+    Ok(Reply::ok(patch::update(link, body, FIELDS)?))
 }
 
 pub fn delete_vpc_link(state: &mut State, id: &str) -> AdminResult<Reply> {
