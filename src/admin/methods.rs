@@ -152,6 +152,27 @@ fn response_not_found() -> super::error::AdminError {
     not_found("Invalid Response status code specified")
 }
 
+/// PutMethodResponse and PutIntegrationResponse: a response by status code in `map`.
+fn put_response(parent: &mut Obj, map: &str, code: &str, body: &Value, keys: &[&str]) -> AdminResult<Reply> {
+    check_status_code(code)?;
+    let mut r = Map::new();
+    r.insert("statusCode".into(), json!(code));
+    take(body, keys, &mut r);
+    submap(parent, map).insert(code.to_string(), Value::Object(r.clone()));
+    Ok(Reply::new(StatusCode::CREATED, Value::Object(r)))
+}
+
+/// A response by status code in `map` of its method or integration.
+fn response_in<'a>(parent: &'a mut Obj, map: &str, code: &str) -> AdminResult<&'a mut Obj> {
+    submap(parent, map).get_mut(code).and_then(Value::as_object_mut).ok_or_else(response_not_found)
+}
+
+fn delete_response(parent: &mut Obj, map: &str, code: &str) -> AdminResult<Reply> {
+    response_in(parent, map, code)?;
+    submap(parent, map).remove(code);
+    Ok(Reply::empty(StatusCode::NO_CONTENT))
+}
+
 const METHOD_RESPONSE_FIELDS: Fields = &[("responseParameters", Field::BoolMap), ("responseModels", Field::StrMap)];
 
 pub fn put_method_response(
@@ -162,19 +183,17 @@ pub fn put_method_response(
     code: &str,
     body: &Value,
 ) -> AdminResult<Reply> {
-    check_status_code(code)?;
-    let mut r = Map::new();
-    r.insert("statusCode".into(), json!(code));
-    take(body, &["responseParameters", "responseModels"], &mut r);
-    submap(method(state, id, rid, verb)?, "methodResponses").insert(code.to_string(), Value::Object(r.clone()));
-    Ok(Reply::new(StatusCode::CREATED, Value::Object(r)))
+    put_response(
+        method(state, id, rid, verb)?,
+        "methodResponses",
+        code,
+        body,
+        &["responseParameters", "responseModels"],
+    )
 }
 
 fn method_response<'a>(state: &'a mut State, id: &str, rid: &str, verb: &str, code: &str) -> AdminResult<&'a mut Obj> {
-    submap(method(state, id, rid, verb)?, "methodResponses")
-        .get_mut(code)
-        .and_then(Value::as_object_mut)
-        .ok_or_else(response_not_found)
+    response_in(method(state, id, rid, verb)?, "methodResponses", code)
 }
 
 pub fn get_method_response(state: &mut State, id: &str, rid: &str, verb: &str, code: &str) -> AdminResult<Reply> {
@@ -195,9 +214,7 @@ pub fn update_method_response(
 }
 
 pub fn delete_method_response(state: &mut State, id: &str, rid: &str, verb: &str, code: &str) -> AdminResult<Reply> {
-    method_response(state, id, rid, verb, code)?;
-    submap(method(state, id, rid, verb)?, "methodResponses").remove(code);
-    Ok(Reply::empty(StatusCode::NO_CONTENT))
+    delete_response(method(state, id, rid, verb)?, "methodResponses", code)
 }
 
 const INTEGRATION_FIELDS: Fields = &[
@@ -359,13 +376,8 @@ pub fn put_integration_response(
     code: &str,
     body: &Value,
 ) -> AdminResult<Reply> {
-    check_status_code(code)?;
-    let integration = integration(state, id, rid, verb)?;
-    let mut r = Map::new();
-    r.insert("statusCode".into(), json!(code));
-    take(body, &["selectionPattern", "responseParameters", "responseTemplates", "contentHandling"], &mut r);
-    submap(integration, "integrationResponses").insert(code.to_string(), Value::Object(r.clone()));
-    Ok(Reply::new(StatusCode::CREATED, Value::Object(r)))
+    const KEYS: &[&str] = &["selectionPattern", "responseParameters", "responseTemplates", "contentHandling"];
+    put_response(integration(state, id, rid, verb)?, "integrationResponses", code, body, KEYS)
 }
 
 fn integration_response<'a>(
@@ -375,10 +387,7 @@ fn integration_response<'a>(
     verb: &str,
     code: &str,
 ) -> AdminResult<&'a mut Obj> {
-    submap(integration(state, id, rid, verb)?, "integrationResponses")
-        .get_mut(code)
-        .and_then(Value::as_object_mut)
-        .ok_or_else(response_not_found)
+    response_in(integration(state, id, rid, verb)?, "integrationResponses", code)
 }
 
 pub fn get_integration_response(state: &mut State, id: &str, rid: &str, verb: &str, code: &str) -> AdminResult<Reply> {
@@ -404,7 +413,5 @@ pub fn delete_integration_response(
     verb: &str,
     code: &str,
 ) -> AdminResult<Reply> {
-    integration_response(state, id, rid, verb, code)?;
-    submap(integration(state, id, rid, verb)?, "integrationResponses").remove(code);
-    Ok(Reply::empty(StatusCode::NO_CONTENT))
+    delete_response(integration(state, id, rid, verb)?, "integrationResponses", code)
 }
