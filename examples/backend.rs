@@ -58,10 +58,12 @@ async fn handle(req: Request<Incoming>, pets: Pets) -> Result<Response<Full<Byte
             }
             Err(e) => json(StatusCode::BAD_REQUEST, serde_json::json!({"error": e.to_string()})),
         },
-        ("GET", ["pets", id]) => match pets.lock().unwrap().iter().find(|p| p["id"].to_string() == *id) {
-            Some(pet) => json(StatusCode::OK, pet.clone()),
-            None => json(StatusCode::NOT_FOUND, serde_json::json!({"error": format!("no pet {id}")})),
-        },
+        ("GET", ["pets", id]) => {
+            match pets.lock().unwrap().iter().find(|p| id.parse::<u64>().is_ok_and(|n| p["id"] == n)) {
+                Some(pet) => json(StatusCode::OK, pet.clone()),
+                None => json(StatusCode::NOT_FOUND, serde_json::json!({"error": format!("no pet {id}")})),
+            }
+        }
         _ => json(
             StatusCode::OK,
             serde_json::json!({

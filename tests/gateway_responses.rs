@@ -49,8 +49,10 @@ resources:
 }
 
 /// (method, path, headers, body, default status, default body, x-amzn-ErrorType)
-fn triggers(
-) -> Vec<(&'static str, &'static str, Vec<(&'static str, &'static str)>, Vec<u8>, u16, &'static str, &'static str)> {
+type Trigger =
+    (&'static str, &'static str, Vec<(&'static str, &'static str)>, Vec<u8>, u16, &'static str, &'static str);
+
+fn triggers() -> Vec<Trigger> {
     vec![
         (
             "GET",

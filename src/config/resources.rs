@@ -148,11 +148,10 @@ pub fn resolve_resources(r: &mut Reader, raw: Vec<RawResource>) -> Vec<Resource>
     }
     let mut resolver = Resolver { raw: &raw, by_id, memo: vec![None; raw.len()], visiting: vec![false; raw.len()] };
     let mut by_path: BTreeMap<String, Resource> = BTreeMap::new();
-    for i in 0..raw.len() {
+    for (i, res) in raw.iter().enumerate() {
         let Some(path) = resolver.path_of(r, i) else {
             continue;
         };
-        let res = &raw[i];
         let base = format!("resources[{}]", res.index);
         if let Some(problem) = path_problem(&path) {
             r.out.at(res.path.as_ref().map_or(res.pos, |p| p.pos), format!("{base} {path}"), problem);

@@ -43,7 +43,8 @@ impl Symbols {
     }
 }
 
-enum End {
+/// How a block of nodes ended.
+enum BlockEnd {
     Eof,
     End(usize),
     Else(usize),
@@ -71,10 +72,10 @@ pub fn parse(src: &str, syms: &mut Symbols) -> Result<Vec<Node>, Error> {
     let mut p = Parser { src, b: src.as_bytes(), i: 0, end: src.len(), depth: 0, syms };
     let (nodes, end) = p.block()?;
     match end {
-        End::Eof => Ok(nodes),
-        End::End(o) => Err(p.err_at(o, "#end without a matching #if, #foreach, #macro or #define")),
-        End::Else(o) => Err(p.err_at(o, "#else without a matching #if")),
-        End::ElseIf(_, o) => Err(p.err_at(o, "#elseif without a matching #if")),
+        BlockEnd::Eof => Ok(nodes),
+        BlockEnd::End(o) => Err(p.err_at(o, "#end without a matching #if, #foreach, #macro or #define")),
+        BlockEnd::Else(o) => Err(p.err_at(o, "#else without a matching #if")),
+        BlockEnd::ElseIf(_, o) => Err(p.err_at(o, "#elseif without a matching #if")),
     }
 }
 
@@ -108,12 +109,12 @@ impl<'s> Parser<'s, '_> {
     }
 
     /// Text mode until `#end`, `#else`, `#elseif` or the end of input.
-    fn block(&mut self) -> Result<(Vec<Node>, End), Error> {
+    fn block(&mut self) -> Result<(Vec<Node>, BlockEnd), Error> {
         self.enter()?;
         let mut nodes: Vec<Node> = Vec::new();
         let mut text = String::new();
         let end = loop {
-            let Some(c) = self.peek() else { break End::Eof };
+            let Some(c) = self.peek() else { break BlockEnd::Eof };
             match c {
                 b'\\' => self.escape(&mut text)?,
                 b'$' => match self.reference()? {
@@ -180,7 +181,7 @@ impl<'s> Parser<'s, '_> {
     }
 
     /// At `#`: a comment, an unparsed block, a directive, a macro call, or plain text.
-    fn hash(&mut self, text: &mut String, nodes: &mut Vec<Node>) -> Result<Option<End>, Error> {
+    fn hash(&mut self, text: &mut String, nodes: &mut Vec<Node>) -> Result<Option<BlockEnd>, Error> {
         let start = self.i;
         match self.peek_at(1) {
             Some(b'#') => {
@@ -228,10 +229,10 @@ impl<'s> Parser<'s, '_> {
                 self.i = after;
                 if name == "elseif" {
                     let cond = self.paren_expr("#elseif")?;
-                    return Ok(Some(End::ElseIf(cond, start)));
+                    return Ok(Some(BlockEnd::ElseIf(cond, start)));
                 }
                 self.gobble_newline();
-                return Ok(Some(if name == "end" { End::End(start) } else { End::Else(start) }));
+                return Ok(Some(if name == "end" { BlockEnd::End(start) } else { BlockEnd::Else(start) }));
             }
             "set" => {
                 let trimmed = text.trim_end_matches([' ', '\t']).len();
@@ -355,18 +356,18 @@ impl<'s> Parser<'s, '_> {
             let (body, end) = self.block()?;
             branches.push((cond, body));
             match end {
-                End::End(_) => return Ok(Node::If { branches, otherwise: None }),
-                End::ElseIf(c, _) => cond = c,
-                End::Else(_) => {
+                BlockEnd::End(_) => return Ok(Node::If { branches, otherwise: None }),
+                BlockEnd::ElseIf(c, _) => cond = c,
+                BlockEnd::Else(_) => {
                     let (body, end) = self.block()?;
                     return match end {
-                        End::End(_) => Ok(Node::If { branches, otherwise: Some(body) }),
-                        End::Eof => Err(self.err_at(start, "unclosed #if: #end expected")),
-                        End::Else(o) => Err(self.err_at(o, "#else after #else")),
-                        End::ElseIf(_, o) => Err(self.err_at(o, "#elseif after #else")),
+                        BlockEnd::End(_) => Ok(Node::If { branches, otherwise: Some(body) }),
+                        BlockEnd::Eof => Err(self.err_at(start, "unclosed #if: #end expected")),
+                        BlockEnd::Else(o) => Err(self.err_at(o, "#else after #else")),
+                        BlockEnd::ElseIf(_, o) => Err(self.err_at(o, "#elseif after #else")),
                     };
                 }
-                End::Eof => return Err(self.err_at(start, "unclosed #if: #end expected")),
+                BlockEnd::Eof => return Err(self.err_at(start, "unclosed #if: #end expected")),
             }
         }
     }
@@ -374,9 +375,9 @@ impl<'s> Parser<'s, '_> {
     fn body_until_end(&mut self, start: usize, directive: &str) -> Result<Vec<Node>, Error> {
         let (body, end) = self.block()?;
         match end {
-            End::End(_) => Ok(body),
-            End::Eof => Err(self.err_at(start, format!("unclosed {directive}: #end expected"))),
-            End::Else(o) | End::ElseIf(_, o) => Err(self.err_at(o, format!("#else inside {directive}"))),
+            BlockEnd::End(_) => Ok(body),
+            BlockEnd::Eof => Err(self.err_at(start, format!("unclosed {directive}: #end expected"))),
+            BlockEnd::Else(o) | BlockEnd::ElseIf(_, o) => Err(self.err_at(o, format!("#else inside {directive}"))),
         }
     }
 
@@ -818,9 +819,9 @@ impl<'s> Parser<'s, '_> {
             Parser { src: self.src, b: self.b, i: open + 1, end: j, depth: self.depth, syms: &mut *self.syms };
         let (nodes, end) = inner.block()?;
         match end {
-            End::Eof => Ok(Expr::Interpolated(nodes)),
-            End::End(o) => Err(inner.err_at(o, "#end without a matching #if, #foreach, #macro or #define")),
-            End::Else(o) | End::ElseIf(_, o) => Err(inner.err_at(o, "#else without a matching #if")),
+            BlockEnd::Eof => Ok(Expr::Interpolated(nodes)),
+            BlockEnd::End(o) => Err(inner.err_at(o, "#end without a matching #if, #foreach, #macro or #define")),
+            BlockEnd::Else(o) | BlockEnd::ElseIf(_, o) => Err(inner.err_at(o, "#else without a matching #if")),
         }
     }
 }
