@@ -288,6 +288,19 @@ impl Object for InputObject {
 struct UtilObject;
 
 impl Object for UtilObject {
+    fn write_call(&self, name: &str, args: &[Value], out: &mut String) -> bool {
+        match (name, args) {
+            ("escapeJavaScript", [arg]) if !arg.is_null() => {
+                match arg.as_str() {
+                    Some(s) => escape_javascript_into(s, out),
+                    None => escape_javascript_into(&arg.to_display(), out),
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         let [arg] = args else {
             return Some(Value::Null);
@@ -322,6 +335,12 @@ impl Object for UtilObject {
 /// characters as `\b \t \n \f \r` or `\u00XX`, everything past ASCII as `\uXXXX`.
 pub fn escape_javascript(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    escape_javascript_into(s, &mut out);
+    out
+}
+
+/// [`escape_javascript`], appended to `out`.
+fn escape_javascript_into(s: &str, out: &mut String) {
     // Runs of printable ASCII that need no escape are copied whole.
     let plain = |b: u8| (0x20..0x7F).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\' | b'/');
     let mut rest = s;
@@ -330,12 +349,11 @@ pub fn escape_javascript(s: &str) -> String {
         let c = rest[stop..].chars().next().unwrap_or_default();
         let mut units = [0u16; 2];
         for unit in c.encode_utf16(&mut units).iter().copied() {
-            escape_unit(unit, &mut out);
+            escape_unit(unit, out);
         }
         rest = &rest[stop + c.len_utf8()..];
     }
     out.push_str(rest);
-    out
 }
 
 fn escape_unit(unit: u16, out: &mut String) {

@@ -135,10 +135,15 @@ impl<'t> Renderer<'t> {
                     return Err(self.limit(0, format!("the output is larger than {} bytes", self.limits.output_bytes)));
                 }
             }
-            Node::Ref(r) => match self.reference(r)? {
-                Value::Block(id) => return self.block(id, r.at),
-                v => self.write_value(&v, r.at)?,
-            },
+            Node::Ref(r) => {
+                if self.write_host_call(r)? {
+                    return Ok(Flow::Normal);
+                }
+                match self.reference(r)? {
+                    Value::Block(id) => return self.block(id, r.at),
+                    v => self.write_value(&v, r.at)?,
+                }
+            }
             Node::Set { target, value, .. } => {
                 let v = self.expr(value)?;
                 self.assign(target, v)?;
@@ -287,6 +292,24 @@ impl<'t> Renderer<'t> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// `$obj.method(args)` on a host object, printed: the object may write the result straight
+    /// into the output. True when the reference was written (either way).
+    fn write_host_call(&mut self, r: &'t Ref) -> Result<bool, Box<Error>> {
+        let [Access::Method(name, args)] = r.path.as_slice() else { return Ok(false) };
+        let Value::Object(o) = &self.vars[r.root as usize] else { return Ok(false) };
+        let o = o.clone();
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.expr(a)?);
+        }
+        if !o.write_call(name, &values, &mut self.out) {
+            let v = methods::call(&Value::Object(o), name, &values, &self.t.regexes);
+            v.write_display(&mut self.out);
+        }
+        self.check_output(r.at)?;
+        Ok(true)
     }
 
     pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {

@@ -50,6 +50,12 @@ pub trait Object {
     }
     /// How the object prints.
     fn render(&self, _out: &mut String) {}
+    /// `$obj.name(args)` written straight into the output, where the result is only printed
+    /// (saves building a string value); false when the object does not do this for `name`, and
+    /// then `call` answers instead.
+    fn write_call(&self, _name: &str, _args: &[Value], _out: &mut String) -> bool {
+        false
+    }
 }
 
 /// A shared object is an object: the host keeps one handle and gives the template another.
@@ -62,6 +68,9 @@ impl<T: Object + ?Sized> Object for Rc<T> {
     }
     fn render(&self, out: &mut String) {
         (**self).render(out)
+    }
+    fn write_call(&self, name: &str, args: &[Value], out: &mut String) -> bool {
+        (**self).write_call(name, args, out)
     }
 }
 
