@@ -48,6 +48,29 @@ pub struct ErrorContext {
 impl RequestContext {
     /// The value of a `$context` variable by its dotted name; `None` for variables that are
     /// null on this request (identity fields without an authorizer, for example).
+    /// The variables held as text, borrowed (`requestId`, `stage`, ...); `None` for the rest,
+    /// which [`RequestContext::get`] formats.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "apiId" => &self.api_id,
+            "deploymentId" => &self.deployment_id,
+            "domainName" => &self.domain_name,
+            "domainPrefix" => &self.domain_prefix,
+            "extendedRequestId" => &self.extended_request_id,
+            "httpMethod" => &self.http_method,
+            "path" => &self.path,
+            "protocol" => self.protocol,
+            "requestId" | "awsEndpointRequestId" => &self.request_id,
+            "requestTime" => &self.request_time,
+            "resourceId" => &self.resource_id,
+            "resourcePath" => &self.resource_path,
+            "stage" => &self.stage,
+            "identity.sourceIp" => &self.source_ip,
+            "identity.userAgent" => &self.user_agent,
+            _ => return None,
+        })
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
         let v = match name {
             "accountId" | "identity.accountId" => return (name == "accountId").then(|| ACCOUNT_ID.to_string()),

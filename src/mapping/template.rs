@@ -447,6 +447,16 @@ impl Object for ContextSection {
 }
 
 impl Object for ContextObject {
+    fn write_property(&self, name: &str, out: &mut String) -> bool {
+        match self.context.text(name) {
+            Some(text) => {
+                out.push_str(text);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn property(&self, name: &str) -> Value {
         match name {
             "requestOverride" => self

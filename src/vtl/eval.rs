@@ -294,11 +294,21 @@ impl<'t> Renderer<'t> {
         Ok(())
     }
 
-    /// `$obj.method(args)` on a host object, printed: the object may write the result straight
-    /// into the output. True when the reference was written (either way).
+    /// `$obj.method(args)` or `$obj.name` on a host object, printed: the object may write the
+    /// result straight into the output. True when the reference was written.
     fn write_host_call(&mut self, r: &'t Ref) -> Result<bool, Box<Error>> {
-        let [Access::Method(name, args)] = r.path.as_slice() else { return Ok(false) };
         let Value::Object(o) = &self.vars[r.root as usize] else { return Ok(false) };
+        let (name, args) = match r.path.as_slice() {
+            [Access::Method(name, args)] => (name, args),
+            [Access::Property(name)] => {
+                if !o.write_property(name, &mut self.out) {
+                    return Ok(false);
+                }
+                self.check_output(r.at)?;
+                return Ok(true);
+            }
+            _ => return Ok(false),
+        };
         let o = o.clone();
         let mut values = Vec::with_capacity(args.len());
         for a in args {

@@ -56,6 +56,10 @@ pub trait Object {
     fn write_call(&self, _name: &str, _args: &[Value], _out: &mut String) -> bool {
         false
     }
+    /// `$obj.name` written straight into the output, in the same way.
+    fn write_property(&self, _name: &str, _out: &mut String) -> bool {
+        false
+    }
 }
 
 /// A shared object is an object: the host keeps one handle and gives the template another.
@@ -71,6 +75,9 @@ impl<T: Object + ?Sized> Object for Rc<T> {
     }
     fn write_call(&self, name: &str, args: &[Value], out: &mut String) -> bool {
         (**self).write_call(name, args, out)
+    }
+    fn write_property(&self, name: &str, out: &mut String) -> bool {
+        (**self).write_property(name, out)
     }
 }
 
