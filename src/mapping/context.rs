@@ -46,8 +46,6 @@ pub struct ErrorContext {
 }
 
 impl RequestContext {
-    /// The value of a `$context` variable by its dotted name; `None` for variables that are
-    /// null on this request (identity fields without an authorizer, for example).
     /// The variables held as text, borrowed (`requestId`, `stage`, ...); `None` for the rest,
     /// which [`RequestContext::get`] formats.
     pub fn text(&self, name: &str) -> Option<&str> {
@@ -71,30 +69,20 @@ impl RequestContext {
         })
     }
 
+    /// The value of a `$context` variable by its dotted name; `None` for variables that are
+    /// null on this request (identity fields without an authorizer, for example).
     pub fn get(&self, name: &str) -> Option<String> {
+        if let Some(text) = self.text(name) {
+            return Some(text.to_string());
+        }
         let v = match name {
             "accountId" | "identity.accountId" => return (name == "accountId").then(|| ACCOUNT_ID.to_string()),
-            "apiId" => &self.api_id,
-            "deploymentId" => &self.deployment_id,
-            "domainName" => &self.domain_name,
-            "domainPrefix" => &self.domain_prefix,
-            "extendedRequestId" => &self.extended_request_id,
-            "httpMethod" => &self.http_method,
-            "path" => &self.path,
-            "protocol" => self.protocol,
-            "requestId" | "awsEndpointRequestId" => &self.request_id,
-            "requestTime" => &self.request_time,
             "requestTimeEpoch" => return Some(self.request_time_epoch.to_string()),
             "integrationLatency" | "integration.latency" => return self.integration_latency.map(|l| l.to_string()),
             "integrationStatus" | "integration.status" | "integration.integrationStatus" => {
                 return self.integration_status.map(|s| s.to_string())
             }
             "integration.error" => return self.integration_error.clone(),
-            "resourceId" => &self.resource_id,
-            "resourcePath" => &self.resource_path,
-            "stage" => &self.stage,
-            "identity.sourceIp" => &self.source_ip,
-            "identity.userAgent" => &self.user_agent,
             "isCanaryRequest" => "false",
             "error.message" => &self.error.message,
             "error.messageString" => return Some(json_quoted(&self.error.message)),

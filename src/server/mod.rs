@@ -260,14 +260,17 @@ async fn accept_loop(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let gateway = gateway.clone();
-        let service = service_fn(move |mut req| {
+        // The h2c and TLS connections' service; plain ones build their own (see `idle`).
+        let service = || {
             let gateway = gateway.clone();
-            async move {
-                let plan = gateway.plan_for(&mut req);
-                Ok::<_, Infallible>(pipeline::execute(&plan, &gateway.client, req, peer, &*gateway).await)
-            }
-        });
+            service_fn(move |mut req| {
+                let gateway = gateway.clone();
+                async move {
+                    let plan = gateway.plan_for(&mut req);
+                    Ok::<_, Infallible>(pipeline::execute(&plan, &gateway.client, req, peer, &*gateway).await)
+                }
+            })
+        };
         match &tls {
             // Plain HTTP/1.1 needs no protocol detection: the lighter connection type serves it.
             None if !options.h2c => {
@@ -278,7 +281,7 @@ async fn accept_loop(
                 });
             }
             None => {
-                let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+                let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service()).into_owned());
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, %peer, "connection ended with an error");
@@ -287,7 +290,8 @@ async fn accept_loop(
                 });
             }
             Some(acceptor) => {
-                let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
+                let (acceptor, builder, watcher, service) =
+                    (acceptor.clone(), builder.clone(), graceful.watcher(), service());
                 let handshake_timeout = options.limits.header_read_timeout;
                 tokio::spawn(async move {
                     let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
