@@ -209,7 +209,7 @@ fn to_serde(v: &Value) -> serde_json::Value {
         Value::Map(m) => {
             serde_json::Value::Object(m.borrow().iter().map(|(k, v)| (k.to_string(), to_serde(v))).collect())
         }
-        Value::Object(_) | Value::Block(_) => v.to_display().into(),
+        Value::Object(_) | Value::Foreach(_) | Value::Block(_) => v.to_display().into(),
     }
 }
 

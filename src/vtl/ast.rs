@@ -52,9 +52,31 @@ pub struct Ref {
 
 #[derive(Debug, Clone)]
 pub enum Access {
-    Property(Box<str>),
+    Property(Name),
     Method(Box<str>, Vec<Expr>),
     Index(Expr),
+}
+
+/// A property name, with its first bytes as a number so that JSON members are matched by
+/// one integer comparison (see [`super::json::key_word`]).
+#[derive(Debug, Clone)]
+pub struct Name {
+    pub text: Box<str>,
+    pub word: u64,
+}
+
+impl Name {
+    pub fn new(text: Box<str>) -> Name {
+        let word = super::json::key_word(text.as_bytes());
+        Name { text, word }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,9 @@
 
 use super::ast::*;
 use super::error::{at, Error, ErrorKind};
+use super::json::{Children, Doc};
 use super::methods;
-use super::value::{Number, Object, Value};
+use super::value::{Foreach, Number, Value};
 use super::Template;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -35,38 +36,25 @@ enum Flow {
     Stop,
 }
 
-/// `$foreach`: one per loop, updated in place each iteration.
-struct ForeachState {
-    index: Cell<usize>,
-    len: usize,
-    parent: Value,
+/// What a `#foreach` walks: a JSON container by position (no copy of its items), or the
+/// items of a list or map, taken one by one.
+enum Items {
+    Json(Rc<Doc>, Children),
+    Values(Vec<Value>),
 }
 
-impl Object for ForeachState {
-    fn property(&self, name: &str) -> Value {
-        let i = self.index.get();
-        match name {
-            "count" => Value::Int(i as i64 + 1),
-            "index" => Value::Int(i as i64),
-            "hasNext" => Value::Bool(i + 1 < self.len),
-            "first" => Value::Bool(i == 0),
-            "last" => Value::Bool(i + 1 == self.len),
-            "parent" => self.parent.clone(),
-            _ => Value::Null,
-        }
-    }
+/// Evaluated call arguments; up to three live on the stack (most calls have one).
+enum Args {
+    Few([Value; 3], usize),
+    Many(Vec<Value>),
+}
 
-    fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
-        let prop = match name {
-            "getCount" => "count",
-            "getIndex" => "index",
-            "hasNext" => "hasNext",
-            "isFirst" => "first",
-            "isLast" => "last",
-            "getParent" => "parent",
-            _ => return None,
-        };
-        args.is_empty().then(|| self.property(prop))
+impl Args {
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            Args::Few(values, n) => &values[..*n],
+            Args::Many(values) => values,
+        }
     }
 }
 
@@ -135,15 +123,7 @@ impl<'t> Renderer<'t> {
                     return Err(self.limit(0, format!("the output is larger than {} bytes", self.limits.output_bytes)));
                 }
             }
-            Node::Ref(r) => {
-                if self.write_host_call(r)? {
-                    return Ok(Flow::Normal);
-                }
-                match self.reference(r)? {
-                    Value::Block(id) => return self.block(id, r.at),
-                    v => self.write_value(&v, r.at)?,
-                }
-            }
+            Node::Ref(r) => return self.write_reference(r),
             Node::Set { target, value, .. } => {
                 let v = self.expr(value)?;
                 self.assign(target, v)?;
@@ -179,38 +159,45 @@ impl<'t> Renderer<'t> {
     }
 
     fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Box<Error>> {
-        let items = match self.expr(iterable)? {
-            Value::Object(_) | Value::Null => return Ok(Flow::Normal),
-            v => v.iter_items().unwrap_or_default(),
+        let mut items = match self.expr(iterable)? {
+            Value::Json { id, doc } => match doc.children(id) {
+                Some(children) => Items::Json(doc, children),
+                None => return Ok(Flow::Normal),
+            },
+            Value::Object(_) | Value::Foreach(_) | Value::Null => return Ok(Flow::Normal),
+            v => Items::Values(v.iter_items().unwrap_or_default()),
         };
-        if items.len() > self.limits.loop_iterations {
+        let len = match &items {
+            Items::Json(_, children) => children.len(),
+            Items::Values(values) => values.len(),
+        };
+        if len > self.limits.loop_iterations {
             return Err(self.limit(
                 offset,
-                format!("#foreach would run {} iterations; the limit is {}", items.len(), self.limits.loop_iterations),
+                format!("#foreach would run {len} iterations; the limit is {}", self.limits.loop_iterations),
             ));
         }
-        self.iterations += items.len();
+        self.iterations += len;
         if self.iterations > self.limits.total_iterations {
             return Err(self.limit(
                 offset,
                 format!("the template ran more than {} loop iterations", self.limits.total_iterations),
             ));
         }
-        let saved_var = self.vars[var as usize].clone();
+        let saved_var = std::mem::take(&mut self.vars[var as usize]);
         let saved_foreach = self.foreach_slot.map(|s| self.vars[s as usize].clone());
-        let saved_count = self.velocity_count_slot.map(|s| self.vars[s as usize].clone());
-        let state = Rc::new(ForeachState {
-            index: Cell::new(0),
-            len: items.len(),
-            parent: saved_foreach.clone().unwrap_or_default(),
-        });
+        let saved_count = self.velocity_count_slot.map(|s| std::mem::take(&mut self.vars[s as usize]));
+        let state = Rc::new(Foreach { index: Cell::new(0), len, parent: saved_foreach.clone().unwrap_or_default() });
         if let Some(s) = self.foreach_slot {
-            self.vars[s as usize] = Value::object(state.clone());
+            self.vars[s as usize] = Value::Foreach(state.clone());
         }
         let mut flow = Flow::Normal;
-        for (i, item) in items.into_iter().enumerate() {
+        for i in 0..len {
             state.index.set(i);
-            self.vars[var as usize] = item;
+            self.vars[var as usize] = match &mut items {
+                Items::Json(doc, children) => Value::node(doc, doc.child(*children, i)),
+                Items::Values(values) => std::mem::take(&mut values[i]),
+            };
             if let Some(s) = self.velocity_count_slot {
                 self.vars[s as usize] = Value::Int(i as i64 + 1);
             }
@@ -310,16 +297,61 @@ impl<'t> Renderer<'t> {
             _ => return Ok(false),
         };
         let o = o.clone();
-        let mut values = Vec::with_capacity(args.len());
-        for a in args {
-            values.push(self.expr(a)?);
-        }
-        if !o.write_call(name, &values, &mut self.out) {
-            let v = methods::call(&Value::Object(o), name, &values, &self.t.regexes);
+        let values = self.args(args)?;
+        if !o.write_call(name, values.as_slice(), &mut self.out) {
+            let v = methods::call(&Value::Object(o), name, values.as_slice(), &self.t.regexes);
             v.write_display(&mut self.out);
         }
         self.check_output(r.at)?;
         Ok(true)
+    }
+
+    fn args(&mut self, args: &'t [Expr]) -> Result<Args, Box<Error>> {
+        if args.len() > 3 {
+            let mut values = Vec::with_capacity(args.len());
+            for a in args {
+                values.push(self.expr(a)?);
+            }
+            return Ok(Args::Many(values));
+        }
+        let mut values: [Value; 3] = Default::default();
+        for (slot, a) in values.iter_mut().zip(args) {
+            *slot = self.expr(a)?;
+        }
+        Ok(Args::Few(values, args.len()))
+    }
+
+    /// A reference printed into the output. Plain variables and chains of properties through
+    /// a JSON document are written from where they are, without building a value.
+    fn write_reference(&mut self, r: &'t Ref) -> Result<Flow, Box<Error>> {
+        match &self.vars[r.root as usize] {
+            Value::Json { id, doc } => {
+                if let Some(node) = json_path(doc, *id, &r.path) {
+                    if doc.write_scalar(node, &mut self.out) {
+                        self.check_output(r.at)?;
+                        return Ok(Flow::Normal);
+                    }
+                }
+            }
+            Value::Block(_) => {}
+            v if r.path.is_empty() => {
+                v.write_display(&mut self.out);
+                self.check_output(r.at)?;
+                return Ok(Flow::Normal);
+            }
+            _ => {
+                if self.write_host_call(r)? {
+                    return Ok(Flow::Normal);
+                }
+            }
+        }
+        match self.reference(r)? {
+            Value::Block(id) => self.block(id, r.at),
+            v => {
+                self.write_value(&v, r.at)?;
+                Ok(Flow::Normal)
+            }
+        }
     }
 
     pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
@@ -330,14 +362,14 @@ impl<'t> Renderer<'t> {
             let mut steps = 0;
             for a in &r.path {
                 let Access::Property(name) = a else { break };
-                match doc.member(node, name) {
+                match doc.member_keyed(node, name, name.word) {
                     Some(m) => node = m,
                     None => break,
                 }
                 steps += 1;
             }
             if steps > 0 {
-                let mut v = Value::from(super::json::Json { doc: doc.clone(), id: node });
+                let mut v = Value::node(doc, node);
                 for a in &r.path[steps..] {
                     if v.is_null() {
                         return Ok(Value::Null);
@@ -363,17 +395,20 @@ impl<'t> Renderer<'t> {
 
     fn access(&mut self, v: Value, a: &'t Access) -> Result<Value, Box<Error>> {
         Ok(match a {
-            Access::Property(name) => methods::property(&v, name),
+            Access::Property(name) => match &v {
+                Value::Json { id, doc } => match doc.member_keyed(*id, name, name.word) {
+                    Some(m) => Value::node(doc, m),
+                    None => methods::property(&v, name),
+                },
+                _ => methods::property(&v, name),
+            },
             Access::Index(e) => {
                 let key = self.expr(e)?;
                 methods::index(&v, &key)
             }
             Access::Method(name, args) => {
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.expr(a)?);
-                }
-                methods::call(&v, name, &values, &self.t.regexes)
+                let values = self.args(args)?;
+                methods::call(&v, name, values.as_slice(), &self.t.regexes)
             }
         })
     }
@@ -449,6 +484,15 @@ impl<'t> Renderer<'t> {
             },
         })
     }
+}
+
+/// The node a chain of properties leads to from a JSON node, when every step is a member.
+fn json_path(doc: &Doc, mut node: u32, path: &[Access]) -> Option<u32> {
+    for a in path {
+        let Access::Property(name) = a else { return None };
+        node = doc.member_keyed(node, name, name.word)?;
+    }
+    Some(node)
 }
 
 fn int_of(v: &Value) -> Option<i64> {

@@ -30,14 +30,47 @@ enum Node {
     },
 }
 
+/// An object member. `word` holds the key's first eight bytes, so that most key
+/// comparisons are one integer comparison instead of a byte-by-byte one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Member {
+    key: Span,
+    word: u64,
+    value: u32,
+}
+
+/// The first eight bytes of a key, zero-padded: with the length, the whole key when it is
+/// no longer than eight bytes.
+pub(crate) fn key_word(key: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = key.len().min(8);
+    w[..n].copy_from_slice(&key[..n]);
+    u64::from_le_bytes(w)
+}
+
 /// A parsed document: every node, array item and object member in flat vectors, every
 /// string (unescaped) in one buffer.
 #[derive(Debug, Default)]
 pub struct Doc {
     nodes: Vec<Node>,
     items: Vec<u32>,
-    members: Vec<(Span, u32)>,
+    members: Vec<Member>,
     text: String,
+}
+
+/// What a container node holds, for iterating by position.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Children {
+    Items { start: u32, len: u32 },
+    Members { start: u32, len: u32 },
+}
+
+impl Children {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Children::Items { len, .. } | Children::Members { len, .. } => len as usize,
+        }
+    }
 }
 
 impl Doc {
@@ -55,18 +88,72 @@ impl Doc {
 
     /// An object member's node, without building a handle.
     pub(crate) fn member(&self, id: u32, key: &str) -> Option<u32> {
+        self.member_keyed(id, key, key_word(key.as_bytes()))
+    }
+
+    /// An object member's node, with the key's [`key_word`] computed beforehand. A later
+    /// duplicate wins, as a map insertion would.
+    pub(crate) fn member_keyed(&self, id: u32, key: &str, word: u64) -> Option<u32> {
         let Node::Object { start, len } = self.nodes[id as usize] else {
             return None;
         };
         let members = self.members.get(start as usize..(start + len) as usize)?;
-        let (text, key) = (self.text.as_bytes(), key.as_bytes());
+        let key = key.as_bytes();
         members
             .iter()
             .rev()
-            .find(|(k, _)| {
-                k.len as usize == key.len() && text.get(k.start as usize..(k.start + k.len) as usize) == Some(key)
+            .find(|m| {
+                m.word == word
+                    && m.key.len as usize == key.len()
+                    && (key.len() <= 8
+                        || self.text.as_bytes().get(m.key.start as usize..(m.key.start + m.key.len) as usize)
+                            == Some(key))
             })
-            .map(|(_, id)| *id)
+            .map(|m| m.value)
+    }
+
+    /// A scalar node's kind (the text of a string is not looked up); `None` for arrays and
+    /// objects.
+    pub(crate) fn scalar(&self, id: u32) -> Option<Kind<'static>> {
+        Some(match self.nodes[id as usize] {
+            Node::Null => Kind::Null,
+            Node::Bool(b) => Kind::Bool(b),
+            Node::Int(i) => Kind::Int(i),
+            Node::Float(f) => Kind::Float(f),
+            Node::Str(_) => Kind::Str(""),
+            Node::Array { .. } | Node::Object { .. } => return None,
+        })
+    }
+
+    /// The children of an array or object node.
+    pub(crate) fn children(&self, id: u32) -> Option<Children> {
+        match self.nodes[id as usize] {
+            Node::Array { start, len } => Some(Children::Items { start, len }),
+            Node::Object { start, len } => Some(Children::Members { start, len }),
+            _ => None,
+        }
+    }
+
+    /// The node of the `i`th child (array item or member value).
+    pub(crate) fn child(&self, c: Children, i: usize) -> u32 {
+        match c {
+            Children::Items { start, .. } => self.items[start as usize + i],
+            Children::Members { start, .. } => self.members[start as usize + i].value,
+        }
+    }
+
+    /// Writes a scalar node as it prints in a template (strings as text, null as nothing);
+    /// false for arrays and objects, which print through [`super::value::Value`].
+    pub(crate) fn write_scalar(&self, id: u32, out: &mut String) -> bool {
+        match self.nodes[id as usize] {
+            Node::Str(s) => out.push_str(self.str(s)),
+            Node::Int(i) => super::value::write_int(i, out),
+            Node::Null => {}
+            Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Node::Float(f) => super::value::write_java_double(f, out),
+            Node::Array { .. } | Node::Object { .. } => return false,
+        }
+        true
     }
 }
 
@@ -177,11 +264,11 @@ impl Json {
 
     /// The members of an object, in document order (nothing for anything else).
     pub fn members(&self) -> impl Iterator<Item = (&str, Json)> + '_ {
-        let members: &[(Span, u32)] = match self.node() {
+        let members: &[Member] = match self.node() {
             Node::Object { start, len } => &self.doc.members[start as usize..(start + len) as usize],
             _ => &[],
         };
-        members.iter().map(|(k, id)| (self.doc.str(*k), self.at(*id)))
+        members.iter().map(|m| (self.doc.str(m.key), self.at(m.value)))
     }
 
     /// Compact JSON text, as `$input.json` and printed JSON lists give it.
@@ -270,7 +357,14 @@ impl Doc {
                 Node::Array { start, len: a.len() as u32 }
             }
             serde_json::Value::Object(o) => {
-                let members: Vec<(Span, u32)> = o.iter().map(|(k, x)| (self.span_of(k), self.add_serde(x))).collect();
+                let members: Vec<Member> = o
+                    .iter()
+                    .map(|(k, x)| Member {
+                        key: self.span_of(k),
+                        word: key_word(k.as_bytes()),
+                        value: self.add_serde(x),
+                    })
+                    .collect();
                 let start = self.members.len() as u32;
                 self.members.extend(members);
                 Node::Object { start, len: o.len() as u32 }
@@ -284,9 +378,7 @@ impl Doc {
         match self.nodes[id as usize] {
             Node::Null => out.push_str("null"),
             Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            Node::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Node::Int(i) => super::value::write_int(i, out),
             Node::Float(f) => super::value::write_java_double(f, out),
             Node::Str(s) => write_json_string(self.str(s), out),
             Node::Array { start, len } => {
@@ -301,13 +393,13 @@ impl Doc {
             }
             Node::Object { start, len } => {
                 out.push('{');
-                for (n, (k, v)) in self.members[start as usize..(start + len) as usize].iter().enumerate() {
+                for (n, m) in self.members[start as usize..(start + len) as usize].iter().enumerate() {
                     if n > 0 {
                         out.push(',');
                     }
-                    write_json_string(self.str(*k), out);
+                    write_json_string(self.str(m.key), out);
                     out.push(':');
-                    self.write_node(*v, out);
+                    self.write_node(m.value, out);
                 }
                 out.push('}');
             }
@@ -370,7 +462,7 @@ struct Parser<'a> {
     depth: usize,
     doc: Doc,
     item_stack: Vec<u32>,
-    member_stack: Vec<(Span, u32)>,
+    member_stack: Vec<Member>,
 }
 
 impl Parser<'_> {
@@ -413,7 +505,8 @@ impl Parser<'_> {
                         self.i += 1;
                         self.ws();
                         let v = self.value()?;
-                        self.member_stack.push((k, v));
+                        let word = key_word(&self.doc.text.as_bytes()[k.start as usize..(k.start + k.len) as usize]);
+                        self.member_stack.push(Member { key: k, word, value: v });
                         self.ws();
                         match self.b.get(self.i) {
                             Some(b',') => self.i += 1,

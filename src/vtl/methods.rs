@@ -22,6 +22,7 @@ pub fn property(v: &Value, name: &str) -> Value {
             None => Value::Null,
         },
         Value::Object(o) => o.property(name),
+        Value::Foreach(f) => f.property(name),
         Value::Str(_) | Value::JsonStr { .. } if name == "empty" => Value::Bool(v.as_str().is_some_and(str::is_empty)),
         Value::List(l) if name == "empty" => Value::Bool(l.borrow().is_empty()),
         _ => Value::Null,
@@ -90,6 +91,7 @@ pub fn call(v: &Value, name: &str, args: &[Value], regexes: &Regexes) -> Value {
             }
         }
         Value::Object(o) => o.call(name, args),
+        Value::Foreach(f) => f.call(name, args),
         Value::Int(_) | Value::Float(_) => number_method(v, name, args),
         Value::Bool(b) => match name {
             "booleanValue" => Some(Value::Bool(*b)),

@@ -517,7 +517,7 @@ impl<'s> Parser<'s, '_> {
                         self.depth -= 1;
                         path.push(Access::Method(name, args));
                     } else {
-                        path.push(Access::Property(name));
+                        path.push(Access::Property(Name::new(name)));
                     }
                 }
                 Some(b'[') => {

@@ -5,7 +5,7 @@
 
 use super::json::{write_json_string, Doc, Json, Kind};
 use indexmap::IndexMap;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -33,8 +33,45 @@ pub enum Value {
     List(List),
     Map(Map),
     Object(Rc<Box<dyn Object>>),
+    /// `$foreach` of a running loop.
+    Foreach(Rc<Foreach>),
     /// A `#define` block, rendered where it is referenced.
     Block(u32),
+}
+
+/// `$foreach`: one per loop, updated in place each iteration.
+pub struct Foreach {
+    pub(crate) index: Cell<usize>,
+    pub(crate) len: usize,
+    pub(crate) parent: Value,
+}
+
+impl Foreach {
+    pub fn property(&self, name: &str) -> Value {
+        let i = self.index.get();
+        match name {
+            "count" => Value::Int(i as i64 + 1),
+            "index" => Value::Int(i as i64),
+            "hasNext" => Value::Bool(i + 1 < self.len),
+            "first" => Value::Bool(i == 0),
+            "last" => Value::Bool(i + 1 == self.len),
+            "parent" => self.parent.clone(),
+            _ => Value::Null,
+        }
+    }
+
+    pub fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
+        let prop = match name {
+            "getCount" => "count",
+            "getIndex" => "index",
+            "hasNext" => "hasNext",
+            "isFirst" => "first",
+            "isLast" => "last",
+            "getParent" => "parent",
+            _ => return None,
+        };
+        args.is_empty().then(|| self.property(prop))
+    }
 }
 
 /// A host object: what `$input`, `$util` and `$context` are to the engine, which knows
@@ -102,6 +139,21 @@ impl From<Json> for Value {
     }
 }
 
+impl Value {
+    /// A node of a document as a value; the document is shared only by strings and
+    /// containers.
+    pub fn node(doc: &Rc<Doc>, id: u32) -> Value {
+        match doc.scalar(id) {
+            Some(Kind::Null) => Value::Null,
+            Some(Kind::Bool(b)) => Value::Bool(b),
+            Some(Kind::Int(i)) => Value::Int(i),
+            Some(Kind::Float(f)) => Value::Float(f),
+            Some(_) => Value::JsonStr { id, doc: doc.clone() },
+            None => Value::Json { id, doc: doc.clone() },
+        }
+    }
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
         Value::Str(Rc::new(s.to_string()))
@@ -157,7 +209,7 @@ impl Value {
             Value::Json { .. } if self.json().is_some_and(|j| j.is_array()) => "List",
             Value::List(_) => "List",
             Value::Json { .. } | Value::Map(_) => "Map",
-            Value::Object(_) | Value::Block(_) => "Object",
+            Value::Object(_) | Value::Foreach(_) | Value::Block(_) => "Object",
         }
     }
 
@@ -202,9 +254,7 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => write_int(*i, out),
             Value::Float(f) => write_java_double(*f, out),
             Value::Str(_) | Value::JsonStr { .. } => out.push_str(self.as_str().unwrap_or_default()),
             Value::Json { .. } => {
@@ -247,7 +297,7 @@ impl Value {
                 out.push('}');
             }
             Value::Object(o) => o.render(out),
-            Value::Block(_) => {}
+            Value::Foreach(_) | Value::Block(_) => {}
         }
     }
 
@@ -284,7 +334,7 @@ impl Value {
                 }
                 out.push('}');
             }
-            Value::Object(_) | Value::Block(_) => {
+            Value::Object(_) | Value::Foreach(_) | Value::Block(_) => {
                 let mut s = String::new();
                 self.write_java(&mut s);
                 write_json_string(&s, out);
@@ -348,6 +398,26 @@ impl Number {
     }
 }
 
+/// An integer in decimal, without the formatting machinery (it is printed often).
+pub fn write_int(i: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+}
+
 /// `Double.toString`: plain decimals from 10^-3 to 10^7 (always with a fraction digit),
 /// computerized scientific notation (`1.0E10`) outside.
 pub fn write_java_double(f: f64, out: &mut String) {
@@ -380,6 +450,15 @@ mod tests {
     #[test]
     fn value_stays_small() {
         assert_eq!(std::mem::size_of::<Value>(), 16, "Value is {} bytes", std::mem::size_of::<Value>());
+    }
+
+    #[test]
+    fn integers_print_in_decimal() {
+        for i in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN] {
+            let mut s = String::new();
+            write_int(i, &mut s);
+            assert_eq!(s, i.to_string());
+        }
     }
 
     #[test]
