@@ -339,21 +339,46 @@ pub fn escape_javascript(s: &str) -> String {
     out
 }
 
+/// Bytes `escapeJavaScript` copies as they are: printable ASCII but quotes, backslash and
+/// slash.
+const JS_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7F {
+        t[b] = !matches!(b as u8, b'"' | b'\'' | b'\\' | b'/');
+        b += 1;
+    }
+    t
+};
+
 /// [`escape_javascript`], appended to `out`.
 fn escape_javascript_into(s: &str, out: &mut String) {
-    // Runs of printable ASCII that need no escape are copied whole.
-    let plain = |b: u8| (0x20..0x7F).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\' | b'/');
-    let mut rest = s;
-    while let Some(stop) = rest.bytes().position(|b| !plain(b)) {
-        out.push_str(&rest[..stop]);
-        let c = rest[stop..].chars().next().unwrap_or_default();
-        let mut units = [0u16; 2];
-        for unit in c.encode_utf16(&mut units).iter().copied() {
-            escape_unit(unit, out);
+    out.reserve(s.len());
+    let bytes = s.as_bytes();
+    // Runs of bytes that need no escape are copied whole.
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if JS_PLAIN[b as usize] {
+            i += 1;
+            continue;
         }
-        rest = &rest[stop + c.len_utf8()..];
+        out.push_str(&s[run..i]);
+        if b.is_ascii() {
+            escape_unit(b as u16, out);
+            i += 1;
+        } else {
+            // `i` is at a character boundary: every byte before it was a whole character.
+            let c = s[i..].chars().next().unwrap_or_default();
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units).iter().copied() {
+                escape_unit(unit, out);
+            }
+            i += c.len_utf8();
+        }
+        run = i;
     }
-    out.push_str(rest);
+    out.push_str(&s[run..]);
 }
 
 fn escape_unit(unit: u16, out: &mut String) {

@@ -293,21 +293,27 @@ impl Json {
             depth: 0,
             doc: Doc {
                 nodes: Vec::with_capacity(bytes.len() / 8 + 1),
-                items: Vec::new(),
-                members: Vec::new(),
+                items: Vec::with_capacity(bytes.len() / 32),
+                members: Vec::with_capacity(bytes.len() / 16),
                 // The payload itself: strings without escapes are spans of it, unescaped
                 // strings are appended after it.
                 text: text.to_string(),
             },
             item_stack: Vec::new(),
             member_stack: Vec::new(),
+            failure: ("", 0),
         };
         p.ws();
-        let root = p.value()?;
-        p.ws();
-        if p.i != bytes.len() {
-            return Err(p.err("unexpected text after the JSON value"));
-        }
+        let root = p.value().and_then(|root| {
+            p.ws();
+            if p.i != bytes.len() {
+                return Err(p.err("unexpected text after the JSON value"));
+            }
+            Ok(root)
+        });
+        let Ok(root) = root else {
+            return Err(format!("{} at byte {}", p.failure.0, p.failure.1));
+        };
         Ok(Json { doc: Rc::new(p.doc), id: root })
     }
 
@@ -449,10 +455,24 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
-/// The first quote, backslash or control character. Strings in payloads are mostly short,
-/// where a table-driven byte loop beats a vectorised search.
+/// The first quote, backslash or control character, eight bytes at a time.
 fn special_position(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&c| SPECIAL[c as usize])
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte's high bit is set in the result when the byte is zero. Bits above a zero byte
+    // may be set wrongly (the borrow), never below it, so the lowest set bit is exact.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let found = zero(w ^ (ONES * b'"' as u64)) | zero(w ^ (ONES * b'\\' as u64)) | control;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&c| SPECIAL[c as usize]).map(|p| i + p)
 }
 
 struct Parser<'a> {
@@ -463,11 +483,19 @@ struct Parser<'a> {
     doc: Doc,
     item_stack: Vec<u32>,
     member_stack: Vec<Member>,
+    failure: (&'static str, usize),
 }
 
+/// Parsing failed; the parser holds the reason. (A unit error keeps every result in a
+/// register.)
+struct Failed;
+
 impl Parser<'_> {
-    fn err(&self, m: &str) -> String {
-        format!("{m} at byte {}", self.i)
+    /// Records why parsing stopped; the message is built once, by [`Json::parse`].
+    #[cold]
+    fn err(&mut self, m: &'static str) -> Failed {
+        self.failure = (m, self.i);
+        Failed
     }
 
     fn ws(&mut self) {
@@ -481,7 +509,7 @@ impl Parser<'_> {
         self.doc.nodes.len() as u32 - 1
     }
 
-    fn value(&mut self) -> Result<u32, String> {
+    fn value(&mut self) -> Result<u32, Failed> {
         match self.b.get(self.i) {
             Some(b'{') => {
                 self.enter()?;
@@ -520,7 +548,8 @@ impl Parser<'_> {
                 }
                 let start = self.doc.members.len() as u32;
                 let len = (self.member_stack.len() - mark) as u32;
-                self.doc.members.extend(self.member_stack.drain(mark..));
+                self.doc.members.extend_from_slice(&self.member_stack[mark..]);
+                self.member_stack.truncate(mark);
                 self.doc.nodes[id as usize] = Node::Object { start, len };
                 self.depth -= 1;
                 Ok(id)
@@ -551,7 +580,8 @@ impl Parser<'_> {
                 }
                 let start = self.doc.items.len() as u32;
                 let len = (self.item_stack.len() - mark) as u32;
-                self.doc.items.extend(self.item_stack.drain(mark..));
+                self.doc.items.extend_from_slice(&self.item_stack[mark..]);
+                self.item_stack.truncate(mark);
                 self.doc.nodes[id as usize] = Node::Array { start, len };
                 self.depth -= 1;
                 Ok(id)
@@ -571,7 +601,7 @@ impl Parser<'_> {
         }
     }
 
-    fn enter(&mut self) -> Result<(), String> {
+    fn enter(&mut self) -> Result<(), Failed> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(self.err("nesting too deep"));
@@ -579,7 +609,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn word(&mut self, w: &str, n: Node) -> Result<u32, String> {
+    fn word(&mut self, w: &str, n: Node) -> Result<u32, Failed> {
         if self.b[self.i..].starts_with(w.as_bytes()) {
             self.i += w.len();
             Ok(self.push(n))
@@ -588,7 +618,7 @@ impl Parser<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Node, String> {
+    fn number(&mut self) -> Result<Node, Failed> {
         let start = self.i;
         // Fast path: a small non-negative integer.
         let mut n: i64 = 0;
@@ -625,12 +655,15 @@ impl Parser<'_> {
                 return Ok(Node::Int(i));
             }
         }
-        text.parse::<f64>().map(Node::Float).map_err(|_| self.err("malformed number"))
+        match text.parse::<f64>() {
+            Ok(f) => Ok(Node::Float(f)),
+            Err(_) => Err(self.err("malformed number")),
+        }
     }
 
     /// Copies a string, unescaped, into the text buffer. The input was checked to be UTF-8
     /// and escapes produce whole characters, so the buffer stays UTF-8.
-    fn string(&mut self) -> Result<Span, String> {
+    fn string(&mut self) -> Result<Span, Failed> {
         self.i += 1;
         let begin = self.i;
         let plain = special_position(&self.b[begin..]);
@@ -641,10 +674,16 @@ impl Parser<'_> {
             }
         }
         let start = self.doc.text.len() as u32;
-        let mut run = self.i;
+        let run = begin;
+        // The scan resumes at the first special byte, if there was one.
+        self.i = plain.map_or(self.b.len(), |n| begin + n);
+        self.string_escaped(start, run)
+    }
+
+    /// The rest of a string that has escapes (or no end): the text before `self.i` is plain
+    /// and starts at `run`.
+    fn string_escaped(&mut self, start: u32, mut run: usize) -> Result<Span, Failed> {
         loop {
-            // Skip plain bytes: most strings in payloads are short, where a byte loop beats
-            // a vectorised search.
             let rest = &self.b[self.i..];
             let skip = special_position(rest).unwrap_or(rest.len());
             self.i += skip;
@@ -702,10 +741,13 @@ impl Parser<'_> {
         self.doc.text.push_str(&self.src[run..self.i]);
     }
 
-    fn hex4(&mut self) -> Result<u32, String> {
-        let h = self.b.get(self.i..self.i + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
-        let s = std::str::from_utf8(h).map_err(|_| self.err("invalid \\u escape"))?;
-        let v = u32::from_str_radix(s, 16).map_err(|_| self.err("invalid \\u escape"))?;
+    fn hex4(&mut self) -> Result<u32, Failed> {
+        let Some(h) = self.b.get(self.i..self.i + 4) else {
+            return Err(self.err("truncated \\u escape"));
+        };
+        let Some(v) = std::str::from_utf8(h).ok().and_then(|s| u32::from_str_radix(s, 16).ok()) else {
+            return Err(self.err("invalid \\u escape"));
+        };
         self.i += 4;
         Ok(v)
     }

@@ -414,8 +414,9 @@ pub fn write_int(i: i64, out: &mut String) {
     if i < 0 {
         out.push('-');
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    for &digit in &buf[at..] {
+        out.push(digit as char);
+    }
 }
 
 /// `Double.toString`: plain decimals from 10^-3 to 10^7 (always with a fraction digit),
