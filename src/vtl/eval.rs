@@ -98,11 +98,18 @@ impl<'t> Renderer<'t> {
         self.check_output(offset)
     }
 
+    #[inline]
     fn check_output(&self, offset: Offset) -> Result<(), Box<Error>> {
         if self.out.len() > self.limits.output_bytes {
-            return Err(self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes)));
+            return Err(self.output_exceeded(offset));
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn output_exceeded(&self, offset: Offset) -> Box<Error> {
+        self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes))
     }
 
     fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow, Box<Error>> {
@@ -119,9 +126,7 @@ impl<'t> Renderer<'t> {
         match n {
             Node::Text(t) => {
                 self.out.push_str(t);
-                if self.out.len() > self.limits.output_bytes {
-                    return Err(self.limit(0, format!("the output is larger than {} bytes", self.limits.output_bytes)));
-                }
+                self.check_output(0)?;
             }
             Node::Ref(r) => return self.write_reference(r),
             Node::Set { target, value, .. } => {
@@ -130,7 +135,7 @@ impl<'t> Renderer<'t> {
             }
             Node::If { branches, otherwise } => {
                 for (cond, body) in branches {
-                    if self.expr(cond)?.is_truthy() {
+                    if self.condition(cond)? {
                         return self.nodes(body);
                     }
                 }
@@ -145,6 +150,18 @@ impl<'t> Renderer<'t> {
             Node::Define { slot, block } => self.vars[*slot as usize] = Value::Block(*block),
         }
         Ok(Flow::Normal)
+    }
+
+    /// An `#if` condition. A reference is tested where it is, without a clone.
+    fn condition(&mut self, e: &'t Expr) -> Result<bool, Box<Error>> {
+        if let Expr::Ref(r) = e {
+            let v = &self.vars[r.root as usize];
+            // A `#define` block renders when tested (it may `#set`), so it takes the long way.
+            if r.path.is_empty() && !matches!(v, Value::Block(_)) {
+                return Ok(v.is_truthy());
+            }
+        }
+        Ok(self.expr(e)?.is_truthy())
     }
 
     /// Renders a `#define` block where it is referenced, bounded like a macro call.
@@ -413,7 +430,38 @@ impl<'t> Renderer<'t> {
         })
     }
 
+    /// The common expressions are handled here, the rest out of line, so that this function
+    /// stays small: it runs for every condition, argument and operand.
     pub fn expr(&mut self, e: &'t Expr) -> Result<Value, Box<Error>> {
+        match e {
+            Expr::Ref(r) => match self.reference(r)? {
+                Value::Block(id) => self.block_text(id, r.at),
+                v => Ok(v),
+            },
+            Expr::Int(i) => Ok(Value::Int(*i)),
+            Expr::Binary(op, l, r) => match op {
+                BinOp::And => Ok(Value::Bool(self.expr(l)?.is_truthy() && self.expr(r)?.is_truthy())),
+                BinOp::Or => Ok(Value::Bool(self.expr(l)?.is_truthy() || self.expr(r)?.is_truthy())),
+                _ => {
+                    let a = self.expr(l)?;
+                    let b = self.expr(r)?;
+                    Ok(binary(*op, &a, &b))
+                }
+            },
+            _ => self.expr_other(e),
+        }
+    }
+
+    /// A `#define` block's output, as a string value.
+    #[inline(never)]
+    fn block_text(&mut self, id: u32, offset: Offset) -> Result<Value, Box<Error>> {
+        let mark = self.out.len();
+        self.block(id, offset)?;
+        Ok(Value::from(self.out.split_off(mark)))
+    }
+
+    #[inline(never)]
+    fn expr_other(&mut self, e: &'t Expr) -> Result<Value, Box<Error>> {
         Ok(match e {
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),
