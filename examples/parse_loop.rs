@@ -1,7 +1,7 @@
 use portico::vtl::json::Json;
 fn main() {
     let body = include_bytes!("../benches/data/body.json");
-    let n = 200000;
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200000);
     let t = std::time::Instant::now();
     let mut k = 0;
     for _ in 0..n {

@@ -290,14 +290,18 @@ impl Json {
             src: text,
             b: text.as_bytes(),
             i: 0,
-            depth: 0,
             doc: Doc {
                 nodes: Vec::with_capacity(bytes.len() / 8 + 1),
                 items: Vec::with_capacity(bytes.len() / 32),
                 members: Vec::with_capacity(bytes.len() / 16),
                 // The payload itself: strings without escapes are spans of it, unescaped
                 // strings are appended after it.
-                text: text.to_string(),
+                // Room for unescaped strings, so that the first does not move the payload.
+                text: {
+                    let mut t = String::with_capacity(text.len() + text.len() / 4 + 16);
+                    t.push_str(text);
+                    t
+                },
             },
             item_stack: Vec::new(),
             member_stack: Vec::new(),
@@ -479,11 +483,17 @@ struct Parser<'a> {
     src: &'a str,
     b: &'a [u8],
     i: usize,
-    depth: usize,
     doc: Doc,
     item_stack: Vec<u32>,
     member_stack: Vec<Member>,
     failure: (&'static str, usize),
+}
+
+/// A container being parsed: its node, and where its children start on the stack.
+struct Open {
+    id: u32,
+    mark: u32,
+    object: bool,
 }
 
 /// Parsing failed; the parser holds the reason. (A unit error keeps every result in a
@@ -509,104 +519,113 @@ impl Parser<'_> {
         self.doc.nodes.len() as u32 - 1
     }
 
+    /// Parses one value, containers included, with an explicit stack of open containers
+    /// instead of recursion (the nesting bound is ours, not the machine stack's).
     fn value(&mut self) -> Result<u32, Failed> {
-        match self.b.get(self.i) {
-            Some(b'{') => {
-                self.enter()?;
-                self.i += 1;
-                let id = self.push(Node::Null);
-                let mark = self.member_stack.len();
-                self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
+        let b = self.b;
+        let mut open: Vec<Open> = Vec::new();
+        'value: loop {
+            // A value starts at `self.i`.
+            let mut id = match b.get(self.i) {
+                Some(&c @ (b'{' | b'[')) => {
+                    if open.len() >= MAX_DEPTH {
+                        return Err(self.err("nesting too deep"));
+                    }
                     self.i += 1;
+                    let id = self.push(Node::Null);
+                    let object = c == b'{';
+                    let mark = if object { self.member_stack.len() } else { self.item_stack.len() } as u32;
+                    open.push(Open { id, mark, object });
+                    self.ws();
+                    let close = if object { b'}' } else { b']' };
+                    if b.get(self.i) == Some(&close) {
+                        self.i += 1;
+                        self.close(open.pop().unwrap_or_else(|| unreachable!()))
+                    } else {
+                        if object {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => {
+                    let s = self.string()?;
+                    self.push(Node::Str(s))
+                }
+                Some(b't') => self.word("true", Node::Bool(true))?,
+                Some(b'f') => self.word("false", Node::Bool(false))?,
+                Some(b'n') => self.word("null", Node::Null)?,
+                Some(b'-' | b'0'..=b'9') => {
+                    let n = self.number()?;
+                    self.push(n)
+                }
+                _ => return Err(self.err("expected a JSON value")),
+            };
+            // `id` is complete: it joins the innermost open container, which may then close.
+            loop {
+                let Some(top) = open.last() else { return Ok(id) };
+                let object = top.object;
+                if object {
+                    if let Some(m) = self.member_stack.last_mut() {
+                        m.value = id;
+                    }
                 } else {
-                    loop {
-                        self.ws();
-                        if self.b.get(self.i) != Some(&b'"') {
-                            return Err(self.err("expected a string key"));
-                        }
-                        let k = self.string()?;
-                        self.ws();
-                        if self.b.get(self.i) != Some(&b':') {
-                            return Err(self.err("expected ':'"));
-                        }
+                    self.item_stack.push(id);
+                }
+                self.ws();
+                match b.get(self.i) {
+                    Some(b',') => {
                         self.i += 1;
                         self.ws();
-                        let v = self.value()?;
-                        let word = key_word(&self.doc.text.as_bytes()[k.start as usize..(k.start + k.len) as usize]);
-                        self.member_stack.push(Member { key: k, word, value: v });
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(self.err("expected ',' or '}'")),
+                        if object {
+                            self.key()?;
                         }
+                        continue 'value;
                     }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
+                    _ => return Err(self.err(if object { "expected ',' or '}'" } else { "expected ',' or ']'" })),
                 }
-                let start = self.doc.members.len() as u32;
-                let len = (self.member_stack.len() - mark) as u32;
-                self.doc.members.extend_from_slice(&self.member_stack[mark..]);
-                self.member_stack.truncate(mark);
-                self.doc.nodes[id as usize] = Node::Object { start, len };
-                self.depth -= 1;
-                Ok(id)
-            }
-            Some(b'[') => {
-                self.enter()?;
                 self.i += 1;
-                let id = self.push(Node::Null);
-                let mark = self.item_stack.len();
-                self.ws();
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        let v = self.value()?;
-                        self.item_stack.push(v);
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(self.err("expected ',' or ']'")),
-                        }
-                    }
-                }
-                let start = self.doc.items.len() as u32;
-                let len = (self.item_stack.len() - mark) as u32;
-                self.doc.items.extend_from_slice(&self.item_stack[mark..]);
-                self.item_stack.truncate(mark);
-                self.doc.nodes[id as usize] = Node::Array { start, len };
-                self.depth -= 1;
-                Ok(id)
+                id = self.close(open.pop().unwrap_or_else(|| unreachable!()));
             }
-            Some(b'"') => {
-                let s = self.string()?;
-                Ok(self.push(Node::Str(s)))
-            }
-            Some(b't') => self.word("true", Node::Bool(true)),
-            Some(b'f') => self.word("false", Node::Bool(false)),
-            Some(b'n') => self.word("null", Node::Null),
-            Some(b'-' | b'0'..=b'9') => {
-                let n = self.number()?;
-                Ok(self.push(n))
-            }
-            _ => Err(self.err("expected a JSON value")),
         }
     }
 
-    fn enter(&mut self) -> Result<(), Failed> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.err("nesting too deep"));
+    /// An object member's key and colon; the member waits on the stack for its value.
+    fn key(&mut self) -> Result<(), Failed> {
+        if self.b.get(self.i) != Some(&b'"') {
+            return Err(self.err("expected a string key"));
         }
+        let key = self.string()?;
+        self.ws();
+        if self.b.get(self.i) != Some(&b':') {
+            return Err(self.err("expected ':'"));
+        }
+        self.i += 1;
+        self.ws();
+        let word = key_word(&self.doc.text.as_bytes()[key.start as usize..(key.start + key.len) as usize]);
+        self.member_stack.push(Member { key, word, value: 0 });
         Ok(())
+    }
+
+    /// Moves a finished container's children from the stack into the document.
+    fn close(&mut self, o: Open) -> u32 {
+        let mark = o.mark as usize;
+        self.doc.nodes[o.id as usize] = if o.object {
+            let start = self.doc.members.len() as u32;
+            let len = (self.member_stack.len() - mark) as u32;
+            self.doc.members.extend_from_slice(&self.member_stack[mark..]);
+            self.member_stack.truncate(mark);
+            Node::Object { start, len }
+        } else {
+            let start = self.doc.items.len() as u32;
+            let len = (self.item_stack.len() - mark) as u32;
+            self.doc.items.extend_from_slice(&self.item_stack[mark..]);
+            self.item_stack.truncate(mark);
+            Node::Array { start, len }
+        };
+        o.id
     }
 
     fn word(&mut self, w: &str, n: Node) -> Result<u32, Failed> {
@@ -769,6 +788,30 @@ mod tests {
             }
             assert_eq!(special_position(&vec![0xC3; len]), None);
         }
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_the_byte() {
+        let err = |text: &str| Json::parse(text.as_bytes()).err().unwrap_or_default();
+        assert_eq!(err("{\"a\":1,}"), "expected a string key at byte 7");
+        assert_eq!(err("{\"a\" 1}"), "expected ':' at byte 5");
+        assert_eq!(err("[1 2]"), "expected ',' or ']' at byte 3");
+        assert_eq!(err("{\"a\":1]"), "expected ',' or '}' at byte 6");
+        assert_eq!(err("[tru]"), "expected a JSON value at byte 1");
+        assert_eq!(err("\"abc"), "unterminated string at byte 4");
+        assert_eq!(err("[1] x"), "unexpected text after the JSON value at byte 4");
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(Json::parse(deep(MAX_DEPTH).as_bytes()).is_ok());
+        assert_eq!(err(&deep(MAX_DEPTH + 1)), format!("nesting too deep at byte {MAX_DEPTH}"));
+        // Deeper than any machine stack would allow recursion: refused, not a crash.
+        assert!(err(&deep(1_000_000)).starts_with("nesting too deep"));
+    }
+
+    #[test]
+    fn containers_nest_in_document_order() {
+        let j = Json::parse(br#"{"a": {"b": [1, {"c": []}, {}]}, "d": [[], [2]], "e": {}}"#).unwrap();
+        assert_eq!(j.to_json_string(), r#"{"a":{"b":[1,{"c":[]},{}]},"d":[[],[2]],"e":{}}"#);
+        assert_eq!(j.get("d").unwrap().index(1).unwrap().index(0).unwrap().to_json_string(), "2");
     }
 
     #[test]
