@@ -211,10 +211,11 @@ impl<'t> Renderer<'t> {
         let mut flow = Flow::Normal;
         for i in 0..len {
             state.index.set(i);
-            self.vars[var as usize] = match &mut items {
-                Items::Json(doc, children) => Value::node(doc, doc.child(*children, i)),
-                Items::Values(values) => std::mem::take(&mut values[i]),
-            };
+            let slot = &mut self.vars[var as usize];
+            match &mut items {
+                Items::Json(doc, children) => Value::set_node(slot, doc, doc.child(*children, i)),
+                Items::Values(values) => *slot = std::mem::take(&mut values[i]),
+            }
             if let Some(s) = self.velocity_count_slot {
                 self.vars[s as usize] = Value::Int(i as i64 + 1);
             }
@@ -434,10 +435,15 @@ impl<'t> Renderer<'t> {
     /// stays small: it runs for every condition, argument and operand.
     pub fn expr(&mut self, e: &'t Expr) -> Result<Value, Box<Error>> {
         match e {
-            Expr::Ref(r) => match self.reference(r)? {
-                Value::Block(id) => self.block_text(id, r.at),
-                v => Ok(v),
-            },
+            Expr::Ref(r) => {
+                // Only a plain `$block` reference renders the block; checked before the lookup so
+                // that the looked-up value is returned as it is (no copy through this frame).
+                if let (Value::Block(id), true) = (&self.vars[r.root as usize], r.path.is_empty()) {
+                    let id = *id;
+                    return self.block_text(id, r.at);
+                }
+                self.reference(r)
+            }
             Expr::Int(i) => Ok(Value::Int(*i)),
             Expr::Binary(op, l, r) => match op {
                 BinOp::And => Ok(Value::Bool(self.expr(l)?.is_truthy() && self.expr(r)?.is_truthy())),

@@ -140,6 +140,19 @@ impl From<Json> for Value {
 }
 
 impl Value {
+    /// Stores a node of a document into `slot`, written in place (a loop variable is set
+    /// this way every iteration).
+    pub fn set_node(slot: &mut Value, doc: &Rc<Doc>, id: u32) {
+        match doc.scalar(id) {
+            Some(Kind::Null) => *slot = Value::Null,
+            Some(Kind::Bool(b)) => *slot = Value::Bool(b),
+            Some(Kind::Int(i)) => *slot = Value::Int(i),
+            Some(Kind::Float(f)) => *slot = Value::Float(f),
+            Some(_) => *slot = Value::JsonStr { id, doc: doc.clone() },
+            None => *slot = Value::Json { id, doc: doc.clone() },
+        }
+    }
+
     /// A node of a document as a value; the document is shared only by strings and
     /// containers.
     pub fn node(doc: &Rc<Doc>, id: u32) -> Value {
