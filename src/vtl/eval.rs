@@ -154,14 +154,43 @@ impl<'t> Renderer<'t> {
 
     /// An `#if` condition. A reference is tested where it is, without a clone.
     fn condition(&mut self, e: &'t Expr) -> Result<bool, Box<Error>> {
-        if let Expr::Ref(r) = e {
-            let v = &self.vars[r.root as usize];
-            // A `#define` block renders when tested (it may `#set`), so it takes the long way.
-            if r.path.is_empty() && !matches!(v, Value::Block(_)) {
-                return Ok(v.is_truthy());
+        match e {
+            Expr::Ref(r) => match (&self.vars[r.root as usize], r.path.as_slice()) {
+                // A `#define` block renders when tested (it may `#set`), so it takes the long way.
+                (Value::Block(_), _) => {}
+                (v, []) => return Ok(v.is_truthy()),
+                (Value::Foreach(f), [Access::Property(name)]) => return Ok(f.property(name).is_truthy()),
+                (Value::Json { id, doc }, path) => {
+                    if let Some(node) = json_path(doc, *id, path) {
+                        return Ok(doc.is_truthy(node));
+                    }
+                }
+                _ => {}
+            },
+            // Numbers compared without building values (reading operands has no effects, so
+            // falling back to the general way is safe).
+            Expr::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), l, r) => {
+                if let (Some(a), Some(b)) = (self.number_operand(l), self.number_operand(r)) {
+                    return Ok(compare_numbers(*op, a, b));
+                }
             }
+            _ => {}
         }
         Ok(self.expr(e)?.is_truthy())
+    }
+
+    /// An operand that is a number literal or a reference to a JSON number.
+    fn number_operand(&self, e: &Expr) -> Option<Number> {
+        match e {
+            Expr::Int(i) => Some(Number::Int(*i)),
+            Expr::Float(f) => Some(Number::Float(*f)),
+            Expr::Ref(r) => match &self.vars[r.root as usize] {
+                Value::Json { id, doc } => doc.number(json_path(doc, *id, &r.path)?),
+                Value::Int(i) if r.path.is_empty() => Some(Number::Int(*i)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Renders a `#define` block where it is referenced, bounded like a macro call.
@@ -334,6 +363,15 @@ impl<'t> Renderer<'t> {
         }
         let mut values: [Value; 3] = Default::default();
         for (slot, a) in values.iter_mut().zip(args) {
+            // A JSON member (`$item.title`) is written into its slot in place.
+            if let Expr::Ref(r) = a {
+                if let Value::Json { id, doc } = &self.vars[r.root as usize] {
+                    if let Some(node) = json_path(doc, *id, &r.path) {
+                        Value::set_node(slot, doc, node);
+                        continue;
+                    }
+                }
+            }
             *slot = self.expr(a)?;
         }
         Ok(Args::Few(values, args.len()))
@@ -372,10 +410,14 @@ impl<'t> Renderer<'t> {
         }
     }
 
+    /// The value of a reference. Values are returned straight from where they are made:
+    /// copying a freshly built value through a temporary stalls the processor (the copy
+    /// reads what was just written in pieces), so the common shapes each return directly.
     pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
+        let root = &self.vars[r.root as usize];
         // A chain of properties through a JSON document is followed by node, building one
         // value at the end instead of one per step.
-        if let Value::Json { id, doc } = &self.vars[r.root as usize] {
+        if let Value::Json { id, doc } = root {
             let mut node = *id;
             let mut steps = 0;
             for a in &r.path {
@@ -386,23 +428,32 @@ impl<'t> Renderer<'t> {
                 }
                 steps += 1;
             }
+            if steps == r.path.len() {
+                return Ok(Value::node(doc, node));
+            }
             if steps > 0 {
-                let mut v = Value::node(doc, node);
-                for a in &r.path[steps..] {
-                    if v.is_null() {
-                        return Ok(Value::Null);
-                    }
-                    v = self.access(v, a)?;
-                }
-                return Ok(v);
+                let v = Value::node(doc, node);
+                return self.walk(v, &r.path[steps..]);
             }
         }
-        let (mut v, rest) = match r.path.split_first() {
+        match r.path.split_first() {
+            None => Ok(root.clone()),
             // The first property is read from the variable in place, without a clone.
-            Some((Access::Property(name), rest)) => (methods::property(&self.vars[r.root as usize], name), rest),
-            _ => (self.vars[r.root as usize].clone(), &r.path[..]),
-        };
-        for a in rest {
+            Some((Access::Property(name), [])) => Ok(methods::property(root, name)),
+            Some((Access::Property(name), rest)) => {
+                let v = methods::property(root, name);
+                self.walk(v, rest)
+            }
+            Some(_) => {
+                let v = root.clone();
+                self.walk(v, &r.path)
+            }
+        }
+    }
+
+    /// The rest of a reference's path from `v`; null stops the walk.
+    fn walk(&mut self, mut v: Value, path: &'t [Access]) -> Result<Value, Box<Error>> {
+        for a in path {
             if v.is_null() {
                 return Ok(Value::Null);
             }
@@ -547,6 +598,28 @@ fn json_path(doc: &Doc, mut node: u32, path: &[Access]) -> Option<u32> {
         node = doc.member_keyed(node, name, name.word)?;
     }
     Some(node)
+}
+
+/// A comparison of two numbers, as [`binary`] makes it.
+fn compare_numbers(op: BinOp, a: Number, b: Number) -> bool {
+    if let (Number::Int(i), Number::Int(j)) = (a, b) {
+        match op {
+            BinOp::Lt => return i < j,
+            BinOp::Le => return i <= j,
+            BinOp::Gt => return i > j,
+            BinOp::Ge => return i >= j,
+            _ => {}
+        }
+    }
+    let (x, y) = (a.as_f64(), b.as_f64());
+    match op {
+        BinOp::Lt => x < y,
+        BinOp::Le => x <= y,
+        BinOp::Gt => x > y,
+        BinOp::Ge => x >= y,
+        BinOp::Eq => x == y,
+        _ => x != y,
+    }
 }
 
 fn int_of(v: &Value) -> Option<i64> {

@@ -125,6 +125,20 @@ impl Doc {
         })
     }
 
+    /// `#if` truthiness of a node: only null and false are false.
+    pub(crate) fn is_truthy(&self, id: u32) -> bool {
+        !matches!(self.nodes[id as usize], Node::Null | Node::Bool(false))
+    }
+
+    /// A number node's value.
+    pub(crate) fn number(&self, id: u32) -> Option<super::value::Number> {
+        match self.nodes[id as usize] {
+            Node::Int(i) => Some(super::value::Number::Int(i)),
+            Node::Float(f) => Some(super::value::Number::Float(f)),
+            _ => None,
+        }
+    }
+
     /// The children of an array or object node.
     pub(crate) fn children(&self, id: u32) -> Option<Children> {
         match self.nodes[id as usize] {
