@@ -11,6 +11,16 @@ struct Span {
     len: u32,
 }
 
+impl Span {
+    fn pack(self) -> u64 {
+        (self.start as u64) | ((self.len as u64) << 32)
+    }
+
+    fn unpack(packed: u64) -> Span {
+        Span { start: packed as u32, len: (packed >> 32) as u32 }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Node {
     Null,
@@ -42,10 +52,19 @@ struct Member {
 /// The first eight bytes of a key, zero-padded: with the length, the whole key when it is
 /// no longer than eight bytes.
 pub(crate) fn key_word(key: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    let n = key.len().min(8);
-    w[..n].copy_from_slice(&key[..n]);
-    u64::from_le_bytes(w)
+    // Built in a register: bytes stored one way and read back another would stall.
+    if let Some(first) = key.first_chunk::<8>() {
+        return u64::from_le_bytes(*first);
+    }
+    key.iter().enumerate().fold(0, |w, (i, &b)| w | (b as u64) << (8 * i))
+}
+
+/// [`key_word`] of `text[start..start + len]`, read as one load when eight bytes are there.
+fn key_word_at(text: &[u8], start: usize, len: usize) -> u64 {
+    match text.get(start..start + 8) {
+        Some(chunk) if len < 8 => u64::from_le_bytes(chunk.try_into().unwrap_or_default()) & ((1u64 << (8 * len)) - 1),
+        _ => key_word(&text[start..start + len]),
+    }
 }
 
 /// A parsed document: every node, array item and object member in flat vectors, every
@@ -563,16 +582,13 @@ impl Parser<'_> {
                     }
                 }
                 Some(b'"') => {
-                    let s = self.string()?;
+                    let s = Span::unpack(self.string()?);
                     self.push(Node::Str(s))
                 }
                 Some(b't') => self.word("true", Node::Bool(true))?,
                 Some(b'f') => self.word("false", Node::Bool(false))?,
                 Some(b'n') => self.word("null", Node::Null)?,
-                Some(b'-' | b'0'..=b'9') => {
-                    let n = self.number()?;
-                    self.push(n)
-                }
+                Some(b'-' | b'0'..=b'9') => self.number()?,
                 _ => return Err(self.err("expected a JSON value")),
             };
             // `id` is complete: it joins the innermost open container, which may then close.
@@ -611,14 +627,14 @@ impl Parser<'_> {
         if self.b.get(self.i) != Some(&b'"') {
             return Err(self.err("expected a string key"));
         }
-        let key = self.string()?;
+        let key = Span::unpack(self.string()?);
         self.ws();
         if self.b.get(self.i) != Some(&b':') {
             return Err(self.err("expected ':'"));
         }
         self.i += 1;
         self.ws();
-        let word = key_word(&self.doc.text.as_bytes()[key.start as usize..(key.start + key.len) as usize]);
+        let word = key_word_at(self.doc.text.as_bytes(), key.start as usize, key.len as usize);
         self.member_stack.push(Member { key, word, value: 0 });
         Ok(())
     }
@@ -651,7 +667,8 @@ impl Parser<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Node, Failed> {
+    /// A number's node.
+    fn number(&mut self) -> Result<u32, Failed> {
         let start = self.i;
         // Fast path: a small non-negative integer.
         let mut n: i64 = 0;
@@ -669,7 +686,7 @@ impl Parser<'_> {
             && !matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
             && (digits == 1 || self.b[start] != b'0')
         {
-            return Ok(Node::Int(n));
+            return Ok(self.push(Node::Int(n)));
         }
         self.i = start;
         let mut float = false;
@@ -685,25 +702,26 @@ impl Parser<'_> {
         let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("");
         if !float {
             if let Ok(i) = text.parse::<i64>() {
-                return Ok(Node::Int(i));
+                return Ok(self.push(Node::Int(i)));
             }
         }
         match text.parse::<f64>() {
-            Ok(f) => Ok(Node::Float(f)),
+            Ok(f) => Ok(self.push(Node::Float(f))),
             Err(_) => Err(self.err("malformed number")),
         }
     }
 
     /// Copies a string, unescaped, into the text buffer. The input was checked to be UTF-8
-    /// and escapes produce whole characters, so the buffer stays UTF-8.
-    fn string(&mut self) -> Result<Span, Failed> {
+    /// and escapes produce whole characters, so the buffer stays UTF-8. The span comes back
+    /// packed ([`Span::pack`]) so that the result travels in registers.
+    fn string(&mut self) -> Result<u64, Failed> {
         self.i += 1;
         let begin = self.i;
         let plain = special_position(&self.b[begin..]);
         if let Some(n) = plain {
             if self.b[begin + n] == b'"' {
                 self.i = begin + n + 1;
-                return Ok(Span { start: begin as u32, len: n as u32 });
+                return Ok(Span { start: begin as u32, len: n as u32 }.pack());
             }
         }
         let start = self.doc.text.len() as u32;
@@ -715,7 +733,8 @@ impl Parser<'_> {
 
     /// The rest of a string that has escapes (or no end): the text before `self.i` is plain
     /// and starts at `run`.
-    fn string_escaped(&mut self, start: u32, mut run: usize) -> Result<Span, Failed> {
+    #[inline(never)]
+    fn string_escaped(&mut self, start: u32, mut run: usize) -> Result<u64, Failed> {
         loop {
             let rest = &self.b[self.i..];
             let skip = special_position(rest).unwrap_or(rest.len());
@@ -765,7 +784,7 @@ impl Parser<'_> {
                 _ => self.i += 1,
             }
         }
-        Ok(Span { start, len: self.doc.text.len() as u32 - start })
+        Ok(Span { start, len: self.doc.text.len() as u32 - start }.pack())
     }
 
     /// Copies the run of plain text before a quote or backslash (both ASCII, so both ends
@@ -801,6 +820,20 @@ mod tests {
                 }
             }
             assert_eq!(special_position(&vec![0xC3; len]), None);
+        }
+    }
+
+    #[test]
+    fn key_words_agree_however_read() {
+        let text = b"abcdefghijklmnop";
+        for start in 0..text.len() {
+            for len in 0..=text.len() - start {
+                let key = &text[start..start + len];
+                let mut padded = [0u8; 8];
+                padded[..len.min(8)].copy_from_slice(&key[..len.min(8)]);
+                assert_eq!(key_word(key), u64::from_le_bytes(padded), "{start}+{len}");
+                assert_eq!(key_word_at(text, start, len), key_word(key), "{start}+{len}");
+            }
         }
     }
 
