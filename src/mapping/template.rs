@@ -339,65 +339,68 @@ pub fn escape_javascript(s: &str) -> String {
     out
 }
 
-/// Bytes `escapeJavaScript` copies as they are: printable ASCII but quotes, backslash and
-/// slash.
-const JS_PLAIN: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0x20;
-    while b < 0x7F {
-        t[b] = !matches!(b as u8, b'"' | b'\'' | b'\\' | b'/');
+/// What `escapeJavaScript` writes for an ASCII byte: 0 for the byte itself, the letter of
+/// a two-character escape (`\n`), or `u` for `\uXXXX`.
+const JS_ESCAPE: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
         b += 1;
     }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0A] = b'n';
+    t[0x0C] = b'f';
+    t[0x0D] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\'' as usize] = b'\'';
+    t[b'\\' as usize] = b'\\';
+    t[b'/' as usize] = b'/';
     t
 };
 
-/// [`escape_javascript`], appended to `out`.
+/// [`escape_javascript`], appended to `out`. The output is ASCII (everything else becomes
+/// `\uXXXX`), gathered in a stack buffer and appended in a few large pieces rather than
+/// one piece per run or escape.
 fn escape_javascript_into(s: &str, out: &mut String) {
-    out.reserve(s.len());
-    let bytes = s.as_bytes();
-    // Runs of bytes that need no escape are copied whole.
-    let (mut run, mut i) = (0, 0);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if JS_PLAIN[b as usize] {
-            i += 1;
-            continue;
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    let flush = |buf: &[u8], out: &mut String| out.push_str(std::str::from_utf8(buf).unwrap_or_default());
+    for c in s.chars() {
+        // The longest output of one character is a surrogate pair: twelve bytes.
+        if n > buf.len() - 12 {
+            flush(&buf[..n], out);
+            n = 0;
         }
-        out.push_str(&s[run..i]);
-        if b.is_ascii() {
-            escape_unit(b as u16, out);
-            i += 1;
-        } else {
-            // `i` is at a character boundary: every byte before it was a whole character.
-            let c = s[i..].chars().next().unwrap_or_default();
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units).iter().copied() {
-                escape_unit(unit, out);
+        let code = c as u32;
+        if code < 0x80 {
+            match JS_ESCAPE[code as usize] {
+                0 => {
+                    buf[n] = code as u8;
+                    n += 1;
+                    continue;
+                }
+                b'u' => {}
+                letter => {
+                    buf[n] = b'\\';
+                    buf[n + 1] = letter;
+                    n += 2;
+                    continue;
+                }
             }
-            i += c.len_utf8();
         }
-        run = i;
-    }
-    out.push_str(&s[run..]);
-}
-
-fn escape_unit(unit: u16, out: &mut String) {
-    use std::fmt::Write as _;
-    match unit {
-        0x22 => out.push_str("\\\""),
-        0x27 => out.push_str("\\'"),
-        0x5C => out.push_str("\\\\"),
-        0x2F => out.push_str("\\/"),
-        0x08 => out.push_str("\\b"),
-        0x09 => out.push_str("\\t"),
-        0x0A => out.push_str("\\n"),
-        0x0C => out.push_str("\\f"),
-        0x0D => out.push_str("\\r"),
-        u if !(0x20..=0x7F).contains(&u) => {
-            let _ = write!(out, "\\u{u:04X}");
+        let mut units = [0u16; 2];
+        for &unit in c.encode_utf16(&mut units).iter() {
+            buf[n..n + 2].copy_from_slice(b"\\u");
+            for (k, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+                buf[n + 2 + k] = HEX[(unit >> shift) as usize & 0xF];
+            }
+            n += 6;
         }
-        u => out.push(u as u8 as char),
     }
+    flush(&buf[..n], out);
 }
 
 /// `URLDecoder.decode`: `+` is a space; a malformed escape is an error.

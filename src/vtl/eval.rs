@@ -66,6 +66,7 @@ pub struct Renderer<'t> {
     iterations: usize,
     depth: usize,
     foreach_slot: Option<Slot>,
+    spare_foreach: Option<Rc<Foreach>>,
     velocity_count_slot: Option<Slot>,
 }
 
@@ -79,6 +80,7 @@ impl<'t> Renderer<'t> {
             iterations: 0,
             depth: 0,
             foreach_slot: t.symbols.find("foreach"),
+            spare_foreach: None,
             velocity_count_slot: t.symbols.find("velocityCount"),
         }
     }
@@ -233,7 +235,20 @@ impl<'t> Renderer<'t> {
         let saved_var = std::mem::take(&mut self.vars[var as usize]);
         let saved_foreach = self.foreach_slot.map(|s| self.vars[s as usize].clone());
         let saved_count = self.velocity_count_slot.map(|s| std::mem::take(&mut self.vars[s as usize]));
-        let state = Rc::new(Foreach { index: Cell::new(0), len, parent: saved_foreach.clone().unwrap_or_default() });
+        let parent = saved_foreach.clone().unwrap_or_default();
+        // The last finished loop's `$foreach` is reused when nothing kept it (`#set($f = $foreach)`
+        // would): an inner loop then allocates nothing after its first run.
+        let fresh = Foreach { index: Cell::new(0), len, parent };
+        let state = match self.spare_foreach.take() {
+            Some(mut spare) => match Rc::get_mut(&mut spare) {
+                Some(f) => {
+                    *f = fresh;
+                    spare
+                }
+                None => Rc::new(fresh),
+            },
+            None => Rc::new(fresh),
+        };
         if let Some(s) = self.foreach_slot {
             self.vars[s as usize] = Value::Foreach(state.clone());
         }
@@ -264,6 +279,7 @@ impl<'t> Renderer<'t> {
         if let (Some(s), Some(v)) = (self.velocity_count_slot, saved_count) {
             self.vars[s as usize] = v;
         }
+        self.spare_foreach = Some(state);
         Ok(flow)
     }
 
