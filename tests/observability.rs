@@ -141,6 +141,12 @@ async fn metrics_after_a_known_mix() {
     assert_eq!(value(&format!("apigateway_5xx_error{{{fail}}}")), 1);
     assert_eq!(value(&format!("apigateway_latency_milliseconds_count{{{pets}}}")), 3);
     assert_eq!(value(&format!("apigateway_latency_milliseconds_bucket{{{pets},le=\"+Inf\"}}")), 3);
+    // Buckets are cumulative: each counts every request at or under its bound.
+    assert_eq!(value(&format!("apigateway_latency_milliseconds_bucket{{{pets},le=\"60000\"}}")), 3);
+    let bounds = ["1", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000", "29000", "60000"];
+    let counts: Vec<u64> =
+        bounds.iter().map(|b| value(&format!("apigateway_latency_milliseconds_bucket{{{pets},le=\"{b}\"}}"))).collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
     assert_eq!(value(&format!("apigateway_integration_latency_milliseconds_count{{{pets}}}")), 3);
     assert_eq!(value("portico_reloads_total"), 0);
     assert!(value("process_resident_memory_bytes") > 0);

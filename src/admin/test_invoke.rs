@@ -56,7 +56,8 @@ pub async fn test_invoke(admin: &Arc<Admin>, id: &str, rid: &str, verb: &str, bo
         .map_err(|e| bad_request(format!("Invalid request: {e}")))?;
     let started = std::time::Instant::now();
     let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let (response, log) = crate::pipeline::execute_logged(&plan, &admin.gateway.client, req, peer, &(), true).await;
+    let mut log = Vec::new();
+    let response = crate::pipeline::execute_logged(&plan, &admin.gateway.client, req, peer, &(), Some(&mut log)).await;
     let (parts, body) = response.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let latency = started.elapsed().as_millis() as u64;

@@ -255,36 +255,38 @@ fn trace_id(incoming: Option<&str>) -> String {
 }
 
 /// Runs one request through `plan`. Never fails: errors become gateway responses.
-pub async fn execute<B>(
-    plan: &Plan,
-    client: &HttpClient,
+pub fn execute<'a, B>(
+    plan: &'a Plan,
+    client: &'a HttpClient,
     req: Request<B>,
     peer: SocketAddr,
-    observer: &dyn Observer,
-) -> Response<Body>
+    observer: &'a dyn Observer,
+) -> impl std::future::Future<Output = Response<Body>> + Send + 'a
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    execute_logged(plan, client, req, peer, observer, false).await.0
+    // The logged variant's own future, not an `async fn` around it: a second layer would
+    // keep another copy of the request in every request's future.
+    execute_logged(plan, client, req, peer, observer, None)
 }
 
-/// As [`execute`], keeping the execution log (TestInvokeMethod) when `log` is set.
+/// As [`execute`], filling `log` with the execution log (TestInvokeMethod) when given.
 pub async fn execute_logged<B>(
     plan: &Plan,
     client: &HttpClient,
     req: Request<B>,
     peer: SocketAddr,
     observer: &dyn Observer,
-    log: bool,
-) -> (Response<Body>, Vec<String>)
+    log: Option<&mut Vec<String>>,
+) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     let started = std::time::Instant::now();
     let mut inv = Invocation::new(&req, peer);
-    if log {
+    if log.is_some() {
         inv.log = Some(Vec::new());
         let id = inv.context.request_id.clone();
         inv.trace(|| format!("Starting execution for request: {id}"));
@@ -306,7 +308,10 @@ where
     }
     let length = http_body::Body::size_hint(response.body()).exact();
     observer.finished(plan, &inv, response.status(), length, started.elapsed());
-    (response, inv.log.unwrap_or_default())
+    if let Some(log) = log {
+        *log = inv.log.take().unwrap_or_default();
+    }
+    response
 }
 
 /// Headers as the execution log prints them: `{name=value, ...}`.
@@ -429,7 +434,7 @@ async fn run(
             method_request::validate_body(validation, &parts.headers, &body, inv)?;
         }
         let started = std::time::Instant::now();
-        let result = integration::lambda::proxy(plan, stage, method, client, parts, body, inv).await;
+        let result = Box::pin(integration::lambda::proxy(plan, stage, method, client, parts, body, inv)).await;
         record_integration(inv, started, result.as_ref().map(|r| r.status()));
         return result;
     }
@@ -437,7 +442,7 @@ async fn run(
     if method.integration.kind == crate::config::model::IntegrationType::HttpProxy && !needs_body {
         // The body streams to the backend untouched.
         let started = std::time::Instant::now();
-        let result = integration::http::proxy(plan, stage, method, client, parts, body, inv).await;
+        let result = Box::pin(integration::http::proxy(plan, stage, method, client, parts, body, inv)).await;
         record_integration(inv, started, result.as_ref().map(|r| r.status()));
         return result;
     }
@@ -447,7 +452,7 @@ async fn run(
     }
     if method.integration.kind == crate::config::model::IntegrationType::HttpProxy {
         let started = std::time::Instant::now();
-        let result = integration::http::proxy(plan, stage, method, client, parts, full(body), inv).await;
+        let result = Box::pin(integration::http::proxy(plan, stage, method, client, parts, full(body), inv)).await;
         record_integration(inv, started, result.as_ref().map(|r| r.status()));
         return result;
     }
@@ -463,7 +468,13 @@ async fn run(
         inv.trace(|| format!("Endpoint request body after transformations: {body}"));
     }
     let started = std::time::Instant::now();
-    let endpoint = integration::call(plan, stage, method, client, request, inv).await;
+    // A backend's future is boxed: held inline it would make every request's future (MOCK
+    // ones too) kilobytes larger, moved and initialised on each request.
+    let endpoint = if method.integration.kind == crate::config::model::IntegrationType::Mock {
+        Ok(integration::mock::invoke(&request))
+    } else {
+        Box::pin(integration::call(plan, stage, method, client, request, inv)).await
+    };
     record_integration(inv, started, endpoint.as_ref().map(|e| e.status.unwrap_or(http::StatusCode::OK)));
     let endpoint = endpoint?;
     if inv.log.is_some() {
@@ -486,7 +497,7 @@ async fn run(
     }
     // TestInvokeMethod: the whole body, to log it.
     let (head, body) = response.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = Box::pin(body.collect()).await.map(|b| b.to_bytes()).unwrap_or_default();
     let (headers, text) = (log_headers(&head.headers), String::from_utf8_lossy(&body).into_owned());
     inv.trace(|| format!("Method response body after transformations: {text}"));
     inv.trace(|| format!("Method response headers: {headers}"));

@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 /// Histogram bucket bounds, in milliseconds.
 const BUCKETS: [u64; 14] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 29000, 60000];
 
+/// Each observation counts in one bucket (the first bound it is under); the cumulative
+/// counts Prometheus wants are summed when the metrics are read, not on every request.
 #[derive(Default)]
 struct Histogram {
     buckets: [AtomicU64; BUCKETS.len()],
@@ -30,18 +32,18 @@ struct Histogram {
 
 impl Histogram {
     fn observe(&self, ms: u64) {
-        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            if ms <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(i) = BUCKETS.iter().position(|bound| ms <= *bound) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_ms.fetch_add(ms, Ordering::Relaxed);
     }
 
     fn write(&self, out: &mut String, name: &str, labels: &str) {
+        let mut cumulative = 0;
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {}", bucket.load(Ordering::Relaxed));
+            cumulative += bucket.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
         }
         let count = self.count.load(Ordering::Relaxed);
         let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
