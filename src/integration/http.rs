@@ -114,7 +114,7 @@ fn add_gateway_headers(headers: &mut HeaderMap, plan: &Plan, uri: &Uri, inv: &In
         }
     }
     set_header(headers, "x-amzn-apigateway-api-id", &plan.api_id);
-    set_header(headers, "x-amzn-trace-id", &inv.trace_id);
+    set_header(headers, "x-amzn-trace-id", inv.trace_id());
     for name in DROPPED_AFTER_MAPPING {
         headers.remove(*name);
     }

@@ -209,7 +209,7 @@ fn event(
     add("X-Forwarded-For".into(), ctx.source_ip.clone());
     add("X-Forwarded-Port".into(), port);
     add("X-Forwarded-Proto".into(), "http".into());
-    add("X-Amzn-Trace-Id".into(), inv.trace_id.clone());
+    add("X-Amzn-Trace-Id".into(), inv.trace_id().to_string());
 
     let query = parts.uri.query().map(query_pairs).unwrap_or_default();
     let mut single = Map::new();
@@ -261,7 +261,7 @@ fn event(
             "path": ctx.path,
             "protocol": ctx.protocol,
             "requestId": ctx.request_id,
-            "requestTime": ctx.request_time,
+            "requestTime": &*ctx.request_time,
             "requestTimeEpoch": ctx.request_time_epoch,
             "resourceId": ctx.resource_id,
             "resourcePath": ctx.resource_path,
@@ -376,7 +376,7 @@ fn proxy_response(
     if !joined.contains_key(http::header::CONTENT_TYPE) {
         joined.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    if let Ok(v) = HeaderValue::from_str(&inv.trace_id) {
+    if let Ok(v) = HeaderValue::from_str(inv.trace_id()) {
         joined.insert("x-amzn-trace-id", v);
     }
     inv.add_request_headers(&mut joined);
@@ -400,7 +400,7 @@ pub async fn proxy(
         return Err(configuration("AWS_PROXY integrations must use httpMethod POST"));
     }
     let event = event(plan, stage, method, parts, &body, inv);
-    let invoked = invoke(plan, stage, method, client, Bytes::from(event.to_string()), &inv.trace_id).await?;
+    let invoked = invoke(plan, stage, method, client, Bytes::from(event.to_string()), inv.trace_id()).await?;
     if invoked.function_error {
         return Err(GatewayError::BadGateway(format!(
             "the function failed: {}",

@@ -50,7 +50,7 @@ pub async fn call(
     match method.integration.kind {
         IntegrationType::Mock => Ok(mock::invoke(&request)),
         IntegrationType::Http => http::invoke(plan, stage, method, client, request, inv).await,
-        IntegrationType::Aws => lambda::invoke_custom(plan, stage, method, client, request.body, &inv.trace_id).await,
+        IntegrationType::Aws => lambda::invoke_custom(plan, stage, method, client, request.body, inv.trace_id()).await,
         IntegrationType::HttpProxy | IntegrationType::AwsProxy => Err(GatewayError::ApiConfiguration(format!(
             "{:?} integrations are not run by this path",
             method.integration.kind

@@ -11,14 +11,17 @@ pub struct RequestContext {
     pub api_id: String,
     pub deployment_id: String,
     pub domain_name: String,
-    pub domain_prefix: String,
+    /// Set only where it is given on its own (`portico render --context`); otherwise the
+    /// first label of `domain_name`.
+    pub domain_prefix: Option<String>,
     pub extended_request_id: String,
-    pub http_method: String,
+    pub http_method: std::borrow::Cow<'static, str>,
     /// `/{stage}{raw path}`, as the client wrote it.
     pub path: String,
     pub protocol: &'static str,
     pub request_id: String,
-    pub request_time: String,
+    /// Shared by the requests of one second (see [`request_time`]).
+    pub request_time: std::sync::Arc<str>,
     pub request_time_epoch: u64,
     pub resource_id: String,
     pub resource_path: String,
@@ -53,7 +56,10 @@ impl RequestContext {
             "apiId" => &self.api_id,
             "deploymentId" => &self.deployment_id,
             "domainName" => &self.domain_name,
-            "domainPrefix" => &self.domain_prefix,
+            "domainPrefix" => match &self.domain_prefix {
+                Some(prefix) => prefix,
+                None => self.domain_name.split('.').next().unwrap_or(""),
+            },
             "extendedRequestId" => &self.extended_request_id,
             "httpMethod" => &self.http_method,
             "path" => &self.path,
@@ -100,17 +106,17 @@ fn json_quoted(s: &str) -> String {
 
 /// `dd/MMM/yyyy:HH:mm:ss +0000` and milliseconds since the epoch, as `$context.requestTime`
 /// and `$context.requestTimeEpoch` give them.
-pub fn request_time(now: SystemTime) -> (String, u64) {
+pub fn request_time(now: SystemTime) -> (std::sync::Arc<str>, u64) {
     let ms = now.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let secs = ms / 1000;
     // Requests of the same second share the text; formatting it is most of the cost.
     thread_local! {
-        static LAST: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+        static LAST: std::cell::RefCell<(u64, std::sync::Arc<str>)> = std::cell::RefCell::new((u64::MAX, "".into()));
     }
     let text = LAST.with(|last| {
         let mut last = last.borrow_mut();
         if last.0 != secs {
-            *last = (secs, format_request_time(secs));
+            *last = (secs, format_request_time(secs).into());
         }
         last.1.clone()
     });
@@ -146,6 +152,6 @@ mod tests {
     #[test]
     fn request_time_format() {
         let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
-        assert_eq!(request_time(t), ("14/Nov/2023:22:13:20 +0000".to_string(), 1_700_000_000_123));
+        assert_eq!(request_time(t), ("14/Nov/2023:22:13:20 +0000".into(), 1_700_000_000_123));
     }
 }

@@ -271,13 +271,24 @@ impl Object for InputObject {
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         Some(match (name, args) {
-            ("path", [p]) => self.eval(&p.to_display()).map(Value::from).unwrap_or_default(),
+            ("path", [p]) => match p.as_str() {
+                Some(path) => self.eval(path),
+                None => self.eval(&p.to_display()),
+            }
+            .map(Value::from)
+            .unwrap_or_default(),
             ("json", [p]) => match self.eval(&p.to_display()) {
                 Some(j) => Value::from(j.to_json_string()),
                 None => Value::from("\"\""),
             },
             ("params", []) => self.params_map(),
-            ("params", [n]) => Value::from(self.params.get(&n.to_display()).unwrap_or("")),
+            ("params", [n]) => {
+                let value = match n.as_str() {
+                    Some(name) => self.params.get(name),
+                    None => self.params.get(&n.to_display()),
+                };
+                Value::from(value.unwrap_or(""))
+            }
             ("getBody", []) => self.property("body"),
             _ => return None,
         })

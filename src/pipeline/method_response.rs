@@ -178,7 +178,7 @@ pub fn build(
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     if matches!(method.integration.kind, IntegrationType::Http | IntegrationType::Aws) {
-        if let Ok(v) = HeaderValue::from_str(&inv.trace_id) {
+        if let Ok(v) = HeaderValue::from_str(inv.trace_id()) {
             headers.insert("x-amzn-trace-id", v);
         }
     }

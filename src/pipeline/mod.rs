@@ -68,8 +68,10 @@ pub struct Invocation {
     pub method: Option<usize>,
     /// The request path after the stage, raw (still percent-encoded).
     pub resource_relative_path: String,
-    /// The `X-Amzn-Trace-Id` sent to integrations: the client's, completed, or a new one.
-    pub trace_id: String,
+    /// The client's `X-Amzn-Trace-Id`, if it sent one.
+    incoming_trace_id: Option<String>,
+    /// The `X-Amzn-Trace-Id` sent to integrations, made when first needed (MOCK never does).
+    trace_id: std::sync::OnceLock<String>,
     /// The execution log of TestInvokeMethod, one line per step; `None` when serving.
     pub log: Option<Vec<String>>,
 }
@@ -84,15 +86,13 @@ impl Invocation {
             .map(str::to_string)
             .or_else(|| req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
-        let domain_prefix = host.split('.').next().unwrap_or("").to_string();
         let user_agent =
             req.headers().get(http::header::USER_AGENT).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
         Self {
             context: Arc::new(RequestContext {
                 domain_name: host,
-                domain_prefix,
                 extended_request_id: extended_request_id(),
-                http_method: req.method().as_str().to_string(),
+                http_method: method_name(req.method()),
                 path: req.uri().path().to_string(),
                 protocol: protocol(req.version()),
                 request_id: request_id(),
@@ -109,9 +109,17 @@ impl Invocation {
             stage: None,
             method: None,
             resource_relative_path: String::new(),
-            trace_id: trace_id(req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok())),
+            incoming_trace_id: req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string),
+            trace_id: std::sync::OnceLock::new(),
             log: None,
         }
+    }
+
+    /// The `X-Amzn-Trace-Id` sent to integrations: the client's, completed, or a new one.
+    pub fn trace_id(&self) -> &str {
+        self.trace_id.get_or_init(|| {
+            trace_id(self.incoming_trace_id.as_deref(), (self.context.request_time_epoch / 1000) as u32)
+        })
     }
 
     /// Adds a line to the execution log when one is kept; costs nothing otherwise.
@@ -222,9 +230,25 @@ fn push_random_hex(out: &mut String, len: usize) {
     }
 }
 
+/// The method's name, without an allocation for the standard ones.
+fn method_name(m: &http::Method) -> std::borrow::Cow<'static, str> {
+    use http::Method;
+    let name = match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => return m.as_str().to_string().into(),
+    };
+    name.into()
+}
+
 /// X-Ray's trace header: kept when the client sent a complete one, given a new `Parent`
 /// when it sent only `Root`, made up otherwise.
-fn trace_id(incoming: Option<&str>) -> String {
+fn trace_id(incoming: Option<&str>, epoch_secs: u32) -> String {
     match incoming {
         Some(v) if v.contains("Root=") && v.contains("Parent=") => v.to_string(),
         Some(v) if v.contains("Root=") => {
@@ -238,7 +262,7 @@ fn trace_id(incoming: Option<&str>) -> String {
         }
         _ => {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            let secs = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as u32;
+            let secs = epoch_secs;
             let mut out = String::with_capacity(76);
             out.push_str("Root=1-");
             for shift in (0..8).rev() {
@@ -504,4 +528,28 @@ async fn run(
     inv.trace(|| "Successfully completed execution".to_string());
     let response = Response::from_parts(head, full(body));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_id;
+
+    #[test]
+    fn trace_ids_follow_x_ray() {
+        // 2026-01-01T00:00:00Z is 0x69559780 seconds after the epoch.
+        let new = trace_id(None, 0x6955_9780);
+        let parts: Vec<&str> = new.split(';').collect();
+        assert_eq!(parts.len(), 3, "{new}");
+        let root = parts[0].strip_prefix("Root=1-69559780-").unwrap_or_else(|| panic!("{new}"));
+        assert!(root.len() == 24 && root.bytes().all(|b| b.is_ascii_hexdigit()), "{new}");
+        let parent = parts[1].strip_prefix("Parent=").unwrap_or_else(|| panic!("{new}"));
+        assert!(parent.len() == 16 && parent.bytes().all(|b| b.is_ascii_hexdigit()), "{new}");
+        assert_eq!(parts[2], "Sampled=0");
+        // A client's complete header is kept; a root alone gets a parent.
+        let full = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        assert_eq!(trace_id(Some(full), 0), full);
+        let completed = trace_id(Some("Root=1-5759e988-bd862e3fe1be46a994272793"), 0);
+        assert!(completed.starts_with("Root=1-5759e988-bd862e3fe1be46a994272793;Parent="), "{completed}");
+        assert!(completed.ends_with(";Sampled=0"), "{completed}");
+    }
 }
