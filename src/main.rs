@@ -377,7 +377,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
-        let stages: Vec<String> = plan.stages.iter().map(|s| s.name.clone()).collect();
+        let stages: Vec<String> = plan.stages.iter().map(|s| s.name.to_string()).collect();
         let name = format!("{} ({})", plan.api_name, plan.api_id);
         let destination = match args.access_log.as_deref() {
             None | Some("-") => server::access_log::Destination::Stdout,

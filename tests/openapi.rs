@@ -231,9 +231,9 @@ resources:
     let back = portico::config::compile_text(&openapi.to_string(), true).unwrap_or_else(|p| panic!("{p:?}"));
     let changes = portico::server::reload::changes(&direct, &back);
     assert_eq!(changes, Default::default(), "{changes}");
-    assert_eq!(back.api_id, "roundtrip1");
+    assert_eq!(&*back.api_id, "roundtrip1");
     assert_eq!(back.binary_media_types, vec!["image/png"]);
-    assert_eq!(back.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["dev"]);
+    assert_eq!(back.stages.iter().map(|s| &*s.name).collect::<Vec<_>>(), vec!["dev"]);
     assert!(back.stages[0].throttles.iter().any(Option::is_some));
     assert_eq!(back.vpc_links.len(), 1);
     assert_eq!(back.gateway_responses.len(), 1);

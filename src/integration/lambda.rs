@@ -236,7 +236,7 @@ fn event(
         (false, false) => (Value::String(String::from_utf8_lossy(body).into_owned()), false),
     };
     json!({
-        "resource": method.resource_path,
+        "resource": &*method.resource_path,
         "path": path,
         "httpMethod": ctx.http_method,
         "headers": null_if_empty(headers),
@@ -247,8 +247,8 @@ fn event(
         "stageVariables": null_if_empty(stage_variables),
         "requestContext": {
             "accountId": crate::mapping::context::ACCOUNT_ID,
-            "apiId": ctx.api_id,
-            "deploymentId": ctx.deployment_id,
+            "apiId": &*ctx.api_id,
+            "deploymentId": &*ctx.deployment_id,
             "domainName": ctx.domain_name,
             "domainPrefix": ctx.domain_prefix,
             "extendedRequestId": ctx.extended_request_id,
@@ -263,9 +263,9 @@ fn event(
             "requestId": ctx.request_id,
             "requestTime": &*ctx.request_time,
             "requestTimeEpoch": ctx.request_time_epoch,
-            "resourceId": ctx.resource_id,
-            "resourcePath": ctx.resource_path,
-            "stage": ctx.stage
+            "resourceId": &*ctx.resource_id,
+            "resourcePath": &*ctx.resource_path,
+            "stage": &*ctx.stage
         },
         "body": body,
         "isBase64Encoded": encoded

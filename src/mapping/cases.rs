@@ -106,8 +106,8 @@ pub fn default_context() -> RequestContext {
 pub fn set_context(ctx: &mut RequestContext, name: &str, value: &str) {
     let v = value.to_string();
     match name {
-        "apiId" => ctx.api_id = v,
-        "deploymentId" => ctx.deployment_id = v,
+        "apiId" => ctx.api_id = v.into(),
+        "deploymentId" => ctx.deployment_id = v.into(),
         "domainName" => ctx.domain_name = v,
         "domainPrefix" => ctx.domain_prefix = Some(v),
         "extendedRequestId" => ctx.extended_request_id = v,
@@ -116,9 +116,9 @@ pub fn set_context(ctx: &mut RequestContext, name: &str, value: &str) {
         "requestId" => ctx.request_id = v,
         "requestTime" => ctx.request_time = v.into(),
         "requestTimeEpoch" => ctx.request_time_epoch = value.parse().unwrap_or(ctx.request_time_epoch),
-        "resourceId" => ctx.resource_id = v,
-        "resourcePath" => ctx.resource_path = v,
-        "stage" => ctx.stage = v,
+        "resourceId" => ctx.resource_id = v.into(),
+        "resourcePath" => ctx.resource_path = v.into(),
+        "stage" => ctx.stage = v.into(),
         "identity.sourceIp" => ctx.source_ip = v,
         "identity.userAgent" => ctx.user_agent = v,
         "error.message" => ctx.error.message = v,

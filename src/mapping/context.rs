@@ -8,8 +8,8 @@ pub const ACCOUNT_ID: &str = "000000000000";
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
-    pub api_id: String,
-    pub deployment_id: String,
+    pub api_id: std::sync::Arc<str>,
+    pub deployment_id: std::sync::Arc<str>,
     pub domain_name: String,
     /// Set only where it is given on its own (`portico render --context`); otherwise the
     /// first label of `domain_name`.
@@ -23,9 +23,9 @@ pub struct RequestContext {
     /// Shared by the requests of one second (see [`request_time`]).
     pub request_time: std::sync::Arc<str>,
     pub request_time_epoch: u64,
-    pub resource_id: String,
-    pub resource_path: String,
-    pub stage: String,
+    pub resource_id: std::sync::Arc<str>,
+    pub resource_path: std::sync::Arc<str>,
+    pub stage: std::sync::Arc<str>,
     pub source_ip: String,
     pub user_agent: String,
     pub error: ErrorContext,

@@ -27,10 +27,13 @@ pub fn route<'p>(
             Some(i) => (&trimmed[..i], &trimmed[i..]),
             None => (trimmed, ""),
         };
-        let index = plan.stages.iter().position(|s| s.name == name).ok_or(GatewayError::MissingAuthenticationToken)?;
+        let index =
+            plan.stages.iter().position(|s| &*s.name == name).ok_or(GatewayError::MissingAuthenticationToken)?;
         inv.stage = Some(index);
         let stage = &plan.stages[index];
-        std::sync::Arc::make_mut(&mut inv.context).path = format!("/{name}{rest}");
+        if raw.starts_with("//") {
+            std::sync::Arc::make_mut(&mut inv.context).path = format!("/{name}{rest}");
+        }
         (stage, rest)
     };
     let context = std::sync::Arc::make_mut(&mut inv.context);

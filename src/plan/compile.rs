@@ -29,7 +29,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         .stages
         .iter()
         .map(|s| StagePlan {
-            name: s.stage_name.clone(),
+            name: s.stage_name.as_str().into(),
             throttles: stage_throttles(s, &methods),
             access_log_format: s
                 .access_log_settings
@@ -37,7 +37,11 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
                 .and_then(|a| a.format.as_deref())
                 .map(super::gateway::parse_template),
             variables: Arc::new(s.variables.clone()),
-            deployment_id: s.deployment_id.clone().unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name)),
+            deployment_id: s
+                .deployment_id
+                .clone()
+                .unwrap_or_else(|| crate::config::load::generated_id(&s.stage_name))
+                .into(),
         })
         .collect();
     let mut seen = std::collections::HashSet::new();
@@ -48,11 +52,11 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
     }
     if stages.is_empty() {
         stages.push(StagePlan {
-            name: String::new(),
+            name: "".into(),
             throttles: vec![None; methods.len()],
             access_log_format: None,
             variables: Arc::default(),
-            deployment_id: crate::config::load::generated_id(""),
+            deployment_id: crate::config::load::generated_id("").into(),
         });
     }
     for vpc in &doc.vpc_links {
@@ -76,7 +80,7 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
         return Err(problems);
     }
     Ok(Plan {
-        api_id: doc.rest_api.id.clone(),
+        api_id: doc.rest_api.id.as_str().into(),
         api_name: doc.rest_api.name.clone(),
         binary_media_types: doc.rest_api.binary_media_types.clone(),
         stages,
@@ -268,8 +272,8 @@ fn compile_method(
         out,
     )?;
     Some(MethodPlan {
-        resource_id: resource.id.clone(),
-        resource_path: resource.path.clone(),
+        resource_id: resource.id.as_str().into(),
+        resource_path: resource.path.as_str().into(),
         http_method: method.http_method.clone(),
         request_parameters,
         validation,

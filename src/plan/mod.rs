@@ -22,7 +22,8 @@ use uri::UriTemplate;
 
 #[derive(Debug)]
 pub struct Plan {
-    pub api_id: String,
+    /// Shared with every request's `$context` (a reference count, not a copy).
+    pub api_id: Arc<str>,
     pub api_name: String,
     pub binary_media_types: Vec<String>,
     /// The stages served; a document without stages is served as one unnamed stage at the root.
@@ -54,7 +55,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn stage(&self, name: &str) -> Option<&StagePlan> {
-        self.stages.iter().find(|s| s.name == name)
+        self.stages.iter().find(|s| &*s.name == name)
     }
 
     /// The slot for a request's stage and method (either unknown when routing failed).
@@ -77,19 +78,19 @@ impl Plan {
 
 #[derive(Debug, Clone)]
 pub struct StagePlan {
-    pub name: String,
+    pub name: Arc<str>,
     /// `accessLogSettings.format`, split into text and `$context` variables.
     pub access_log_format: Option<Vec<gateway::Piece>>,
     /// Each method's throttle on this stage (by method index), from `methodSettings`.
     pub throttles: Vec<Option<Arc<throttle::TokenBucket>>>,
     pub variables: Arc<BTreeMap<String, String>>,
-    pub deployment_id: String,
+    pub deployment_id: Arc<str>,
 }
 
 #[derive(Debug)]
 pub struct MethodPlan {
-    pub resource_id: String,
-    pub resource_path: String,
+    pub resource_id: Arc<str>,
+    pub resource_path: Arc<str>,
     pub http_method: String,
     /// Declared method request parameters and whether each is required.
     pub request_parameters: Vec<(RequestLocation, String, bool)>,

@@ -102,12 +102,12 @@ impl Metrics {
     }
 
     fn series_for(&self, plan: &Plan, inv: &Invocation) -> Arc<Series> {
-        let stage = inv.stage.and_then(|i| plan.stages.get(i)).map_or("", |s| s.name.as_str());
+        let stage = inv.stage.and_then(|i| plan.stages.get(i)).map_or("", |s| &*s.name);
         let method = inv.method.and_then(|i| plan.methods.get(i));
         let key = Key {
-            api: plan.api_id.clone(),
+            api: plan.api_id.to_string(),
             stage: stage.to_string(),
-            resource: method.map_or_else(String::new, |m| m.resource_path.clone()),
+            resource: method.map_or_else(String::new, |m| m.resource_path.to_string()),
             method: method.map_or_else(String::new, |m| m.http_method.clone()),
         };
         let mut all = self.series.write().unwrap_or_else(|poisoned| poisoned.into_inner());
