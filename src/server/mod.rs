@@ -222,6 +222,7 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .header_read_timeout(options.limits.header_read_timeout)
         .max_buf_size(options.limits.max_head_bytes.max(8192))
+        .writev(false)
         .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
     let mut http1 = hyper::server::conn::http1::Builder::new();
@@ -229,6 +230,9 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .header_read_timeout(options.limits.header_read_timeout)
         .max_buf_size(options.limits.max_head_bytes.max(8192))
+        // One buffer, one `write` per response: measured faster than a vectored write of
+        // head and body for the small responses an API gateway mostly sends.
+        .writev(false)
         .keep_alive(true);
     let tls = options.tls.map(tokio_rustls::TlsAcceptor::from);
     // Plain HTTP/1.1 connections each hold a receiver; shutdown waits until all are gone.
