@@ -1,5 +1,5 @@
 //! The physical limit for the load benchmark: a bare hyper server answering every request with
-//! a fixed body, on the same runtime Portico uses. `cargo run --release --example bare [ADDR]`.
+//! a fixed body, on the same runtime and write settings Portico uses. `cargo run --release --example bare [ADDR]`.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -23,7 +23,10 @@ async fn main() -> std::io::Result<()> {
                 r.headers_mut().insert("content-type", "application/json".parse().unwrap());
                 Ok::<_, hyper::Error>(r)
             });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .writev(false)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
         });
     }
 }
