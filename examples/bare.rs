@@ -1,5 +1,6 @@
 //! The physical limit for the load benchmark: a bare hyper server answering every request with
-//! a fixed body, on the same runtime and write settings Portico uses. `cargo run --release --example bare [ADDR]`.
+//! a fixed body, on the same runtime and write settings Portico uses.
+//! `cargo run --release --example bare [ADDR]`.
 
 use bytes::Bytes;
 use http_body_util::Full;
