@@ -823,6 +823,48 @@ mod tests {
         }
     }
 
+    mod round_trip {
+        use super::super::Json;
+        use proptest::prelude::*;
+
+        /// JSON values with the strings that stress the scanner: quotes, backslashes, control
+        /// characters, non-ASCII, and lengths around the eight-byte steps.
+        fn value() -> impl Strategy<Value = serde_json::Value> {
+            let text = proptest::collection::vec(
+                proptest::sample::select(vec!['a', '"', '\\', '\n', '\u{1}', 'é', '😀', '/', ' ', '7']),
+                0..20,
+            )
+            .prop_map(|c| c.into_iter().collect::<String>());
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                (-1e9f64..1e9).prop_map(serde_json::Value::from),
+                text.clone().prop_map(serde_json::Value::from),
+            ];
+            leaf.prop_recursive(4, 48, 6, move |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                    proptest::collection::vec((text.clone(), inner), 0..6)
+                        .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// What serde_json writes, compact or pretty, parses back to the same value.
+            #[test]
+            fn serde_json_output_parses_back(v in value()) {
+                for text in [serde_json::to_string(&v).unwrap(), serde_json::to_string_pretty(&v).unwrap()] {
+                    let parsed = Json::parse(text.as_bytes()).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+                    prop_assert_eq!(parsed.to_serde(), v.clone(), "{}", text);
+                }
+            }
+        }
+    }
+
     #[test]
     fn key_words_agree_however_read() {
         let text = b"abcdefghijklmnop";
