@@ -271,24 +271,13 @@ impl Object for InputObject {
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         Some(match (name, args) {
-            ("path", [p]) => match p.as_str() {
-                Some(path) => self.eval(path),
-                None => self.eval(&p.to_display()),
-            }
-            .map(Value::from)
-            .unwrap_or_default(),
+            ("path", [p]) => self.eval(&p.display()).map(Value::from).unwrap_or_default(),
             ("json", [p]) => match self.eval(&p.to_display()) {
                 Some(j) => Value::from(j.to_json_string()),
                 None => Value::from("\"\""),
             },
             ("params", []) => self.params_map(),
-            ("params", [n]) => {
-                let value = match n.as_str() {
-                    Some(name) => self.params.get(name),
-                    None => self.params.get(&n.to_display()),
-                };
-                Value::from(value.unwrap_or(""))
-            }
+            ("params", [n]) => Value::from(self.params.get(&n.display()).unwrap_or("")),
             ("getBody", []) => self.property("body"),
             _ => return None,
         })
@@ -302,10 +291,7 @@ impl Object for UtilObject {
     fn write_call(&self, name: &str, args: &[Value], out: &mut String) -> bool {
         match (name, args) {
             ("escapeJavaScript", [arg]) if !arg.is_null() => {
-                match arg.as_str() {
-                    Some(s) => escape_javascript_into(s, out),
-                    None => escape_javascript_into(&arg.to_display(), out),
-                }
+                escape_javascript_into(&arg.display(), out);
                 true
             }
             _ => false,
@@ -319,10 +305,7 @@ impl Object for UtilObject {
         if arg.is_null() {
             return Some(Value::Null);
         }
-        let s: std::borrow::Cow<str> = match arg.as_str() {
-            Some(s) => s.into(),
-            None => arg.to_display().into(),
-        };
+        let s = arg.display();
         Some(match name {
             "escapeJavaScript" => Value::from(escape_javascript(&s)),
             "parseJson" => Json::parse(s.as_bytes()).map(Value::from).unwrap_or_default(),

@@ -128,14 +128,7 @@ impl std::fmt::Debug for Value {
 
 impl From<Json> for Value {
     fn from(j: Json) -> Self {
-        match j.kind() {
-            Kind::Null => Value::Null,
-            Kind::Bool(b) => Value::Bool(b),
-            Kind::Int(i) => Value::Int(i),
-            Kind::Float(f) => Value::Float(f),
-            Kind::Str(_) => Value::JsonStr { id: j.id, doc: j.doc },
-            Kind::Array(_) | Kind::Object(_) => Value::Json { id: j.id, doc: j.doc },
-        }
+        Value::node(&j.doc, j.id)
     }
 }
 
@@ -250,15 +243,20 @@ impl Value {
         }
     }
 
-    pub fn to_display(&self) -> String {
+    /// The value as text ([`Value::write_display`]), borrowed when it is a string.
+    pub fn display(&self) -> std::borrow::Cow<'_, str> {
         match self.as_str() {
-            Some(s) => s.to_string(),
+            Some(s) => s.into(),
             None => {
                 let mut s = String::new();
                 self.write_display(&mut s);
-                s
+                s.into()
             }
         }
+    }
+
+    pub fn to_display(&self) -> String {
+        self.display().into_owned()
     }
 
     /// Java's `toString()`, where a null inside a collection prints `null`. JSON arrays print
