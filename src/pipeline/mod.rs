@@ -492,13 +492,7 @@ async fn run(
         inv.trace(|| format!("Endpoint request body after transformations: {body}"));
     }
     let started = std::time::Instant::now();
-    // A backend's future is boxed: held inline it would make every request's future (MOCK
-    // ones too) kilobytes larger, moved and initialised on each request.
-    let endpoint = if method.integration.kind == crate::config::model::IntegrationType::Mock {
-        Ok(integration::mock::invoke(&request))
-    } else {
-        Box::pin(integration::call(plan, stage, method, client, request, inv)).await
-    };
+    let endpoint = integration::call(plan, stage, method, client, request, inv).await;
     record_integration(inv, started, endpoint.as_ref().map(|e| e.status.unwrap_or(http::StatusCode::OK)));
     let endpoint = endpoint?;
     if inv.log.is_some() {
