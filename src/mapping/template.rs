@@ -354,47 +354,44 @@ const JS_ESCAPE: [u8; 128] = {
     t
 };
 
-/// [`escape_javascript`], appended to `out`. The output is ASCII (everything else becomes
-/// `\uXXXX`), gathered in a stack buffer and appended in a few large pieces rather than
-/// one piece per run or escape.
+/// [`escape_javascript`], appended to `out`: runs of plain ASCII are copied whole, the
+/// bytes between them escaped one by one (everything outside ASCII becomes `\\uXXXX`).
 fn escape_javascript_into(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut buf = [0u8; 256];
-    let mut n = 0;
-    let flush = |buf: &[u8], out: &mut String| out.push_str(std::str::from_utf8(buf).unwrap_or_default());
-    for c in s.chars() {
-        // The longest output of one character is a surrogate pair: twelve bytes.
-        if n > buf.len() - 12 {
-            flush(&buf[..n], out);
-            n = 0;
+    let bytes = s.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 && JS_ESCAPE[b as usize] == 0 {
+            i += 1;
+            continue;
         }
-        let code = c as u32;
-        if code < 0x80 {
-            match JS_ESCAPE[code as usize] {
-                0 => {
-                    buf[n] = code as u8;
-                    n += 1;
-                    continue;
-                }
-                b'u' => {}
+        out.push_str(&s[run..i]);
+        let c = if b < 0x80 {
+            i += 1;
+            match JS_ESCAPE[b as usize] {
+                b'u' => b as char,
                 letter => {
-                    buf[n] = b'\\';
-                    buf[n + 1] = letter;
-                    n += 2;
+                    out.push('\\');
+                    out.push(letter as char);
+                    run = i;
                     continue;
                 }
             }
-        }
+        } else {
+            let c = s[i..].chars().next().unwrap_or_default();
+            i += c.len_utf8();
+            c
+        };
         let mut units = [0u16; 2];
         for &unit in c.encode_utf16(&mut units).iter() {
-            buf[n..n + 2].copy_from_slice(b"\\u");
-            for (k, shift) in [12, 8, 4, 0].into_iter().enumerate() {
-                buf[n + 2 + k] = HEX[(unit >> shift) as usize & 0xF];
+            out.push_str("\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(HEX[(unit >> shift) as usize & 0xF] as char);
             }
-            n += 6;
         }
+        run = i;
     }
-    flush(&buf[..n], out);
+    out.push_str(&s[run..]);
 }
 
 /// `URLDecoder.decode`: `+` is a space; a malformed escape is an error.

@@ -336,8 +336,9 @@ impl Json {
                     t
                 },
             },
-            item_stack: Vec::new(),
-            member_stack: Vec::new(),
+            // Sized so that common documents never grow them.
+            item_stack: Vec::with_capacity(64),
+            member_stack: Vec::with_capacity(32),
             failure: ("", 0),
         };
         p.ws();
@@ -556,7 +557,7 @@ impl Parser<'_> {
     /// instead of recursion (the nesting bound is ours, not the machine stack's).
     fn value(&mut self) -> Result<u32, Failed> {
         let b = self.b;
-        let mut open: Vec<Open> = Vec::new();
+        let mut open: Vec<Open> = Vec::with_capacity(16);
         'value: loop {
             // A value starts at `self.i`.
             let mut id = match b.get(self.i) {
