@@ -31,12 +31,23 @@ resources:
 
 #[tokio::test]
 async fn serves_until_sigterm_and_drains_in_flight_requests() {
+    serve_and_drain("default", &[]).await;
+}
+
+/// One worker thread runs the single-threaded scheduler: the same requests, the same drain.
+#[tokio::test]
+async fn serves_and_drains_on_one_worker_thread() {
+    serve_and_drain("one-worker", &["--worker-threads", "1"]).await;
+}
+
+async fn serve_and_drain(name: &str, flags: &[&str]) {
     let backend = Backend::start().await;
-    let dir = std::env::temp_dir().join(format!("portico-serve-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("portico-serve-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("api.yaml");
     std::fs::write(&path, document(&backend.url())).unwrap();
-    let (mut child, mut lines) = spawn_serve(&path, &["--listen", "127.0.0.1:0"]);
+    let args: Vec<&str> = ["--listen", "127.0.0.1:0"].iter().chain(flags).copied().collect();
+    let (mut child, mut lines) = spawn_serve(&path, &args);
     assert!(lines.next().unwrap().unwrap().contains("served (served01)"));
     let dev = lines.next().unwrap().unwrap().trim().to_string();
     let prod = lines.next().unwrap().unwrap().trim().to_string();
@@ -130,5 +141,13 @@ async fn serve_flags_are_wired() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--worker-threads", "0", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses a zero thread count");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--worker-threads"));
     std::fs::remove_dir_all(&dir).ok();
 }
