@@ -7,7 +7,7 @@ use super::EndpointResponse;
 use crate::mapping::params::{form_encode, MethodRequestView};
 use crate::pipeline::gateway_response::GatewayError;
 use crate::pipeline::integration_request::{map_parameters, IntegrationRequest};
-use crate::pipeline::{full, method_response, Body, Invocation, DROPPED_AT_THE_DOOR};
+use crate::pipeline::{full, header_names, method_response, Body, Invocation, DROPPED_AT_THE_DOOR};
 use crate::plan::{MethodPlan, Plan, StagePlan};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, Uri};
@@ -18,7 +18,8 @@ use http_body_util::BodyExt;
 const NOT_FORWARDED: &[&str] = &["host", "content-encoding", "via", "keep-alive", "proxy-connection"];
 
 /// Mapped headers that never reach the backend.
-const DROPPED_AFTER_MAPPING: &[&str] = &["expect", "proxy-authenticate", "te", "via"];
+static DROPPED_AFTER_MAPPING: [HeaderName; 4] =
+    [http::header::EXPECT, http::header::PROXY_AUTHENTICATE, http::header::TE, http::header::VIA];
 
 /// The backend URI: the integration URI with its placeholders filled, then its own query,
 /// the client's query (HTTP_PROXY only) and the mapped query parameters, in that order.
@@ -110,13 +111,19 @@ fn through_vpc_link(
 fn add_gateway_headers(headers: &mut HeaderMap, plan: &Plan, uri: &Uri, inv: &Invocation) {
     if let Some(authority) = uri.authority() {
         if !headers.contains_key(http::header::HOST) {
-            set_header(headers, "host", authority.as_str());
+            if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+                headers.insert(http::header::HOST, v);
+            }
         }
     }
-    set_header(headers, "x-amzn-apigateway-api-id", &plan.api_id);
-    set_header(headers, "x-amzn-trace-id", inv.trace_id());
-    for name in DROPPED_AFTER_MAPPING {
-        headers.remove(*name);
+    if let Ok(v) = HeaderValue::from_str(&plan.api_id) {
+        headers.insert(&header_names::X_AMZN_APIGATEWAY_API_ID, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(inv.trace_id()) {
+        headers.insert(&header_names::X_AMZN_TRACE_ID, v);
+    }
+    for name in &DROPPED_AFTER_MAPPING {
+        headers.remove(name);
     }
 }
 

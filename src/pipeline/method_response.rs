@@ -3,6 +3,7 @@
 //! rules API Gateway applies on the way out (`runtime.md` §7.2–§8).
 
 use super::gateway_response::GatewayError;
+use super::header_names;
 use super::integration_request::mime;
 use super::integration_request::render;
 use super::payload;
@@ -33,50 +34,39 @@ const REMAPPED_NON_PROXY: &[&str] = &[
     "user-agent",
     "www-authenticate",
 ];
-const REMAPPED_PROXY: &[&str] = &["connection", "content-length", "date", "server", "x-amzn-requestid"];
-const DROPPED_PROXY: &[&str] = &["transfer-encoding", "content-encoding", "via", "keep-alive"];
 
 fn remapped_name(name: &str) -> Option<HeaderName> {
     HeaderName::from_bytes(format!("x-amzn-Remapped-{name}").as_bytes()).ok()
 }
 
+/// Moves every value of each header to its new name.
+fn rename(headers: &mut HeaderMap, renames: &[(HeaderName, HeaderName)]) {
+    for (name, renamed) in renames {
+        let http::header::Entry::Occupied(entry) = headers.entry(name) else { continue };
+        let mut values = entry.remove_entry_mult().1;
+        // One value is the rule; more are gathered without a vector for the first.
+        let first = values.next();
+        let rest: Vec<HeaderValue> = values.collect();
+        for v in first.into_iter().chain(rest) {
+            headers.append(renamed, v);
+        }
+    }
+}
+
 /// AWS_PROXY response headers: framing and identity headers renamed, `Transfer-Encoding`
 /// dropped.
 pub fn remap_lambda_proxy_headers(headers: &mut HeaderMap) {
-    headers.remove("transfer-encoding");
-    for name in ["connection", "content-length", "date", "server"] {
-        let values: Vec<HeaderValue> = headers.get_all(name).iter().cloned().collect();
-        if values.is_empty() {
-            continue;
-        }
-        headers.remove(name);
-        if let Some(new) = remapped_name(name) {
-            for v in values {
-                headers.append(new.clone(), v);
-            }
-        }
-    }
+    headers.remove(http::header::TRANSFER_ENCODING);
+    rename(headers, &header_names::REMAPPED_PROXY[..4]);
 }
 
 /// HTTP_PROXY response headers: the backend's, with framing and identity headers renamed
 /// and transport headers dropped.
 pub fn remap_proxy_headers(headers: &mut HeaderMap) {
-    for name in DROPPED_PROXY {
-        headers.remove(*name);
+    for name in &header_names::DROPPED_PROXY {
+        headers.remove(name);
     }
-    for name in REMAPPED_PROXY {
-        let values: Vec<HeaderValue> = headers.get_all(*name).iter().cloned().collect();
-        if values.is_empty() {
-            continue;
-        }
-        headers.remove(*name);
-        let original = if *name == "x-amzn-requestid" { "x-amzn-RequestId" } else { name };
-        if let Some(new) = remapped_name(original) {
-            for v in values {
-                headers.append(new.clone(), v);
-            }
-        }
-    }
+    rename(headers, &header_names::REMAPPED_PROXY);
 }
 
 /// The response template for the client's Accept: its MIME type, else `application/json`,
@@ -187,4 +177,48 @@ pub fn build(
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+        headers.get_all(name).iter().map(|v| v.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn proxy_headers_keep_every_value_under_the_new_name() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("server", "one"),
+            ("server", "two"),
+            ("date", "Wed, 25 Nov 2026 16:00:00 GMT"),
+            ("transfer-encoding", "chunked"),
+            ("via", "1.1 cache"),
+            ("x-kept", "yes"),
+        ] {
+            headers.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        remap_proxy_headers(&mut headers);
+        assert_eq!(values(&headers, "x-amzn-Remapped-Server"), ["one", "two"]);
+        assert_eq!(values(&headers, "x-amzn-Remapped-Date"), ["Wed, 25 Nov 2026 16:00:00 GMT"]);
+        for gone in ["server", "date", "transfer-encoding", "via"] {
+            assert!(!headers.contains_key(gone), "{gone}");
+        }
+        assert_eq!(values(&headers, "x-kept"), ["yes"]);
+        assert_eq!(headers.len(), 4);
+    }
+
+    #[test]
+    fn lambda_proxy_headers_rename_the_framing_four() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("12"));
+        headers.insert(http::header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        headers.insert(HeaderName::from_static("x-amzn-requestid"), HeaderValue::from_static("kept"));
+        remap_lambda_proxy_headers(&mut headers);
+        assert_eq!(values(&headers, "x-amzn-Remapped-Content-Length"), ["12"]);
+        assert!(!headers.contains_key("transfer-encoding"));
+        assert_eq!(values(&headers, "x-amzn-RequestId"), ["kept"], "AWS_PROXY keeps a function's request id header");
+    }
 }

@@ -3,6 +3,7 @@
 //! gateway response for every way out (`runtime.md` §1).
 
 pub mod gateway_response;
+pub mod header_names;
 pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
@@ -109,7 +110,11 @@ impl Invocation {
             stage: None,
             method: None,
             resource_relative_path: String::new(),
-            incoming_trace_id: req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string),
+            incoming_trace_id: req
+                .headers()
+                .get(&header_names::X_AMZN_TRACE_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
             trace_id: std::sync::OnceLock::new(),
             log: None,
         }
@@ -159,13 +164,11 @@ impl Invocation {
 
     /// `x-amzn-RequestId` and `x-amz-apigw-id`, on every response.
     pub fn add_request_headers(&self, headers: &mut HeaderMap) {
-        static REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
-        static APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
         if let Ok(v) = HeaderValue::from_str(&self.context.request_id) {
-            headers.insert(REQUEST_ID.clone(), v);
+            headers.insert(&header_names::X_AMZN_REQUESTID, v);
         }
         if let Ok(v) = HeaderValue::from_str(&self.context.extended_request_id) {
-            headers.insert(APIGW_ID.clone(), v);
+            headers.insert(&header_names::X_AMZ_APIGW_ID, v);
         }
     }
 }

@@ -1,0 +1,28 @@
+//! Header names the gateway adds, drops or renames on every request, made once: a name
+//! given as text is parsed on each use, and one that is not a standard header is copied
+//! into a new allocation as well.
+
+use http::HeaderName;
+
+pub static X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+pub static X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
+pub static X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+pub static X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
+
+/// HTTP_PROXY response headers API Gateway drops (`runtime.md` §8.1).
+pub static DROPPED_PROXY: [HeaderName; 4] = [
+    http::header::TRANSFER_ENCODING,
+    http::header::CONTENT_ENCODING,
+    http::header::VIA,
+    HeaderName::from_static("keep-alive"),
+];
+
+/// HTTP_PROXY response headers API Gateway renames, each with its new name (`runtime.md` §8.1);
+/// AWS_PROXY renames the first four.
+pub static REMAPPED_PROXY: [(HeaderName, HeaderName); 5] = [
+    (http::header::CONNECTION, HeaderName::from_static("x-amzn-remapped-connection")),
+    (http::header::CONTENT_LENGTH, HeaderName::from_static("x-amzn-remapped-content-length")),
+    (http::header::DATE, HeaderName::from_static("x-amzn-remapped-date")),
+    (http::header::SERVER, HeaderName::from_static("x-amzn-remapped-server")),
+    (HeaderName::from_static("x-amzn-requestid"), HeaderName::from_static("x-amzn-remapped-x-amzn-requestid")),
+];
