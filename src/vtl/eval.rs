@@ -233,9 +233,9 @@ impl<'t> Renderer<'t> {
             ));
         }
         let saved_var = std::mem::take(&mut self.vars[var as usize]);
-        let saved_foreach = self.foreach_slot.map(|s| self.vars[s as usize].clone());
         let saved_count = self.velocity_count_slot.map(|s| std::mem::take(&mut self.vars[s as usize]));
-        let parent = saved_foreach.clone().unwrap_or_default();
+        // The enclosing `$foreach` moves into this one as its parent, and back out at the end.
+        let parent = self.foreach_slot.map(|s| std::mem::take(&mut self.vars[s as usize])).unwrap_or_default();
         // The last finished loop's `$foreach` is reused when nothing kept it (`#set($f = $foreach)`
         // would): an inner loop then allocates nothing after its first run.
         let fresh = Foreach { index: Cell::new(0), len, parent };
@@ -273,8 +273,14 @@ impl<'t> Renderer<'t> {
             }
         }
         self.vars[var as usize] = saved_var;
-        if let (Some(s), Some(v)) = (self.foreach_slot, saved_foreach) {
-            self.vars[s as usize] = v;
+        let mut state = state;
+        if let Some(s) = self.foreach_slot {
+            // Dropping the slot's handle leaves `state` the only one unless the body kept it.
+            self.vars[s as usize] = Value::Null;
+            self.vars[s as usize] = match Rc::get_mut(&mut state) {
+                Some(f) => std::mem::take(&mut f.parent),
+                None => state.parent.clone(),
+            };
         }
         if let (Some(s), Some(v)) = (self.velocity_count_slot, saved_count) {
             self.vars[s as usize] = v;

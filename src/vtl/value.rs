@@ -47,6 +47,7 @@ pub struct Foreach {
 }
 
 impl Foreach {
+    #[inline]
     pub fn property(&self, name: &str) -> Value {
         let i = self.index.get();
         match name {
