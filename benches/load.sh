@@ -2,18 +2,21 @@
 # The load benchmark: Portico beside the bare hyper server (the limit) and nginx (what users
 # pick instead), all on loopback, server on one core and the load generator on the other.
 #
-#   bash benches/load.sh            # DURATION=10 WARMUP=3 CONNECTIONS=64 by default
+#   bash benches/load.sh            # ROUNDS=3 DURATION=6 WARMUP=2 CONNECTIONS=64 by default
 #
-# Prints its command, the machine, and one table: requests/s, p50 and p99 latency, and the
-# ratio to each scenario's reference. Then resident memory (idle, and with 10,000 idle
+# The scenarios run in turn, ROUNDS times over, so that a drift of the machine during the run
+# falls on all of them alike. Prints its command, the machine, each round's requests/s, and one
+# table: the median round's requests/s, p50 and p99 latency, and the ratio to each scenario's
+# reference. Then resident memory (idle, and with 10,000 idle
 # keep-alive connections) and start-up time with a generated 1,000-resource document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-6}
+WARMUP=${WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 BARE=127.0.0.1:18080 PORTICO=127.0.0.1:18081 NGINX=127.0.0.1:18082 STARTUP=127.0.0.1:18083
-echo "command: DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS bash benches/load.sh"
+echo "command: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS bash benches/load.sh"
 echo "date: $(date -u +%Y-%m-%d) machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
 install() { command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
@@ -53,21 +56,36 @@ NGINX
 taskset -c $SERVER_CPU nginx -c "$work/nginx.conf" & pids+=($!)
 wait_for "http://$BARE/" && wait_for "http://$PORTICO/bench/mock" && wait_for "http://$NGINX/"
 
-declare -A RPS P50 P99
-run() { # name url
+declare -A RPS P50 P99 ROUND
+run() { # name url: one round of one scenario, as "requests/s p50 p99" (latencies in µs)
   taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$2" >/dev/null
   local out
   out=$(taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
   if echo "$out" | grep -q "Non-2xx"; then echo "$1: non-2xx answers:" >&2; echo "$out" >&2; fi
-  RPS[$1]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  P50[$1]=$(echo "$out" | awk '$1 == "50%" {print $2}')
-  P99[$1]=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  ROUND[$1]+=$(echo "$out" | awk '
+    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; return v * 1000000 }
+    /Requests\/sec/ {r = $2} $1 == "50%" {p50 = us($2)} $1 == "99%" {p99 = us($2)}
+    END {print r, p50, p99}')$'\n'
 }
-run bare "http://$BARE/"
-run mock "http://$PORTICO/bench/mock?user=O%27Brien"
-run proxy "http://$PORTICO/bench/proxy/items"
-run nginx "http://$NGINX/items"
-run http "http://$PORTICO/bench/http?user=O%27Brien"
+median() { # name column
+  printf '%s' "${ROUND[$1]}" | awk -v c="$2" 'NF {print $c}' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+latency() { awk -v v="$1" 'BEGIN { if (v >= 1000) printf "%.2fms", v / 1000; else printf "%.0fus", v }'; }
+SCENARIOS="bare mock proxy nginx http"
+for _ in $(seq "$ROUNDS"); do
+  run bare "http://$BARE/"
+  run mock "http://$PORTICO/bench/mock?user=O%27Brien"
+  run proxy "http://$PORTICO/bench/proxy/items"
+  run nginx "http://$NGINX/items"
+  run http "http://$PORTICO/bench/http?user=O%27Brien"
+done
+echo
+for s in $SCENARIOS; do
+  RPS[$s]=$(median $s 1)
+  P50[$s]=$(latency "$(median $s 2)")
+  P99[$s]=$(latency "$(median $s 3)")
+  echo "rounds, requests/s, $s: $(printf '%s' "${ROUND[$s]}" | awk 'NF {printf "%s ", $1}')"
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 printf '\n| scenario | requests/s | p50 | p99 | ratio | to |\n|---|---:|---:|---:|---:|---|\n'
