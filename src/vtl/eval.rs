@@ -43,16 +43,21 @@ enum Items {
     Values(Vec<Value>),
 }
 
-/// Evaluated call arguments; up to three live on the stack (most calls have one).
+/// Evaluated call arguments. One (the usual count) or two live on the stack, so that only
+/// the values there are dropped afterwards.
 enum Args {
-    Few([Value; 3], usize),
+    None,
+    One(Value),
+    Two([Value; 2]),
     Many(Vec<Value>),
 }
 
 impl Args {
     fn as_slice(&self) -> &[Value] {
         match self {
-            Args::Few(values, n) => &values[..*n],
+            Args::None => &[],
+            Args::One(value) => std::slice::from_ref(value),
+            Args::Two(values) => values,
             Args::Many(values) => values,
         }
     }
@@ -376,27 +381,32 @@ impl<'t> Renderer<'t> {
     }
 
     fn args(&mut self, args: &'t [Expr]) -> Result<Args, Box<Error>> {
-        if args.len() > 3 {
-            let mut values = Vec::with_capacity(args.len());
-            for a in args {
-                values.push(self.expr(a)?);
+        Ok(match args {
+            [] => Args::None,
+            [a] => Args::One(self.arg(a)?),
+            [a, b] => Args::Two([self.arg(a)?, self.arg(b)?]),
+            _ => {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.expr(a)?);
+                }
+                Args::Many(values)
             }
-            return Ok(Args::Many(values));
-        }
-        let mut values: [Value; 3] = Default::default();
-        for (slot, a) in values.iter_mut().zip(args) {
-            // A JSON member (`$item.title`) is written into its slot in place.
-            if let Expr::Ref(r) = a {
-                if let Value::Json { id, doc } = &self.vars[r.root as usize] {
-                    if let Some(node) = json_path(doc, *id, &r.path) {
-                        Value::set_node(slot, doc, node);
-                        continue;
-                    }
+        })
+    }
+
+    /// One argument. A JSON member (`$item.title`) is written into the result in place.
+    fn arg(&mut self, a: &'t Expr) -> Result<Value, Box<Error>> {
+        let mut value = Value::Null;
+        if let Expr::Ref(r) = a {
+            if let Value::Json { id, doc } = &self.vars[r.root as usize] {
+                if let Some(node) = json_path(doc, *id, &r.path) {
+                    Value::set_node(&mut value, doc, node);
+                    return Ok(value);
                 }
             }
-            *slot = self.expr(a)?;
         }
-        Ok(Args::Few(values, args.len()))
+        self.expr(a)
     }
 
     /// A reference printed into the output. Plain variables and chains of properties through
