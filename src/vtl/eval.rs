@@ -657,7 +657,7 @@ fn compare_numbers(op: BinOp, a: Number, b: Number) -> bool {
 fn int_of(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
-        Value::Str(_) | Value::JsonStr { .. } => v.as_str()?.trim().parse().ok(),
+        Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => v.as_str()?.trim().parse().ok(),
         _ => None,
     }
 }

@@ -23,7 +23,9 @@ pub fn property(v: &Value, name: &str) -> Value {
         },
         Value::Object(o) => o.property(name),
         Value::Foreach(f) => f.property(name),
-        Value::Str(_) | Value::JsonStr { .. } if name == "empty" => Value::Bool(v.as_str().is_some_and(str::is_empty)),
+        Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } if name == "empty" => {
+            Value::Bool(v.as_str().is_some_and(str::is_empty))
+        }
         Value::List(l) if name == "empty" => Value::Bool(l.borrow().is_empty()),
         _ => Value::Null,
     }
@@ -79,7 +81,9 @@ pub fn call(v: &Value, name: &str, args: &[Value], regexes: &Regexes) -> Value {
         return c;
     }
     let result = (|| match v {
-        Value::Str(_) | Value::JsonStr { .. } => string_method(v.as_str().unwrap_or_default(), name, args, regexes),
+        Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => {
+            string_method(v.as_str().unwrap_or_default(), name, args, regexes)
+        }
         Value::List(l) => list_method(l, name, args),
         Value::Map(m) => map_method(m, name, args),
         Value::Json { .. } => {

@@ -20,6 +20,8 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(Rc<String>),
+    /// A string short enough to live in the value itself (see [`Short`]).
+    Short(Short),
     /// A string node of a JSON document (no copy).
     JsonStr {
         id: u32,
@@ -119,6 +121,30 @@ impl<T: Object + ?Sized> Object for Rc<T> {
     }
 }
 
+/// Up to [`Short::CAPACITY`] bytes of text held inline: most strings a template makes
+/// (literals, request parameters, split pieces) are that short, and making one then
+/// allocates nothing. Sized so that a value stays 16 bytes.
+#[derive(Clone, Copy)]
+pub struct Short {
+    len: u8,
+    bytes: [u8; Short::CAPACITY],
+}
+
+impl Short {
+    pub const CAPACITY: usize = 14;
+
+    fn new(s: &str) -> Option<Short> {
+        let mut bytes = [0; Short::CAPACITY];
+        bytes.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+        Some(Short { len: s.len() as u8, bytes })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Always whole characters: the bytes were copied from a `str`.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
+    }
+}
+
 impl std::fmt::Debug for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = String::new();
@@ -163,13 +189,13 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::Str(Rc::new(s.to_string()))
+        Short::new(s).map_or_else(|| Value::Str(Rc::new(s.to_string())), Value::Short)
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::Str(Rc::new(s))
+        Short::new(&s).map_or_else(|| Value::Str(Rc::new(s)), Value::Short)
     }
 }
 
@@ -212,7 +238,7 @@ impl Value {
             Value::Bool(_) => "Boolean",
             Value::Int(_) => "Integer",
             Value::Float(_) => "Double",
-            Value::Str(_) | Value::JsonStr { .. } => "String",
+            Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => "String",
             Value::Json { .. } if self.json().is_some_and(|j| j.is_array()) => "List",
             Value::List(_) => "List",
             Value::Json { .. } | Value::Map(_) => "Map",
@@ -228,6 +254,7 @@ impl Value {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
+            Value::Short(s) => Some(s.as_str()),
             Value::JsonStr { id, doc } => Some(doc.text_of(*id)),
             _ => None,
         }
@@ -239,6 +266,7 @@ impl Value {
         match self {
             Value::Null => {}
             Value::Str(s) => out.push_str(s),
+            Value::Short(s) => out.push_str(s.as_str()),
             Value::JsonStr { id, doc } => out.push_str(doc.text_of(*id)),
             other => other.write_java(out),
         }
@@ -268,7 +296,7 @@ impl Value {
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => write_int(*i, out),
             Value::Float(f) => write_java_double(*f, out),
-            Value::Str(_) | Value::JsonStr { .. } => out.push_str(self.as_str().unwrap_or_default()),
+            Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => out.push_str(self.as_str().unwrap_or_default()),
             Value::Json { .. } => {
                 let j = self.json().unwrap_or_else(|| unreachable!());
                 if j.is_array() {
@@ -318,7 +346,9 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(_) | Value::Int(_) | Value::Float(_) => self.write_java(out),
-            Value::Str(_) | Value::JsonStr { .. } => write_json_string(self.as_str().unwrap_or_default(), out),
+            Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => {
+                write_json_string(self.as_str().unwrap_or_default(), out)
+            }
             Value::Json { .. } => {
                 if let Some(j) = self.json() {
                     j.write_json(out)
@@ -463,6 +493,19 @@ mod tests {
     #[test]
     fn value_stays_small() {
         assert_eq!(std::mem::size_of::<Value>(), 16, "Value is {} bytes", std::mem::size_of::<Value>());
+    }
+
+    #[test]
+    fn short_strings_live_inline_and_read_back_whole() {
+        for text in
+            ["", "a", "fourteen bytes", "twelve bytes\u{e9}", "fifteen bytes!!", "thirteen byte\u{e9}", "\u{1F600}x"]
+        {
+            let v = Value::from(text);
+            assert_eq!(matches!(v, Value::Short(_)), text.len() <= Short::CAPACITY, "{text:?}");
+            assert_eq!(v.as_str(), Some(text));
+            assert_eq!(Value::from(text.to_string()).as_str(), Some(text));
+            assert!(v.loose_eq(&Value::Str(Rc::new(text.to_string()))), "inline and shared strings compare by text");
+        }
     }
 
     #[test]
