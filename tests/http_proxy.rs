@@ -166,3 +166,105 @@ async fn backend_that_drops_the_connection_gets_504_network_error() {
     assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
     server.shutdown().await;
 }
+
+/// Backend connections are kept alive and reused: one after another, requests share one
+/// connection; requests in flight together each have their own.
+#[tokio::test]
+async fn backend_connections_are_kept_and_reused() {
+    let backend = Backend::start().await;
+    let server = portico_json(api(&backend.url(), 29000)).await;
+    for i in 0..5 {
+        let reply = send("POST", &format!("http://{}/v1/echo/{i}", server.addr), &[], format!("body {i}")).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(backend.last().body, format!("body {i}").as_bytes());
+    }
+    assert_eq!(backend.count(), 5);
+    assert_eq!(backend.connections(), 1, "five requests in turn over one backend connection");
+
+    let together: Vec<_> =
+        (0..4).map(|i| tokio::spawn(get(format!("http://{}/v1/sleep/{}", server.addr, 100 + i).leak()))).collect();
+    for reply in together {
+        assert_eq!(reply.await.unwrap().status, 200);
+    }
+    assert!(backend.connections() >= 4, "requests in flight together each have a connection");
+    assert!(backend.connections() <= 5);
+    server.shutdown().await;
+}
+
+/// A kept connection the backend has closed meanwhile is not used: the request goes out on a
+/// new one and succeeds.
+#[tokio::test]
+async fn a_kept_connection_the_backend_closed_is_replaced() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    // Answers one request per connection as if keeping it alive, then closes it.
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0; 4096];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
+                    head.extend_from_slice(&buf[..n]);
+                }
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+            });
+        }
+    });
+    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+    for _ in 0..3 {
+        let reply = get(&format!("http://{}/v1/once", server.addr)).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.text(), "ok");
+        // Time for the gateway to see the close before the next request.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
+    server.shutdown().await;
+}
+
+/// A chunked response (no length given) returns its connection once its last chunk is read.
+#[tokio::test]
+async fn a_chunked_response_keeps_its_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    // Answers every request on a connection with a two-chunk body.
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0; 4096];
+                let mut head = Vec::new();
+                loop {
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
+                        head.extend_from_slice(&buf[..n]);
+                    }
+                    head.clear();
+                    let reply =
+                        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+                    if stream.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+    for _ in 0..3 {
+        let reply = get(&format!("http://{}/v1/chunked", server.addr)).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.text(), "abcde");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    server.shutdown().await;
+}

@@ -1,7 +1,10 @@
 //! The pooled HTTP client every integration shares, for plain and TLS backends alike. It
 //! lives outside the plan, so a reload keeps its warm keep-alive connections.
 
-use crate::pipeline::Body;
+use super::pool::Http1Pool;
+use crate::pipeline::{Body, BoxError};
+use http::{Request, Response};
+use http_body_util::BodyExt;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
@@ -19,6 +22,8 @@ pub struct HttpClient {
     pub(crate) inner: Inner,
     /// For integrations with `tlsConfig.insecureSkipVerification`.
     pub(crate) insecure: Inner,
+    /// Plain-HTTP backends of HTTP and HTTP_PROXY integrations.
+    plain: Arc<Http1Pool>,
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -103,18 +108,23 @@ impl HttpClient {
             b.dangerous().with_custom_certificate_verifier(Arc::new(SkipVerification(provider()))).with_no_client_auth()
         });
         match (verified, insecure) {
-            (Ok(verified), Ok(insecure)) => Self { inner: build(verified), insecure: build(insecure) },
+            (Ok(verified), Ok(insecure)) => {
+                Self { inner: build(verified), insecure: build(insecure), plain: Arc::default() }
+            }
             // The ring provider supports the default versions; this cannot fail in practice.
             (Err(e), _) | (_, Err(e)) => panic!("TLS client configuration: {e}"),
         }
     }
 
-    /// The client for an integration.
-    pub(crate) fn for_integration(&self, insecure: bool) -> &Inner {
-        if insecure {
-            &self.insecure
-        } else {
-            &self.inner
+    /// Sends an HTTP or HTTP_PROXY integration's request: to a plain-HTTP backend through the
+    /// gateway's own connection pool, to an HTTPS one through the TLS client (`insecure` for
+    /// `tlsConfig.insecureSkipVerification`).
+    pub(crate) async fn send(&self, req: Request<Body>, insecure: bool) -> Result<Response<Body>, BoxError> {
+        if req.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
+            return self.plain.send(req).await;
         }
+        let client = if insecure { &self.insecure } else { &self.inner };
+        let response = client.request(req).await?;
+        Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
     }
 }

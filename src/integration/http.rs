@@ -127,7 +127,7 @@ fn add_gateway_headers(headers: &mut HeaderMap, plan: &Plan, uri: &Uri, inv: &In
     }
 }
 
-fn classify(error: hyper_util::client::legacy::Error) -> GatewayError {
+fn classify(error: crate::pipeline::BoxError) -> GatewayError {
     GatewayError::IntegrationFailure(error.to_string())
 }
 
@@ -176,7 +176,7 @@ pub async fn proxy(
     *outgoing.headers_mut() = headers;
     let response = tokio::time::timeout(
         method.integration.timeout,
-        client.for_integration(method.integration.tls_insecure_skip_verification).request(outgoing),
+        client.send(outgoing, method.integration.tls_insecure_skip_verification),
     )
     .await
     .map_err(|_| GatewayError::IntegrationTimeout)?
@@ -187,7 +187,7 @@ pub async fn proxy(
     if !parts.headers.contains_key(http::header::CONTENT_TYPE) {
         parts.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    Ok(Response::from_parts(parts, body.map_err(Into::into).boxed_unsync()))
+    Ok(Response::from_parts(parts, body))
 }
 
 /// HTTP (non-proxy): only what the mappings and the template say reaches the backend; the
@@ -233,11 +233,8 @@ pub async fn invoke(
     *outgoing.uri_mut() = uri;
     *outgoing.headers_mut() = headers;
     let exchange = async {
-        let response = client
-            .for_integration(method.integration.tls_insecure_skip_verification)
-            .request(outgoing)
-            .await
-            .map_err(classify)?;
+        let response =
+            client.send(outgoing, method.integration.tls_insecure_skip_verification).await.map_err(classify)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
         Ok::<_, GatewayError>(EndpointResponse {

@@ -5,6 +5,7 @@ pub mod client;
 pub mod http;
 pub mod lambda;
 pub mod mock;
+pub mod pool;
 pub mod vpc_link;
 
 use crate::config::model::IntegrationType;

@@ -86,6 +86,11 @@ impl Backend {
     pub fn count(&self) -> usize {
         self.received.lock().unwrap().len()
     }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.tasks.lock().unwrap().len() - 1
+    }
 }
 
 async fn answer(req: Request<Incoming>, log: Arc<Mutex<Vec<Received>>>) -> Result<Response<Full<Bytes>>, hyper::Error> {
