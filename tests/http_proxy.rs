@@ -191,32 +191,47 @@ async fn backend_connections_are_kept_and_reused() {
     server.shutdown().await;
 }
 
-/// A kept connection the backend has closed meanwhile is not used: the request goes out on a
-/// new one and succeeds.
-#[tokio::test]
-async fn a_kept_connection_the_backend_closed_is_replaced() {
+/// A backend written by hand: on every connection it reads request heads (bodyless requests
+/// only) and writes `reply` to each, up to `per_connection` of them, then closes. Returns its
+/// address and how many connections it accepted.
+async fn raw_backend(
+    reply: &'static [u8],
+    per_connection: usize,
+) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = accepted.clone();
-    // Answers one request per connection as if keeping it alive, then closes it.
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::spawn(async move {
                 let mut buf = vec![0; 4096];
                 let mut head = Vec::new();
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
-                    head.extend_from_slice(&buf[..n]);
+                for _ in 0..per_connection {
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
+                        head.extend_from_slice(&buf[..n]);
+                    }
+                    head.clear();
+                    if stream.write_all(reply).await.is_err() {
+                        return;
+                    }
                 }
-                let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
-                    .await;
             });
         }
     });
+    (addr, accepted)
+}
+
+/// A kept connection the backend has closed meanwhile is not used: the request goes out on a
+/// new one and succeeds.
+#[tokio::test]
+async fn a_kept_connection_the_backend_closed_is_replaced() {
+    // One answer per connection, which looks kept alive and is then closed.
+    let reply = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
+    let (addr, accepted) = raw_backend(reply, 1).await;
     let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
     for _ in 0..3 {
         let reply = get(&format!("http://{}/v1/once", server.addr)).await;
@@ -232,33 +247,8 @@ async fn a_kept_connection_the_backend_closed_is_replaced() {
 /// A chunked response (no length given) returns its connection once its last chunk is read.
 #[tokio::test]
 async fn a_chunked_response_keeps_its_connection() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = accepted.clone();
-    // Answers every request on a connection with a two-chunk body.
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0; 4096];
-                let mut head = Vec::new();
-                loop {
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
-                        head.extend_from_slice(&buf[..n]);
-                    }
-                    head.clear();
-                    let reply =
-                        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
-                    if stream.write_all(reply).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
+    let reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    let (addr, accepted) = raw_backend(reply, usize::MAX).await;
     let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
     for _ in 0..3 {
         let reply = get(&format!("http://{}/v1/chunked", server.addr)).await;
