@@ -13,7 +13,6 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -27,27 +26,6 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 const MAX_IDLE_PER_BACKEND: usize = 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// FNV-1a: backend authorities are short and chosen by the document, not by clients.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 struct Idle {
     sender: SendRequest<Body>,
     /// The sweep count when it was given back (no clock read per request).
@@ -56,7 +34,9 @@ struct Idle {
 
 #[derive(Default)]
 pub struct Http1Pool {
-    idle: Mutex<HashMap<Authority, Vec<Idle>, BuildHasherDefault<Fnv>>>,
+    /// Keyed with the standard (randomly seeded) hasher: an integration URI may take its host
+    /// from the client's request.
+    idle: Mutex<HashMap<Authority, Vec<Idle>>>,
     sweeps: AtomicU64,
     sweeping: AtomicBool,
 }
