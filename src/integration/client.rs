@@ -1,5 +1,7 @@
-//! The pooled HTTP client every integration shares, for plain and TLS backends alike. It
-//! lives outside the plan, so a reload keeps its warm keep-alive connections.
+//! The HTTP client every integration shares: plain-HTTP backends through the gateway's own
+//! keep-alive pool ([`super::pool`]), TLS backends and the Lambda endpoint through hyper_util's
+//! pooled client with rustls. It lives outside the plan, so a reload keeps its warm keep-alive
+//! connections.
 
 use super::pool::Http1Pool;
 use crate::pipeline::{Body, BoxError};
