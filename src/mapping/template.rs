@@ -5,7 +5,7 @@
 use super::context::RequestContext;
 use super::jsonpath::JsonPath;
 use crate::vtl::json::Json;
-use crate::vtl::{self, Limits, Object, Template, Value};
+use crate::vtl::{self, Limits, Object, Template, Value, Variable};
 use base64::Engine;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +18,16 @@ pub struct MappingTemplate {
     template: Template,
     /// JSONPaths written as literals in `$input.path(...)` / `$input.json(...)`.
     paths: Arc<HashMap<Arc<str>, Arc<JsonPath>>>,
+    /// Where `$input`, `$util`, `$stageVariables` and `$context` go, for those the template uses.
+    hosts: Hosts,
+}
+
+#[derive(Debug)]
+struct Hosts {
+    input: Option<Variable>,
+    util: Option<Variable>,
+    stage_variables: Option<Variable>,
+    context: Option<Variable>,
 }
 
 /// The request as templates see it, shared by the request and response templates.
@@ -117,7 +127,13 @@ impl MappingTemplate {
                 paths.insert(p, Arc::new(compiled));
             }
         }
-        Ok(Self { template, paths: Arc::new(paths) })
+        let hosts = Hosts {
+            input: template.variable("input"),
+            util: template.variable("util"),
+            stage_variables: template.variable("stageVariables"),
+            context: template.variable("context"),
+        };
+        Ok(Self { template, paths: Arc::new(paths), hosts })
     }
 
     pub fn source(&self) -> &str {
@@ -127,32 +143,31 @@ impl MappingTemplate {
     pub fn render(&self, input: &TemplateInput, limits: Limits) -> Result<Rendered, vtl::Error> {
         let t = &self.template;
         let mut vars = t.vars();
-        if t.uses("input") {
+        if let Some(at) = self.hosts.input {
             let object = InputObject {
                 body: input.body.clone(),
                 parsed: OnceCell::new(),
                 params: input.params.clone(),
                 paths: self.paths.clone(),
             };
-            vars.set(t, "input", Value::object(object));
+            vars.set_at(at, Value::object(object));
         }
-        if t.uses("util") {
-            vars.set(t, "util", Value::object(UtilObject));
+        if let Some(at) = self.hosts.util {
+            vars.set_at(at, Value::object(UtilObject));
         }
-        if t.uses("stageVariables") {
-            vars.set(t, "stageVariables", Value::object(StageVariables(input.stage_variables.clone())));
+        if let Some(at) = self.hosts.stage_variables {
+            vars.set_at(at, Value::object(StageVariables(input.stage_variables.clone())));
         }
-        let context = t.uses("context").then(|| {
-            Rc::new(ContextObject {
+        let context = self.hosts.context.map(|at| {
+            let c = Rc::new(ContextObject {
                 context: input.context.clone(),
                 overrides: input.overrides.clone(),
                 request_override: OnceCell::new(),
                 response_override: OnceCell::new(),
-            })
+            });
+            vars.set_at(at, Value::object(c.clone()));
+            c
         });
-        if let Some(c) = &context {
-            vars.set(t, "context", Value::object(c.clone()));
-        }
         let body = t.render(vars, limits)?;
         let overrides = match context {
             // Only an override the template looked at can have changed.

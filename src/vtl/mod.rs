@@ -29,6 +29,10 @@ pub struct Template {
 }
 
 /// The variables of one render, by slot.
+/// A template variable's place among a render's [`Vars`].
+#[derive(Debug, Clone, Copy)]
+pub struct Variable(ast::Slot);
+
 pub struct Vars {
     values: Vec<Value>,
 }
@@ -55,6 +59,12 @@ impl Template {
     /// Whether the template mentions `$name` at all (so a host can skip building it).
     pub fn uses(&self, name: &str) -> bool {
         self.symbols.find(name).is_some()
+    }
+
+    /// Where `$name` lives, if the template mentions it: looked up once, when a host compiles
+    /// the template, and then given to [`Vars::set_at`] on every render.
+    pub fn variable(&self, name: &str) -> Option<Variable> {
+        self.symbols.find(name).map(Variable)
     }
 
     pub fn render(&self, vars: Vars, limits: Limits) -> Result<String, Error> {
@@ -137,6 +147,13 @@ impl Vars {
     pub fn set(&mut self, template: &Template, name: &str, value: Value) {
         if let Some(s) = template.symbols.find(name) {
             self.values[s as usize] = value;
+        }
+    }
+
+    /// Sets a variable found beforehand with [`Template::variable`] on the same template.
+    pub fn set_at(&mut self, variable: Variable, value: Value) {
+        if let Some(slot) = self.values.get_mut(variable.0 as usize) {
+            *slot = value;
         }
     }
 }
