@@ -388,7 +388,7 @@ impl<'t> Renderer<'t> {
             _ => {
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
-                    values.push(self.expr(a)?);
+                    values.push(self.arg(a)?);
                 }
                 Args::Many(values)
             }
@@ -632,7 +632,8 @@ fn json_path(doc: &Doc, mut node: u32, path: &[Access]) -> Option<u32> {
     Some(node)
 }
 
-/// A comparison of two numbers, as [`binary`] makes it.
+/// An ordering or equality test of two numbers: integers compared as integers, anything
+/// else as doubles (Java's promotion).
 fn compare_numbers(op: BinOp, a: Number, b: Number) -> bool {
     if let (Number::Int(i), Number::Int(j)) = (a, b) {
         match op {
@@ -692,6 +693,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
             };
         }
     };
+    if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+        return Value::Bool(compare_numbers(op, x, y));
+    }
     match (x, y) {
         (Number::Int(i), Number::Int(j)) => match op {
             BinOp::Add => i.checked_add(j).map_or(Value::Float(i as f64 + j as f64), Value::Int),
@@ -699,10 +703,6 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
             BinOp::Mul => i.checked_mul(j).map_or(Value::Float(i as f64 * j as f64), Value::Int),
             BinOp::Div => i.checked_div(j).map_or(Value::Null, Value::Int),
             BinOp::Mod => i.checked_rem(j).map_or(Value::Null, Value::Int),
-            BinOp::Lt => Value::Bool(i < j),
-            BinOp::Le => Value::Bool(i <= j),
-            BinOp::Gt => Value::Bool(i > j),
-            BinOp::Ge => Value::Bool(i >= j),
             _ => Value::Null,
         },
         _ => {
@@ -715,10 +715,6 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
                 BinOp::Div => Value::Float(i / j),
                 BinOp::Mod if j == 0.0 => Value::Null,
                 BinOp::Mod => Value::Float(i % j),
-                BinOp::Lt => Value::Bool(i < j),
-                BinOp::Le => Value::Bool(i <= j),
-                BinOp::Gt => Value::Bool(i > j),
-                BinOp::Ge => Value::Bool(i >= j),
                 _ => Value::Null,
             }
         }

@@ -28,11 +28,11 @@ pub struct Template {
     size_hint: std::sync::atomic::AtomicUsize,
 }
 
-/// The variables of one render, by slot.
 /// A template variable's place among a render's [`Vars`].
 #[derive(Debug, Clone, Copy)]
 pub struct Variable(ast::Slot);
 
+/// The variables of one render, by slot.
 pub struct Vars {
     values: Vec<Value>,
 }
@@ -54,11 +54,6 @@ impl Template {
     /// Fresh variables for a render: all null until set.
     pub fn vars(&self) -> Vars {
         Vars { values: vec![Value::Null; self.symbols.names.len()] }
-    }
-
-    /// Whether the template mentions `$name` at all (so a host can skip building it).
-    pub fn uses(&self, name: &str) -> bool {
-        self.symbols.find(name).is_some()
     }
 
     /// Where `$name` lives, if the template mentions it: looked up once, when a host compiles
@@ -143,13 +138,6 @@ impl Template {
 }
 
 impl Vars {
-    /// Sets a variable the template uses; a name it never mentions is ignored.
-    pub fn set(&mut self, template: &Template, name: &str, value: Value) {
-        if let Some(s) = template.symbols.find(name) {
-            self.values[s as usize] = value;
-        }
-    }
-
     /// Sets a variable found beforehand with [`Template::variable`] on the same template.
     pub fn set_at(&mut self, variable: Variable, value: Value) {
         if let Some(slot) = self.values.get_mut(variable.0 as usize) {
