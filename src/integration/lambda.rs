@@ -6,7 +6,7 @@ use super::client::HttpClient;
 use super::EndpointResponse;
 use crate::mapping::params::query_pairs;
 use crate::pipeline::gateway_response::GatewayError;
-use crate::pipeline::{full, method_response, payload, Body, Invocation, DROPPED_AT_THE_DOOR};
+use crate::pipeline::{full, header_names, method_response, payload, Body, Invocation, DROPPED_AT_THE_DOOR};
 use crate::plan::{MethodPlan, Plan, StagePlan};
 use base64::Engine;
 use bytes::Bytes;
@@ -102,15 +102,15 @@ async fn invoke(
     *request.uri_mut() = url.parse().map_err(|_| configuration(format!("Invalid endpoint address: {url}")))?;
     let headers = request.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert("x-amz-invocation-type", HeaderValue::from_static("RequestResponse"));
+    headers.insert(&header_names::X_AMZ_INVOCATION_TYPE, HeaderValue::from_static("RequestResponse"));
     if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", plan.api_id)) {
         headers.insert(http::header::USER_AGENT, v);
     }
     if let Ok(v) = HeaderValue::from_str(&plan.api_id) {
-        headers.insert("x-amzn-apigateway-api-id", v);
+        headers.insert(&header_names::X_AMZN_APIGATEWAY_API_ID, v);
     }
     if let Ok(v) = HeaderValue::from_str(trace_id) {
-        headers.insert("x-amzn-trace-id", v);
+        headers.insert(&header_names::X_AMZN_TRACE_ID, v);
     }
     let exchange = async {
         let response = client
@@ -128,7 +128,7 @@ async fn invoke(
                 String::from_utf8_lossy(&payload)
             )));
         }
-        Ok(Invoked { function_error: parts.headers.contains_key("x-amz-function-error"), payload })
+        Ok(Invoked { function_error: parts.headers.contains_key(&header_names::X_AMZ_FUNCTION_ERROR), payload })
     };
     tokio::time::timeout(integration.timeout, exchange).await.map_err(|_| GatewayError::IntegrationTimeout)?
 }
@@ -377,7 +377,7 @@ fn proxy_response(
         joined.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     if let Ok(v) = HeaderValue::from_str(inv.trace_id()) {
-        joined.insert("x-amzn-trace-id", v);
+        joined.insert(&header_names::X_AMZN_TRACE_ID, v);
     }
     inv.add_request_headers(&mut joined);
     let mut response = Response::new(full(body));

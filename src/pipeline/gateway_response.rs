@@ -266,7 +266,7 @@ pub fn respond(plan: &Plan, request_headers: &HeaderMap, inv: &mut Invocation, e
     if !headers.contains_key(http::header::CONTENT_TYPE) {
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind.error_type()));
+    headers.insert(&super::header_names::X_AMZN_ERROR_TYPE, HeaderValue::from_static(kind.error_type()));
     inv.add_request_headers(headers);
     response
 }

@@ -8,6 +8,9 @@ pub static X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-reques
 pub static X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 pub static X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 pub static X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
+pub static X_AMZN_ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+pub static X_AMZ_INVOCATION_TYPE: HeaderName = HeaderName::from_static("x-amz-invocation-type");
+pub static X_AMZ_FUNCTION_ERROR: HeaderName = HeaderName::from_static("x-amz-function-error");
 
 /// HTTP_PROXY response headers API Gateway drops (`runtime.md` §8.1).
 pub static DROPPED_PROXY: [HeaderName; 4] = [

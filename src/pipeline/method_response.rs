@@ -169,7 +169,7 @@ pub fn build(
     }
     if matches!(method.integration.kind, IntegrationType::Http | IntegrationType::Aws) {
         if let Ok(v) = HeaderValue::from_str(inv.trace_id()) {
-            headers.insert("x-amzn-trace-id", v);
+            headers.insert(&header_names::X_AMZN_TRACE_ID, v);
         }
     }
     inv.add_request_headers(&mut headers);
