@@ -258,3 +258,102 @@ async fn a_chunked_response_keeps_its_connection() {
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     server.shutdown().await;
 }
+
+/// A response without a length runs to the close of its connection, which is then not kept.
+#[tokio::test]
+async fn a_response_ended_by_the_close_of_its_connection() {
+    let reply = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close";
+    let (addr, accepted) = raw_backend(reply, 1).await;
+    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+    for _ in 0..2 {
+        let reply = get(&format!("http://{}/v1/close", server.addr)).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.text(), "until the close");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+    server.shutdown().await;
+}
+
+/// Answers that carry no body whatever their headers say (to `HEAD`, 204, 304) end at their
+/// head, and the connection carries on.
+#[tokio::test]
+async fn bodiless_answers_end_at_their_head() {
+    let cases: [(&str, &'static [u8], u16); 3] = [
+        ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 200),
+        ("GET", b"HTTP/1.1 204 No Content\r\n\r\n", 204),
+        ("GET", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", 304),
+    ];
+    for (method, reply, status) in cases {
+        let (addr, accepted) = raw_backend(reply, usize::MAX).await;
+        let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+        for _ in 0..3 {
+            let reply = send(method, &format!("http://{}/v1/nobody", server.addr), &[], "").await;
+            assert_eq!(reply.status.as_u16(), status, "{method} -> {status}");
+            assert!(reply.body.is_empty());
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "{method} -> {status}");
+        server.shutdown().await;
+    }
+}
+
+/// Interim `100 Continue` answers are passed over; an HTTP/1.0 answer without keep-alive and
+/// one saying `Connection: close` end their connection.
+#[tokio::test]
+async fn interim_answers_and_connections_the_backend_ends() {
+    let cases: [(&'static [u8], usize); 3] = [
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 3),
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", 3),
+    ];
+    for (reply, connections) in cases {
+        let (addr, accepted) = raw_backend(reply, usize::MAX).await;
+        let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+        for _ in 0..3 {
+            let answer = get(&format!("http://{}/v1/x", server.addr)).await;
+            assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(reply));
+            assert_eq!(answer.text(), "ok");
+        }
+        assert_eq!(
+            accepted.load(std::sync::atomic::Ordering::SeqCst),
+            connections,
+            "{}",
+            String::from_utf8_lossy(reply)
+        );
+        server.shutdown().await;
+    }
+}
+
+/// A client's chunked upload (no length known) reaches the backend whole, chunked on.
+#[tokio::test]
+async fn a_chunked_upload_is_forwarded_whole() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let backend = Backend::start().await;
+    let server = portico_json(api(&backend.url(), 29000)).await;
+    let mut client = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    client
+        .write_all(
+            b"POST /v1/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+              5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    client.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    let received = backend.last();
+    assert_eq!(received.body.as_ref(), b"hello world");
+    assert_eq!(received.header("transfer-encoding"), Some("chunked"));
+    server.shutdown().await;
+}
+
+/// A backend answering something other than HTTP is a network error, as a dropped
+/// connection is, not a hang.
+#[tokio::test]
+async fn a_backend_answering_garbage_is_an_integration_failure() {
+    let (addr, _) = raw_backend(b"SSH-2.0-OpenSSH_9.6\r\n\r\n", 1).await;
+    let server = portico_json(api(&format!("http://{addr}"), 2000)).await;
+    let reply = get(&format!("http://{}/v1/x", server.addr)).await;
+    assert_eq!(reply.status, 504);
+    assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
+    server.shutdown().await;
+}

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod http;
+mod http1;
 pub mod lambda;
 pub mod mock;
 pub mod pool;

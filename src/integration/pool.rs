@@ -1,24 +1,21 @@
 //! Keep-alive HTTP/1.1 connections to plain-HTTP backends. A request takes an idle
-//! connection (or opens one), and its response body gives the connection back once it has
-//! been read to the end: beside the request runs only hyper's task for the connection, with no
-//! task per response waiting to return it and no pool lookup behind a connector.
+//! connection (or opens one) and runs its exchange on it from its own task ([`super::http1`]);
+//! the connection comes back as soon as the response body has been read to its end, at once
+//! when the body arrived with the head.
 
-use crate::pipeline::{Body, BoxError};
+use super::http1::{Connection, Framing, Head, Step};
+use crate::pipeline::{full, Body, BoxError};
 use bytes::Bytes;
-use http::uri::{Authority, PathAndQuery, Uri};
-use http::{Request, Response};
+use http::uri::Authority;
+use http::{Method, Request, Response};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// How often idle connections are looked over; one unused for two whole periods (60 to 90 s)
 /// is let go.
@@ -27,7 +24,7 @@ const MAX_IDLE_PER_BACKEND: usize = 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Idle {
-    sender: SendRequest<Body>,
+    conn: Connection,
     /// The sweep count when it was given back (no clock read per request).
     since: u64,
 }
@@ -43,45 +40,63 @@ pub struct Http1Pool {
 
 impl Http1Pool {
     /// Sends a request with an absolute `http` URI and returns the response as it arrives.
-    pub async fn send(self: &Arc<Self>, mut req: Request<Body>) -> Result<Response<Body>, BoxError> {
+    pub async fn send(self: &Arc<Self>, req: Request<Body>) -> Result<Response<Body>, BoxError> {
         let authority = req.uri().authority().cloned().ok_or("the backend URI has no host")?;
-        let origin = req.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
-        *req.uri_mut() = Uri::from(origin);
-        // A kept connection the backend closed meanwhile fails before anything is sent; the
-        // request then goes out on the next one, or a new one.
-        while let Some(mut sender) = self.take(&authority) {
-            if sender.ready().await.is_err() {
-                continue;
+        let head_request = req.method() == Method::HEAD;
+        let close_requested = super::http1::lists(req.headers(), http::header::CONNECTION, "close");
+        let mut conn = match self.take(&authority) {
+            Some(conn) => conn,
+            None => {
+                self.start_sweeping();
+                connect(&authority).await?
             }
-            match sender.try_send_request(req).await {
-                Ok(response) => return Ok(self.wrap(response, authority, sender)),
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) => req = unsent,
-                    None => return Err(e.into_error().into()),
-                },
+        };
+        conn.write_request(req).await?;
+        let Head { status, version, headers, framing, keep_alive } =
+            conn.read_head(head_request, close_requested).await?;
+        let body = match framing {
+            Framing::Empty => {
+                self.finish(authority, conn, keep_alive);
+                full(Bytes::new())
+            }
+            // The usual case: the whole body came with the head.
+            Framing::Length(n) if conn.buffered() as u64 >= n => {
+                let bytes = conn.take_buffered(n as usize);
+                self.finish(authority, conn, keep_alive);
+                full(bytes)
+            }
+            _ => StreamedBody { conn: Some(conn), framing, keep_alive, pool: self.clone(), authority }.boxed_unsync(),
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.version_mut() = version;
+        *response.headers_mut() = headers;
+        Ok(response)
+    }
+
+    /// A kept connection, the most recently used first (the likeliest to be warm and open);
+    /// those the backend closed meanwhile are let go.
+    fn take(&self, authority: &Authority) -> Option<Connection> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = idle.get_mut(authority)?;
+        while let Some(i) = list.pop() {
+            if i.conn.is_usable() {
+                return Some(i.conn);
             }
         }
-        self.start_sweeping();
-        let mut sender = connect(&authority).await?;
-        let response = sender.send_request(req).await?;
-        Ok(self.wrap(response, authority, sender))
+        None
     }
 
-    fn take(&self, authority: &Authority) -> Option<SendRequest<Body>> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        // The most recently used first: the likeliest to be warm and open.
-        idle.get_mut(authority)?.pop().map(|i| i.sender)
-    }
-
-    fn give_back(&self, authority: Authority, sender: SendRequest<Body>) {
-        if sender.is_closed() {
+    /// Gives a connection whose exchange ended back, unless it may not carry another.
+    fn finish(&self, authority: Authority, conn: Connection, keep_alive: bool) {
+        if !keep_alive || conn.buffered() > 0 {
             return;
         }
         let since = self.sweeps.load(Relaxed);
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let list = idle.entry(authority).or_default();
         if list.len() < MAX_IDLE_PER_BACKEND {
-            list.push(Idle { sender, since });
+            list.push(Idle { conn, since });
         }
     }
 
@@ -90,7 +105,7 @@ impl Http1Pool {
         let now = self.sweeps.fetch_add(1, Relaxed) + 1;
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         idle.retain(|_, list| {
-            list.retain(|i| now - i.since < 2 && !i.sender.is_closed());
+            list.retain(|i| now - i.since < 2 && i.conn.is_usable());
             !list.is_empty()
         });
     }
@@ -111,67 +126,105 @@ impl Http1Pool {
             }
         });
     }
+}
 
-    fn wrap(
-        self: &Arc<Self>,
-        response: Response<Incoming>,
-        authority: Authority,
-        sender: SendRequest<Body>,
-    ) -> Response<Body> {
-        let pool = self.clone();
-        response.map(|body| PooledBody { body, ended: false, owner: Some((pool, authority, sender)) }.boxed_unsync())
+async fn connect(authority: &Authority) -> Result<Connection, BoxError> {
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    let conn = tokio::time::timeout(CONNECT_TIMEOUT, Connection::open(host, port))
+        .await
+        .map_err(|_| format!("connecting to {authority} timed out"))??;
+    Ok(conn)
+}
+
+/// A response body still arriving: read from the connection as it is polled, which goes
+/// back to the pool at the body's end (a body given up half-way closes it instead).
+struct StreamedBody {
+    conn: Option<Connection>,
+    framing: Framing,
+    keep_alive: bool,
+    pool: Arc<Http1Pool>,
+    authority: Authority,
+}
+
+impl StreamedBody {
+    fn ended(&self) -> bool {
+        matches!(self.framing, Framing::Empty | Framing::Length(0))
+    }
+
+    fn give_back(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.finish(self.authority.clone(), conn, self.keep_alive);
+        }
     }
 }
 
-async fn connect(authority: &Authority) -> Result<SendRequest<Body>, BoxError> {
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
-        .await
-        .map_err(|_| format!("connecting to {authority} timed out"))??;
-    stream.set_nodelay(true)?;
-    // Head and small bodies go out in one `write`, as on the client side of the gateway.
-    let (sender, connection) =
-        hyper::client::conn::http1::Builder::new().writev(false).handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(sender)
-}
-
-/// A backend response body that returns its connection to the pool when it is dropped having
-/// been read to the end (a body given up half-way closes the connection instead).
-struct PooledBody {
-    body: Incoming,
-    /// Whether the end was read (a chunked body tells only then).
-    ended: bool,
-    owner: Option<(Arc<Http1Pool>, Authority, SendRequest<Body>)>,
-}
-
-impl http_body::Body for PooledBody {
+impl http_body::Body for StreamedBody {
     type Data = Bytes;
     type Error = BoxError;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let frame = std::task::ready!(Pin::new(&mut self.body).poll_frame(cx));
-        self.ended |= frame.is_none();
-        Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+        let this = &mut *self;
+        loop {
+            let Some(conn) = this.conn.as_mut() else { return Poll::Ready(None) };
+            let step = conn.decode(&mut this.framing);
+            match step {
+                Ok(Step::Data(data)) => {
+                    // The connection goes back with the last bytes, not when the caller
+                    // next asks (it may not ask once the body says it has ended).
+                    if this.ended() {
+                        this.give_back();
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Ok(Step::End) => {
+                    this.give_back();
+                    return Poll::Ready(None);
+                }
+                Ok(Step::More) => match std::task::ready!(conn.poll_fill(cx)) {
+                    Ok(true) => {}
+                    Ok(false) if this.framing == Framing::Close => {
+                        this.conn = None;
+                        return Poll::Ready(None);
+                    }
+                    Ok(false) => {
+                        this.conn = None;
+                        return Poll::Ready(Some(
+                            Err("the backend closed the connection before the body ended".into()),
+                        ));
+                    }
+                    Err(e) => {
+                        this.conn = None;
+                        return Poll::Ready(Some(Err(e.into())));
+                    }
+                },
+                Err(e) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.conn.is_none() || self.ended()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        match self.framing {
+            Framing::Length(n) => SizeHint::with_exact(n),
+            Framing::Empty => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
     }
 }
 
-impl Drop for PooledBody {
+impl Drop for StreamedBody {
+    /// A chunked body's last chunk may already be read when its reader stops asking.
     fn drop(&mut self) {
-        if let Some((pool, authority, sender)) = self.owner.take() {
-            if self.ended || http_body::Body::is_end_stream(&self.body) {
-                pool.give_back(authority, sender);
+        if let Some(conn) = self.conn.as_mut() {
+            if let Ok(Step::End) = conn.decode(&mut self.framing) {
+                self.give_back();
             }
         }
     }
@@ -180,24 +233,25 @@ impl Drop for PooledBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::full;
+    use hyper_util::rt::TokioIo;
 
-    /// A backend answering `ok` to everything, on its own connections.
+    /// A backend answering `ok` to `/small` and 1 MiB to anything else, on its own connections.
     async fn backend() -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(|_req| async {
-                        Ok::<_, std::convert::Infallible>(Response::new(full("ok")))
+                    let svc = hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
+                        let body = if req.uri().path() == "/small" { full("ok") } else { full(vec![b'x'; 1 << 20]) };
+                        Ok::<_, std::convert::Infallible>(Response::new(body))
                     });
                     let _ =
                         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
             }
         });
-        format!("http://{addr}/x")
+        format!("http://{addr}")
     }
 
     fn idle_count(pool: &Http1Pool) -> usize {
@@ -207,10 +261,10 @@ mod tests {
     #[tokio::test]
     async fn idle_connections_go_after_two_sweeps_unused() {
         let pool = Arc::new(Http1Pool::default());
-        let uri = backend().await;
-        let response = pool.send(Request::get(&uri).body(full("")).unwrap()).await.unwrap();
+        let base = backend().await;
+        let response = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap()).await.unwrap();
+        assert_eq!(idle_count(&pool), 1, "the whole body came with the head: the connection is back already");
         assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "ok");
-        assert_eq!(idle_count(&pool), 1, "read to the end, the connection is kept");
         pool.sweep();
         assert_eq!(idle_count(&pool), 1, "one sweep is not yet two periods unused");
         pool.sweep();
@@ -218,10 +272,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_streamed_body_gives_its_connection_back_at_its_end() {
+        let pool = Arc::new(Http1Pool::default());
+        let base = backend().await;
+        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap()).await.unwrap();
+        assert_eq!(idle_count(&pool), 0, "the body is still arriving");
+        assert_eq!(response.into_body().collect().await.unwrap().to_bytes().len(), 1 << 20);
+        assert_eq!(idle_count(&pool), 1);
+        let again = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap()).await.unwrap();
+        assert_eq!(again.into_body().collect().await.unwrap().to_bytes(), "ok", "the kept connection carries on");
+    }
+
+    #[tokio::test]
     async fn a_body_given_up_half_way_takes_its_connection_along() {
         let pool = Arc::new(Http1Pool::default());
-        let uri = backend().await;
-        let response = pool.send(Request::get(&uri).body(full("")).unwrap()).await.unwrap();
+        let base = backend().await;
+        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap()).await.unwrap();
         drop(response);
         assert_eq!(idle_count(&pool), 0);
     }

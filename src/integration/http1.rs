@@ -1,0 +1,480 @@
+//! One HTTP/1.1 exchange with a plain-HTTP backend, driven by the request's own task: the
+//! request is written to the socket, the response head read and parsed where the request
+//! waits, and a body that arrived with its head handed over whole. No connection task, no
+//! channel and no wake-up between the request and its backend connection.
+
+use crate::pipeline::{Body, BoxError};
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, Method, Request, StatusCode, Version};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use std::future::Future;
+use std::io::ErrorKind::WouldBlock;
+use std::task::{Context, Poll, Waker};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The most response head (status line and headers) read before giving up.
+const MAX_HEAD: usize = 64 * 1024;
+/// The most headers in a response head (hyper's default too).
+const MAX_HEADERS: usize = 100;
+/// The longest chunk-size line, and the most trailer bytes, of a chunked body.
+const MAX_CHUNK_LINE: usize = 4096;
+const MAX_TRAILERS: usize = 16 * 1024;
+/// Request bodies up to this size go out in the same `write` as the head.
+const COALESCE: usize = 16 * 1024;
+const READ_SIZE: usize = 8 * 1024;
+
+/// A connection to a backend, with what was read from it and not yet used.
+pub(crate) struct Connection {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+/// How a response body ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Framing {
+    /// No body: `HEAD`, 204, 304.
+    Empty,
+    Length(u64),
+    Chunked(Chunk),
+    /// Until the backend closes the connection.
+    Close,
+}
+
+/// Where a chunked body's decoder stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Chunk {
+    Size,
+    Data(u64),
+    /// The line end after a chunk's data.
+    DataEnd,
+    /// Trailer lines after the last chunk (read and dropped), with the bytes seen so far.
+    Trailers(usize),
+}
+
+/// A parsed response head.
+pub(crate) struct Head {
+    pub status: StatusCode,
+    pub version: Version,
+    pub headers: HeaderMap,
+    pub framing: Framing,
+    /// Whether the connection may carry another exchange after this one.
+    pub keep_alive: bool,
+}
+
+/// What the body decoder found in the buffer.
+pub(crate) enum Step {
+    Data(Bytes),
+    End,
+    /// More bytes are needed.
+    More,
+}
+
+fn fail(message: &str) -> BoxError {
+    message.to_string().into()
+}
+
+impl Connection {
+    pub(crate) async fn open(host: &str, port: u16) -> std::io::Result<Connection> {
+        let stream = TcpStream::connect((host, port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Connection { stream, buf: BytesMut::with_capacity(READ_SIZE) })
+    }
+
+    /// Whether a kept connection may be used: nothing arrived on it while it was idle (a
+    /// backend that closed it sends an end of stream). The runtime's readiness answers
+    /// without a system call: reads that drain the socket clear it, and the end of a stream
+    /// marks it for good; only when it says readable does one non-blocking read tell.
+    pub(crate) fn is_usable(&self) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        match self.stream.poll_read_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Pending => true,
+            Poll::Ready(Ok(())) => matches!(self.stream.try_read(&mut [0u8; 1]), Err(e) if e.kind() == WouldBlock),
+            Poll::Ready(Err(_)) => false,
+        }
+    }
+
+    /// Writes the request: its head with the framing hyper would give it (no framing header
+    /// for an ended body, `content-length` for a body of known size, otherwise chunked but
+    /// for `GET`, `HEAD` and `CONNECT`), then the body as it comes.
+    pub(crate) async fn write_request(&mut self, req: Request<Body>) -> Result<(), BoxError> {
+        let (parts, mut body) = req.into_parts();
+        let mut out = Vec::with_capacity(256 + parts.headers.len() * 32);
+        out.extend_from_slice(parts.method.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(parts.uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        for (name, value) in &parts.headers {
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        let length = content_length(&parts.headers)?;
+        let chunked = if parts.headers.contains_key(TRANSFER_ENCODING) {
+            true
+        } else if length.is_some() || body.is_end_stream() {
+            false
+        } else if let Some(n) = body.size_hint().exact() {
+            append_header(&mut out, b"content-length", n);
+            false
+        } else if matches!(parts.method, Method::GET | Method::HEAD | Method::CONNECT) {
+            // hyper's rule: these almost never carry a body, so none is sent.
+            out.extend_from_slice(b"\r\n");
+            return self.write(&out).await;
+        } else {
+            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+            true
+        };
+        out.extend_from_slice(b"\r\n");
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame?.into_data() else { continue };
+            if data.is_empty() {
+                continue;
+            }
+            if chunked {
+                out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+            }
+            if out.len() + data.len() <= COALESCE {
+                out.extend_from_slice(&data);
+            } else {
+                self.write(&out).await?;
+                out.clear();
+                self.write(&data).await?;
+            }
+            if chunked {
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        if chunked {
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+        self.write(&out).await
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), BoxError> {
+        if !bytes.is_empty() {
+            self.stream.write_all(bytes).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads what has arrived into the buffer; false at the end of the stream. (Through
+    /// `AsyncRead`, whose short reads clear the socket's readiness: see [`Self::is_usable`].)
+    pub(crate) async fn fill(&mut self) -> std::io::Result<bool> {
+        self.buf.reserve(READ_SIZE);
+        Ok(self.stream.read_buf(&mut self.buf).await? > 0)
+    }
+
+    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
+        self.buf.reserve(READ_SIZE);
+        let read = self.stream.read_buf(&mut self.buf);
+        std::pin::pin!(read).poll(cx).map_ok(|n| n > 0)
+    }
+
+    /// Reads the response head, skipping interim (1xx) responses. `head_request` and the
+    /// request's own `Connection: close` bear on the framing and on keeping the connection.
+    pub(crate) async fn read_head(&mut self, head_request: bool, close_requested: bool) -> Result<Head, BoxError> {
+        loop {
+            let parsed = loop {
+                if let Some(head) = parse_head(&mut self.buf, head_request)? {
+                    break head;
+                }
+                if self.buf.len() > MAX_HEAD {
+                    return Err(fail("the backend's response head is too large"));
+                }
+                if !self.fill().await? {
+                    return Err(fail("the backend closed the connection before the response"));
+                }
+            };
+            if parsed.status.is_informational() {
+                if parsed.status == StatusCode::SWITCHING_PROTOCOLS {
+                    return Err(fail("the backend switched protocols"));
+                }
+                continue;
+            }
+            let mut head = parsed;
+            head.keep_alive &= !close_requested && head.framing != Framing::Close;
+            return Ok(head);
+        }
+    }
+
+    /// The next piece of a body from the buffer.
+    pub(crate) fn decode(&mut self, framing: &mut Framing) -> Result<Step, BoxError> {
+        decode(&mut self.buf, framing)
+    }
+
+    pub(crate) fn take_buffered(&mut self, n: usize) -> Bytes {
+        self.buf.split_to(n).freeze()
+    }
+
+    pub(crate) fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+fn append_header(out: &mut Vec<u8>, name: &[u8], n: u64) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(n.to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The `content-length` of a message; differing values are an error.
+fn content_length(headers: &HeaderMap) -> Result<Option<u64>, BoxError> {
+    let mut found = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        for part in value.to_str().map_err(|_| fail("invalid content-length"))?.split(',') {
+            let n: u64 = part.trim().parse().map_err(|_| fail("invalid content-length"))?;
+            if found.is_some_and(|f| f != n) {
+                return Err(fail("conflicting content-length values"));
+            }
+            found = Some(n);
+        }
+    }
+    Ok(found)
+}
+
+/// Whether a comma-separated header lists `token` (case-insensitively).
+pub(crate) fn lists(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))))
+}
+
+/// Parses a response head from the front of `buf`, taking it off; `None` until it is whole.
+fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, BoxError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut slots);
+    let len = match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(format!("invalid response from the backend: {e}").into()),
+    };
+    let status = StatusCode::from_u16(response.code.unwrap_or(0)).map_err(|_| fail("invalid status code"))?;
+    let version = if response.version == Some(0) { Version::HTTP_10 } else { Version::HTTP_11 };
+    // Header values are shared with the head's bytes, not copied.
+    let raw: Vec<(HeaderName, std::ops::Range<usize>)> = {
+        let base = buf.as_ptr() as usize;
+        let mut raw = Vec::with_capacity(response.headers.len());
+        for h in response.headers.iter() {
+            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| fail("invalid header name"))?;
+            let start = h.value.as_ptr() as usize - base;
+            raw.push((name, start..start + h.value.len()));
+        }
+        raw
+    };
+    let bytes = buf.split_to(len).freeze();
+    let mut headers = HeaderMap::with_capacity(raw.len());
+    for (name, range) in raw {
+        let value = HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| fail("invalid header value"))?;
+        headers.append(name, value);
+    }
+    let no_body = head_request
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    let framing = if no_body {
+        Framing::Empty
+    } else if headers.contains_key(TRANSFER_ENCODING) {
+        // Chunked only when it is the last coding; otherwise the body runs to the close.
+        let last = headers.get_all(TRANSFER_ENCODING).iter().next_back().and_then(|v| v.to_str().ok());
+        match last.and_then(|s| s.rsplit(',').next()) {
+            Some(t) if t.trim().eq_ignore_ascii_case("chunked") => Framing::Chunked(Chunk::Size),
+            _ => Framing::Close,
+        }
+    } else {
+        match content_length(&headers)? {
+            Some(n) => Framing::Length(n),
+            None => Framing::Close,
+        }
+    };
+    let keep_alive = match version {
+        Version::HTTP_10 => lists(&headers, CONNECTION, "keep-alive"),
+        _ => !lists(&headers, CONNECTION, "close"),
+    };
+    Ok(Some(Head { status, version, headers, framing, keep_alive }))
+}
+
+/// The next piece of a body from the front of `buf`, advancing `framing`.
+fn decode(buf: &mut BytesMut, framing: &mut Framing) -> Result<Step, BoxError> {
+    loop {
+        match framing {
+            Framing::Empty | Framing::Length(0) => return Ok(Step::End),
+            Framing::Length(left) => {
+                if buf.is_empty() {
+                    return Ok(Step::More);
+                }
+                let n = (*left).min(buf.len() as u64) as usize;
+                *left -= n as u64;
+                return Ok(Step::Data(buf.split_to(n).freeze()));
+            }
+            Framing::Close => {
+                if buf.is_empty() {
+                    return Ok(Step::More);
+                }
+                return Ok(Step::Data(buf.split().freeze()));
+            }
+            Framing::Chunked(chunk) => match chunk {
+                Chunk::Size => {
+                    let Some(end) = memchr::memchr(b'\n', buf) else {
+                        if buf.len() > MAX_CHUNK_LINE {
+                            return Err(fail("invalid chunk size line"));
+                        }
+                        return Ok(Step::More);
+                    };
+                    let line = std::str::from_utf8(&buf[..end]).map_err(|_| fail("invalid chunk size line"))?;
+                    let digits = line.split(';').next().unwrap_or("").trim();
+                    let size = u64::from_str_radix(digits, 16).map_err(|_| fail("invalid chunk size"))?;
+                    buf.advance(end + 1);
+                    *chunk = if size == 0 { Chunk::Trailers(0) } else { Chunk::Data(size) };
+                }
+                Chunk::Data(left) => {
+                    if buf.is_empty() {
+                        return Ok(Step::More);
+                    }
+                    let n = (*left).min(buf.len() as u64) as usize;
+                    *left -= n as u64;
+                    if *left == 0 {
+                        *chunk = Chunk::DataEnd;
+                    }
+                    return Ok(Step::Data(buf.split_to(n).freeze()));
+                }
+                Chunk::DataEnd => match buf.first() {
+                    None => return Ok(Step::More),
+                    Some(b'\n') => {
+                        buf.advance(1);
+                        *chunk = Chunk::Size;
+                    }
+                    Some(b'\r') => match buf.get(1) {
+                        None => return Ok(Step::More),
+                        Some(b'\n') => {
+                            buf.advance(2);
+                            *chunk = Chunk::Size;
+                        }
+                        Some(_) => return Err(fail("invalid chunk end")),
+                    },
+                    Some(_) => return Err(fail("invalid chunk end")),
+                },
+                Chunk::Trailers(seen) => {
+                    let Some(end) = memchr::memchr(b'\n', buf) else {
+                        if *seen + buf.len() > MAX_TRAILERS {
+                            return Err(fail("chunked trailers too large"));
+                        }
+                        return Ok(Step::More);
+                    };
+                    let blank = buf[..end].iter().all(|&b| b == b'\r');
+                    *seen += end + 1;
+                    buf.advance(end + 1);
+                    if blank {
+                        *framing = Framing::Empty;
+                    } else if *seen > MAX_TRAILERS {
+                        return Err(fail("chunked trailers too large"));
+                    }
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(wire: &[u8], mut framing: Framing) -> Result<(Vec<u8>, Vec<u8>), BoxError> {
+        let mut buf = BytesMut::from(wire);
+        let mut out = Vec::new();
+        loop {
+            match decode(&mut buf, &mut framing)? {
+                Step::Data(d) => out.extend_from_slice(&d),
+                Step::End => return Ok((out, buf.to_vec())),
+                Step::More => return Err(fail("incomplete")),
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_bodies_decode_with_extensions_trailers_and_bare_line_feeds() {
+        let wire = b"5;ext=1\r\nhello\r\n1\n \n0\r\nx-trailer: 1\r\n\r\nNEXT";
+        let (body, rest) = body_of(wire, Framing::Chunked(Chunk::Size)).unwrap();
+        assert_eq!(body, b"hello ");
+        assert_eq!(rest, b"NEXT", "what follows the body stays for the next response");
+    }
+
+    #[test]
+    fn malformed_chunks_are_errors() {
+        for wire in [&b"zz\r\nab\r\n0\r\n\r\n"[..], b"2\r\nabX\r\n0\r\n\r\n"] {
+            assert!(body_of(wire, Framing::Chunked(Chunk::Size)).is_err(), "{:?}", String::from_utf8_lossy(wire));
+        }
+    }
+
+    #[test]
+    fn a_chunked_body_split_anywhere_decodes_the_same() {
+        let wire = b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        for cut in 0..wire.len() {
+            let mut framing = Framing::Chunked(Chunk::Size);
+            let mut buf = BytesMut::from(&wire[..cut]);
+            let mut out = Vec::new();
+            let mut rest = &wire[cut..];
+            loop {
+                match decode(&mut buf, &mut framing).unwrap() {
+                    Step::Data(d) => out.extend_from_slice(&d),
+                    Step::End => break,
+                    Step::More => {
+                        assert!(!rest.is_empty(), "cut at {cut}: wants more after the whole body");
+                        buf.extend_from_slice(&rest[..1]);
+                        rest = &rest[1..];
+                    }
+                }
+            }
+            assert_eq!(out, b"abcde", "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn heads_give_framing_and_keep_alive() {
+        let cases: &[(&[u8], bool, Framing, bool)] = &[
+            (b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabc", false, Framing::Length(3), true),
+            (b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n", true, Framing::Empty, true),
+            (b"HTTP/1.1 204 No Content\r\n\r\n", false, Framing::Empty, true),
+            (b"HTTP/1.1 304 Not Modified\r\ncontent-length: 9\r\n\r\n", false, Framing::Empty, true),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                false,
+                Framing::Chunked(Chunk::Size),
+                true,
+            ),
+            (b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n", false, Framing::Close, true),
+            (b"HTTP/1.1 200 OK\r\n\r\n", false, Framing::Close, true),
+            (b"HTTP/1.1 200 OK\r\nConnection: Close\r\ncontent-length: 0\r\n\r\n", false, Framing::Length(0), false),
+            (b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n", false, Framing::Length(0), false),
+            (
+                b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n",
+                false,
+                Framing::Length(0),
+                true,
+            ),
+        ];
+        for (wire, head_request, framing, keep_alive) in cases {
+            let mut buf = BytesMut::from(*wire);
+            let head = parse_head(&mut buf, *head_request).unwrap().unwrap();
+            let text = String::from_utf8_lossy(wire);
+            assert_eq!(head.framing, *framing, "{text}");
+            assert_eq!(head.keep_alive, *keep_alive, "{text}");
+        }
+    }
+
+    #[test]
+    fn conflicting_lengths_and_partial_heads() {
+        let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n"[..]);
+        assert!(parse_head(&mut buf, false).is_err());
+        let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-le"[..]);
+        assert!(parse_head(&mut buf, false).unwrap().is_none());
+        assert_eq!(buf.len(), 27, "a partial head stays in the buffer");
+    }
+}
