@@ -166,7 +166,7 @@ impl<'t> Renderer<'t> {
                 // A `#define` block renders when tested (it may `#set`), so it takes the long way.
                 (Value::Block(_), _) => {}
                 (v, []) => return Ok(v.is_truthy()),
-                (Value::Foreach(f), [Access::Property(name)]) => return Ok(f.property(name).is_truthy()),
+                (Value::Foreach(f), [Access::Property(name)]) => return Ok(f.test(name)),
                 (Value::Json { id, doc }, path) => {
                     if let Some(node) = json_path(doc, *id, path) {
                         return Ok(doc.is_truthy(node));
@@ -243,16 +243,18 @@ impl<'t> Renderer<'t> {
         let parent = self.foreach_slot.map(|s| std::mem::take(&mut self.vars[s as usize])).unwrap_or_default();
         // The last finished loop's `$foreach` is reused when nothing kept it (`#set($f = $foreach)`
         // would): an inner loop then allocates nothing after its first run.
-        let fresh = Foreach { index: Cell::new(0), len, parent };
+        // Field by field: a whole `Foreach` built aside and copied in stalls on the copy.
         let state = match self.spare_foreach.take() {
             Some(mut spare) => match Rc::get_mut(&mut spare) {
                 Some(f) => {
-                    *f = fresh;
+                    f.index.set(0);
+                    f.len = len;
+                    f.parent = parent;
                     spare
                 }
-                None => Rc::new(fresh),
+                None => Rc::new(Foreach { index: Cell::new(0), len, parent }),
             },
-            None => Rc::new(fresh),
+            None => Rc::new(Foreach { index: Cell::new(0), len, parent }),
         };
         if let Some(s) = self.foreach_slot {
             self.vars[s as usize] = Value::Foreach(state.clone());

@@ -63,6 +63,22 @@ impl Foreach {
         }
     }
 
+    /// `#if($foreach.hasNext)` and the like, told by the name's first bytes (every property
+    /// name of `$foreach` fits in them) without building a value.
+    #[inline]
+    pub(crate) fn test(&self, name: &super::ast::Name) -> bool {
+        const HAS_NEXT: u64 = u64::from_le_bytes(*b"hasNext\0");
+        const FIRST: u64 = u64::from_le_bytes(*b"first\0\0\0");
+        const LAST: u64 = u64::from_le_bytes(*b"last\0\0\0\0");
+        let i = self.index.get();
+        match name.word {
+            HAS_NEXT => i + 1 < self.len,
+            FIRST => i == 0,
+            LAST => i + 1 == self.len,
+            _ => self.property(name).is_truthy(),
+        }
+    }
+
     pub fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         let prop = match name {
             "getCount" => "count",
