@@ -1,5 +1,6 @@
 //! Renders the benchmark template in a loop, for profilers:
-//! `cargo run --release --example render_loop -- 200000`.
+//! `cargo run --release --example render_loop -- 200000`, or another template and body:
+//! `cargo run --release --example render_loop -- 200000 TEMPLATE.vtl [BODY.json]`.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -11,8 +12,11 @@ use portico::vtl::Limits;
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let template = MappingTemplate::compile(include_str!("../benches/data/template.vtl")).unwrap();
-    let body = Bytes::from_static(include_bytes!("../benches/data/body.json"));
+    let mut files = std::env::args().skip(2).map(|path| std::fs::read(&path).expect("a readable file"));
+    let source = files.next().map(|t| String::from_utf8(t).expect("a UTF-8 template"));
+    let template =
+        MappingTemplate::compile(source.as_deref().unwrap_or(include_str!("../benches/data/template.vtl"))).unwrap();
+    let body = files.next().map_or(Bytes::from_static(include_bytes!("../benches/data/body.json")), Bytes::from);
     let request =
         Standalone::new(Params { querystring: vec![("region".into(), "eu-west-1".into())], ..Params::default() });
     let input = request.input(&body);

@@ -179,7 +179,18 @@ impl Value {
     /// Stores a node of a document into `slot`, written in place (a loop variable is set
     /// this way every iteration).
     pub fn set_node(slot: &mut Value, doc: &Rc<Doc>, id: u32) {
-        match doc.scalar(id) {
+        let kind = doc.scalar(id);
+        // A loop variable moving along an array holds the same kind of node of the same
+        // document at each step: only the node changes, and the document's count is left be.
+        if let (Some(Kind::Str(_)), Value::JsonStr { id: held, doc: d }) | (None, Value::Json { id: held, doc: d }) =
+            (kind, &mut *slot)
+        {
+            if Rc::ptr_eq(d, doc) {
+                *held = id;
+                return;
+            }
+        }
+        match kind {
             Some(Kind::Null) => *slot = Value::Null,
             Some(Kind::Bool(b)) => *slot = Value::Bool(b),
             Some(Kind::Int(i)) => *slot = Value::Int(i),
