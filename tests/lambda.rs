@@ -110,7 +110,12 @@ async fn proxy_event_field_by_field() {
     assert_eq!(reply.status, 200);
     assert!(reply.header("x-amzn-trace-id").is_some(), "AWS_PROXY responses carry the trace id");
     let event: serde_json::Value = serde_json::from_str(&reply.text()).unwrap();
-    assert_eq!(lambda.last().function, "echo");
+    let invocation = lambda.last();
+    assert_eq!(invocation.function, "echo");
+    let header = |name: &str| invocation.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    assert_eq!(header("user-agent").as_deref(), Some("AmazonAPIGateway_lambda0001"));
+    assert_eq!(header("x-amzn-apigateway-api-id").as_deref(), Some("lambda0001"));
+    assert_eq!(header("x-amz-invocation-type").as_deref(), Some("RequestResponse"));
     assert_eq!(event["resource"], "/{proxy+}");
     assert_eq!(event["path"], "/proxy-value/api/test%2Balias@gmail.com/");
     assert_eq!(event["httpMethod"], "POST");

@@ -116,8 +116,8 @@ fn add_gateway_headers(headers: &mut HeaderMap, plan: &Plan, uri: &Uri, inv: &In
             }
         }
     }
-    if let Ok(v) = HeaderValue::from_str(&plan.api_id) {
-        headers.insert(&header_names::X_AMZN_APIGATEWAY_API_ID, v);
+    if let Some(v) = &plan.api_id_header {
+        headers.insert(&header_names::X_AMZN_APIGATEWAY_API_ID, v.clone());
     }
     if let Ok(v) = HeaderValue::from_str(inv.trace_id()) {
         headers.insert(&header_names::X_AMZN_TRACE_ID, v);
@@ -214,8 +214,8 @@ pub async fn invoke(
     if !headers.contains_key(http::header::ACCEPT) {
         headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
     }
-    if !headers.contains_key(http::header::USER_AGENT) {
-        set_header(&mut headers, "user-agent", &format!("AmazonAPIGateway_{}", plan.api_id));
+    if let (false, Some(v)) = (headers.contains_key(http::header::USER_AGENT), &plan.user_agent_header) {
+        headers.insert(http::header::USER_AGENT, v.clone());
     }
     if !matches!(client_method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !headers.contains_key(http::header::CONTENT_TYPE)

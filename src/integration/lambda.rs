@@ -103,11 +103,11 @@ async fn invoke(
     let headers = request.headers_mut();
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(&header_names::X_AMZ_INVOCATION_TYPE, HeaderValue::from_static("RequestResponse"));
-    if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", plan.api_id)) {
-        headers.insert(http::header::USER_AGENT, v);
+    if let Some(v) = &plan.user_agent_header {
+        headers.insert(http::header::USER_AGENT, v.clone());
     }
-    if let Ok(v) = HeaderValue::from_str(&plan.api_id) {
-        headers.insert(&header_names::X_AMZN_APIGATEWAY_API_ID, v);
+    if let Some(v) = &plan.api_id_header {
+        headers.insert(&header_names::X_AMZN_APIGATEWAY_API_ID, v.clone());
     }
     if let Ok(v) = HeaderValue::from_str(trace_id) {
         headers.insert(&header_names::X_AMZN_TRACE_ID, v);

@@ -79,8 +79,11 @@ pub fn compile(doc: &Document, mut problems: Vec<Problem>) -> Result<Plan, Vec<P
     if !problems.is_empty() {
         return Err(problems);
     }
+    let api_id = doc.rest_api.id.as_str();
     Ok(Plan {
-        api_id: doc.rest_api.id.as_str().into(),
+        api_id: api_id.into(),
+        api_id_header: http::HeaderValue::from_str(api_id).ok(),
+        user_agent_header: http::HeaderValue::from_str(&format!("AmazonAPIGateway_{api_id}")).ok(),
         api_name: doc.rest_api.name.clone(),
         binary_media_types: doc.rest_api.binary_media_types.clone(),
         stages,

@@ -24,6 +24,10 @@ use uri::UriTemplate;
 pub struct Plan {
     /// Shared with every request's `$context` (a reference count, not a copy).
     pub api_id: Arc<str>,
+    /// The API id and `AmazonAPIGateway_<id>` as the header values sent to every integration,
+    /// made once here instead of on each request.
+    pub api_id_header: Option<http::HeaderValue>,
+    pub user_agent_header: Option<http::HeaderValue>,
     pub api_name: String,
     pub binary_media_types: Vec<String>,
     /// The stages served; a document without stages is served as one unnamed stage at the root.

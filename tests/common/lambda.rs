@@ -29,6 +29,7 @@ pub enum Behaviour {
 pub struct Invocation {
     pub function: String,
     pub query: Option<String>,
+    pub headers: http::HeaderMap,
     pub payload: serde_json::Value,
 }
 
@@ -86,13 +87,14 @@ async fn answer(
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
+    let headers = req.headers().clone();
     let body = req.into_body().collect().await?.to_bytes();
     let Some(name) = path.strip_prefix("/2015-03-31/functions/").and_then(|p| p.strip_suffix("/invocations")) else {
         return Ok(reply(404, r#"{"message": "Not found"}"#.into(), false));
     };
     let payload: serde_json::Value =
         serde_json::from_slice(&body).unwrap_or(serde_json::Value::String(String::from_utf8_lossy(&body).into()));
-    log.lock().unwrap().push(Invocation { function: name.to_string(), query, payload: payload.clone() });
+    log.lock().unwrap().push(Invocation { function: name.to_string(), query, headers, payload: payload.clone() });
     Ok(match functions.get(name) {
         None => reply(404, format!(r#"{{"Type": "User", "message": "Function not found: {name}"}}"#), false),
         Some(Behaviour::Returns(json)) => reply(200, json.clone(), false),
