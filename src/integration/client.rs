@@ -1,6 +1,6 @@
-//! The HTTP client every integration shares: plain-HTTP backends through the gateway's own
-//! keep-alive pool ([`super::pool`]), TLS backends and the Lambda endpoint through hyper_util's
-//! pooled client with rustls. It lives outside the plan, so a reload keeps its warm keep-alive
+//! The HTTP client every integration shares: plain-HTTP backends and Lambda endpoints through
+//! the gateway's own keep-alive pool ([`super::pool`]), TLS ones through hyper_util's pooled
+//! client with rustls. It lives outside the plan, so a reload keeps its warm keep-alive
 //! connections.
 
 use super::pool::Http1Pool;
@@ -21,9 +21,9 @@ type Inner = Client<HttpsConnector<HttpConnector>, Body>;
 #[derive(Clone)]
 pub struct HttpClient {
     /// Verifies backend certificates against the system roots and the document's CAs.
-    pub(crate) inner: Inner,
+    inner: Inner,
     /// For integrations with `tlsConfig.insecureSkipVerification`.
-    pub(crate) insecure: Inner,
+    insecure: Inner,
     /// Plain-HTTP backends of HTTP and HTTP_PROXY integrations.
     plain: Arc<Http1Pool>,
 }

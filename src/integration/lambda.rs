@@ -100,7 +100,11 @@ async fn invoke(
     let mut request = Request::new(full(payload));
     *request.method_mut() = Method::POST;
     *request.uri_mut() = url.parse().map_err(|_| configuration(format!("Invalid endpoint address: {url}")))?;
+    let host = request.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok());
     let headers = request.headers_mut();
+    if let Some(host) = host {
+        headers.insert(http::header::HOST, host);
+    }
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(&header_names::X_AMZ_INVOCATION_TYPE, HeaderValue::from_static("RequestResponse"));
     if let Some(v) = &plan.user_agent_header {
@@ -113,9 +117,10 @@ async fn invoke(
         headers.insert(&header_names::X_AMZN_TRACE_ID, v);
     }
     let exchange = async {
+        // A plain-HTTP endpoint (a local Lambda emulator) goes through the gateway's own
+        // keep-alive pool, an HTTPS one through the TLS client.
         let response = client
-            .inner
-            .request(request)
+            .send(request, false)
             .await
             .map_err(|e| GatewayError::BadGateway(format!("invoking {}: {e}", function.name)))?;
         let (parts, body) = response.into_parts();
