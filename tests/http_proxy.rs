@@ -357,3 +357,43 @@ async fn a_backend_answering_garbage_is_an_integration_failure() {
     assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
     server.shutdown().await;
 }
+
+/// A response arriving a few bytes at a time (head split anywhere, body after it) is put
+/// together whole, and its connection kept.
+#[tokio::test]
+async fn a_response_arriving_in_pieces_is_put_together() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const REPLY: &[u8] =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\nabcdefghijklmnopqrstuvwxyz";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0; 4096];
+                loop {
+                    let mut head = Vec::new();
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
+                        head.extend_from_slice(&buf[..n]);
+                    }
+                    for piece in REPLY.chunks(3) {
+                        stream.write_all(piece).await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+            });
+        }
+    });
+    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+    for _ in 0..2 {
+        let reply = get(&format!("http://{}/v1/pieces", server.addr)).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.text(), "abcdefghijklmnopqrstuvwxyz");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    server.shutdown().await;
+}
