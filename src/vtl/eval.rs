@@ -41,6 +41,8 @@ enum Flow {
 enum Items {
     Json(Rc<Doc>, Children),
     Values(Vec<Value>),
+    /// Nothing to walk (null, a host object): the loop does not run.
+    None,
 }
 
 /// Evaluated call arguments. One (the usual count) or two live on the stack, so that only
@@ -212,17 +214,15 @@ impl<'t> Renderer<'t> {
     }
 
     fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Box<Error>> {
-        let mut items = match self.expr(iterable)? {
-            Value::Json { id, doc } => match doc.children(id) {
-                Some(children) => Items::Json(doc, children),
-                None => return Ok(Flow::Normal),
-            },
-            Value::Object(_) | Value::Foreach(_) | Value::Null => return Ok(Flow::Normal),
-            v => Items::Values(v.iter_items().unwrap_or_default()),
+        let found = self.json_items(iterable);
+        let mut items = match found {
+            Some(items) => items,
+            None => self.items(iterable)?,
         };
         let len = match &items {
             Items::Json(_, children) => children.len(),
             Items::Values(values) => values.len(),
+            Items::None => return Ok(Flow::Normal),
         };
         if len > self.limits.loop_iterations {
             return Err(self.limit(
@@ -266,6 +266,7 @@ impl<'t> Renderer<'t> {
             match &mut items {
                 Items::Json(doc, children) => Value::set_node(slot, doc, doc.child(*children, i)),
                 Items::Values(values) => *slot = std::mem::take(&mut values[i]),
+                Items::None => {}
             }
             if let Some(s) = self.velocity_count_slot {
                 self.vars[s as usize] = Value::Int(i as i64 + 1);
@@ -294,6 +295,28 @@ impl<'t> Renderer<'t> {
         }
         self.spare_foreach = Some(state);
         Ok(flow)
+    }
+
+    /// What `#foreach` walks when it names a JSON container through properties of a JSON
+    /// variable (`$item.tags`): found where it is, without building a value.
+    fn json_items(&self, iterable: &Expr) -> Option<Items> {
+        let Expr::Ref(r) = iterable else { return None };
+        let Value::Json { id, doc } = &self.vars[r.root as usize] else { return None };
+        let children = doc.children(json_path(doc, *id, &r.path)?)?;
+        Some(Items::Json(doc.clone(), children))
+    }
+
+    /// What `#foreach` walks, in general.
+    #[inline(never)]
+    fn items(&mut self, iterable: &'t Expr) -> Result<Items, Box<Error>> {
+        Ok(match self.expr(iterable)? {
+            Value::Json { id, doc } => match doc.children(id) {
+                Some(children) => Items::Json(doc, children),
+                None => Items::None,
+            },
+            Value::Object(_) | Value::Foreach(_) | Value::Null => Items::None,
+            v => Items::Values(v.iter_items().unwrap_or_default()),
+        })
     }
 
     fn call_macro(&mut self, name: &str, args: &'t [Expr], source: &str, offset: Offset) -> Result<Flow, Box<Error>> {
