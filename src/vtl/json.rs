@@ -493,24 +493,29 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
-/// The first quote, backslash or control character, eight bytes at a time.
-fn special_position(bytes: &[u8]) -> Option<usize> {
+/// The first quote, backslash or control character, eight bytes at a time, and whether it
+/// is the closing quote (told from the masks already in registers, so that the common case
+/// does not wait on reading the byte back).
+fn special_position(bytes: &[u8]) -> Option<(usize, bool)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // A byte's high bit is set in the result when the byte is zero. Bits above a zero byte
-    // may be set wrongly (the borrow), never below it, so the lowest set bit is exact.
+    // may be set wrongly (the borrow), never below it, so the lowest set bit is exact; and
+    // as no special byte comes before the first, the quote mask is exact there too.
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut i = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        let found = zero(w ^ (ONES * b'"' as u64)) | zero(w ^ (ONES * b'\\' as u64)) | control;
+        let quote = zero(w ^ (ONES * b'"' as u64));
+        let found = quote | zero(w ^ (ONES * b'\\' as u64)) | control;
         if found != 0 {
-            return Some(i + (found.trailing_zeros() / 8) as usize);
+            let bit = found.trailing_zeros();
+            return Some((i + (bit / 8) as usize, (quote >> bit) & 1 == 1));
         }
         i += 8;
     }
-    bytes[i..].iter().position(|&c| SPECIAL[c as usize]).map(|p| i + p)
+    bytes[i..].iter().position(|&c| SPECIAL[c as usize]).map(|p| (i + p, bytes[i + p] == b'"'))
 }
 
 struct Parser<'a> {
@@ -624,6 +629,7 @@ impl Parser<'_> {
     }
 
     /// An object member's key and colon; the member waits on the stack for its value.
+    #[inline(always)]
     fn key(&mut self) -> Result<(), Failed> {
         if self.b.get(self.i) != Some(&b'"') {
             return Err(self.err("expected a string key"));
@@ -715,20 +721,19 @@ impl Parser<'_> {
     /// Copies a string, unescaped, into the text buffer. The input was checked to be UTF-8
     /// and escapes produce whole characters, so the buffer stays UTF-8. The span comes back
     /// packed ([`Span::pack`]) so that the result travels in registers.
+    #[inline(always)]
     fn string(&mut self) -> Result<u64, Failed> {
         self.i += 1;
         let begin = self.i;
         let plain = special_position(&self.b[begin..]);
-        if let Some(n) = plain {
-            if self.b[begin + n] == b'"' {
-                self.i = begin + n + 1;
-                return Ok(Span { start: begin as u32, len: n as u32 }.pack());
-            }
+        if let Some((n, true)) = plain {
+            self.i = begin + n + 1;
+            return Ok(Span { start: begin as u32, len: n as u32 }.pack());
         }
         let start = self.doc.text.len() as u32;
         let run = begin;
         // The scan resumes at the first special byte, if there was one.
-        self.i = plain.map_or(self.b.len(), |n| begin + n);
+        self.i = plain.map_or(self.b.len(), |(n, _)| begin + n);
         self.string_escaped(start, run)
     }
 
@@ -738,7 +743,7 @@ impl Parser<'_> {
     fn string_escaped(&mut self, start: u32, mut run: usize) -> Result<u64, Failed> {
         loop {
             let rest = &self.b[self.i..];
-            let skip = special_position(rest).unwrap_or(rest.len());
+            let skip = special_position(rest).map_or(rest.len(), |(n, _)| n);
             self.i += skip;
             let Some(&c) = self.b.get(self.i) else {
                 return Err(self.err("unterminated string"));
@@ -817,7 +822,7 @@ mod tests {
                 for special in [b'"', b'\\', b'\n', 0x01] {
                     let mut bytes = vec![b'a'; len];
                     bytes[at] = special;
-                    assert_eq!(special_position(&bytes), Some(at), "len {len} at {at}");
+                    assert_eq!(special_position(&bytes), Some((at, special == b'"')), "len {len} at {at}");
                 }
             }
             assert_eq!(special_position(&vec![0xC3; len]), None);
