@@ -336,9 +336,7 @@ impl Json {
                     t
                 },
             },
-            // Sized so that common documents never grow them.
-            item_stack: Vec::with_capacity(64),
-            member_stack: Vec::with_capacity(32),
+            scratch: SCRATCH.take(),
             failure: ("", 0),
         };
         p.ws();
@@ -349,6 +347,7 @@ impl Json {
             }
             Ok(root)
         });
+        p.scratch.give_back();
         let Ok(root) = root else {
             return Err(format!("{} at byte {}", p.failure.0, p.failure.1));
         };
@@ -523,9 +522,36 @@ struct Parser<'a> {
     b: &'a [u8],
     i: usize,
     doc: Doc,
-    item_stack: Vec<u32>,
-    member_stack: Vec<Member>,
+    scratch: Scratch,
     failure: (&'static str, usize),
+}
+
+/// The parser's working stacks: children waiting for their container to close, and the
+/// containers open. Kept by the thread between parses, so that a parse allocates only the
+/// document.
+#[derive(Default)]
+struct Scratch {
+    items: Vec<u32>,
+    members: Vec<Member>,
+    open: Vec<Open>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::default();
+}
+
+impl Scratch {
+    /// Keeps the stacks for the next parse on this thread, unless a large document grew them.
+    fn give_back(&mut self) {
+        const KEEP: usize = 4096;
+        let mut kept = std::mem::take(self);
+        if kept.items.capacity() <= KEEP && kept.members.capacity() <= KEEP && kept.open.capacity() <= KEEP {
+            kept.items.clear();
+            kept.members.clear();
+            kept.open.clear();
+            SCRATCH.set(kept);
+        }
+    }
 }
 
 /// A container being parsed: its node, and where its children start on the stack.
@@ -561,8 +587,14 @@ impl Parser<'_> {
     /// Parses one value, containers included, with an explicit stack of open containers
     /// instead of recursion (the nesting bound is ours, not the machine stack's).
     fn value(&mut self) -> Result<u32, Failed> {
+        let mut open = std::mem::take(&mut self.scratch.open);
+        let result = self.value_with(&mut open);
+        self.scratch.open = open;
+        result
+    }
+
+    fn value_with(&mut self, open: &mut Vec<Open>) -> Result<u32, Failed> {
         let b = self.b;
-        let mut open: Vec<Open> = Vec::with_capacity(16);
         'value: loop {
             // A value starts at `self.i`.
             let mut id = match b.get(self.i) {
@@ -573,7 +605,7 @@ impl Parser<'_> {
                     self.i += 1;
                     let id = self.push(Node::Null);
                     let object = c == b'{';
-                    let mark = if object { self.member_stack.len() } else { self.item_stack.len() } as u32;
+                    let mark = if object { self.scratch.members.len() } else { self.scratch.items.len() } as u32;
                     open.push(Open { id, mark, object });
                     self.ws();
                     let close = if object { b'}' } else { b']' };
@@ -602,11 +634,11 @@ impl Parser<'_> {
                 let Some(top) = open.last() else { return Ok(id) };
                 let object = top.object;
                 if object {
-                    if let Some(m) = self.member_stack.last_mut() {
+                    if let Some(m) = self.scratch.members.last_mut() {
                         m.value = id;
                     }
                 } else {
-                    self.item_stack.push(id);
+                    self.scratch.items.push(id);
                 }
                 self.ws();
                 match b.get(self.i) {
@@ -642,7 +674,7 @@ impl Parser<'_> {
         self.i += 1;
         self.ws();
         let word = key_word_at(self.doc.text.as_bytes(), key.start as usize, key.len as usize);
-        self.member_stack.push(Member { key, word, value: 0 });
+        self.scratch.members.push(Member { key, word, value: 0 });
         Ok(())
     }
 
@@ -651,15 +683,15 @@ impl Parser<'_> {
         let mark = o.mark as usize;
         self.doc.nodes[o.id as usize] = if o.object {
             let start = self.doc.members.len() as u32;
-            let len = (self.member_stack.len() - mark) as u32;
-            self.doc.members.extend_from_slice(&self.member_stack[mark..]);
-            self.member_stack.truncate(mark);
+            let len = (self.scratch.members.len() - mark) as u32;
+            self.doc.members.extend_from_slice(&self.scratch.members[mark..]);
+            self.scratch.members.truncate(mark);
             Node::Object { start, len }
         } else {
             let start = self.doc.items.len() as u32;
-            let len = (self.item_stack.len() - mark) as u32;
-            self.doc.items.extend_from_slice(&self.item_stack[mark..]);
-            self.item_stack.truncate(mark);
+            let len = (self.scratch.items.len() - mark) as u32;
+            self.doc.items.extend_from_slice(&self.scratch.items[mark..]);
+            self.scratch.items.truncate(mark);
             Node::Array { start, len }
         };
         o.id
