@@ -396,13 +396,40 @@ impl<'t> Renderer<'t> {
             _ => return Ok(false),
         };
         let o = o.clone();
-        let values = self.args(args)?;
-        if !o.write_call(name, values.as_slice(), &mut self.out) {
-            let v = methods::call(&Value::Object(o), name, values.as_slice(), &self.t.regexes);
-            v.write_display(&mut self.out);
+        // One argument, the usual count, is evaluated into a local where it stays: passed
+        // back through results it would be copied twice, and each copy stalls.
+        if let [a] = args.as_slice() {
+            let mut value = Value::Null;
+            self.arg_into(a, &mut value)?;
+            self.write_call(o, name, std::slice::from_ref(&value));
+        } else {
+            let values = self.args(args)?;
+            self.write_call(o, name, values.as_slice());
         }
         self.check_output(r.at)?;
         Ok(true)
+    }
+
+    /// A host object's method, written by the object or else printed from its result.
+    fn write_call(&mut self, o: Rc<Box<dyn super::Object>>, name: &str, values: &[Value]) {
+        if !o.write_call(name, values, &mut self.out) {
+            let v = methods::call(&Value::Object(o), name, values, &self.t.regexes);
+            v.write_display(&mut self.out);
+        }
+    }
+
+    /// One argument, into `slot`. A JSON member (`$item.title`) is written there in place.
+    fn arg_into(&mut self, a: &'t Expr, slot: &mut Value) -> Result<(), Box<Error>> {
+        if let Expr::Ref(r) = a {
+            if let Value::Json { id, doc } = &self.vars[r.root as usize] {
+                if let Some(node) = json_path(doc, *id, &r.path) {
+                    Value::set_node(slot, doc, node);
+                    return Ok(());
+                }
+            }
+        }
+        *slot = self.expr(a)?;
+        Ok(())
     }
 
     fn args(&mut self, args: &'t [Expr]) -> Result<Args, Box<Error>> {
