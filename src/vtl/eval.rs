@@ -239,24 +239,25 @@ impl<'t> Renderer<'t> {
         }
         let saved_var = std::mem::take(&mut self.vars[var as usize]);
         let saved_count = self.velocity_count_slot.map(|s| std::mem::take(&mut self.vars[s as usize]));
-        // The enclosing `$foreach` moves into this one as its parent, and back out at the end.
-        let parent = self.foreach_slot.map(|s| std::mem::take(&mut self.vars[s as usize])).unwrap_or_default();
         // The last finished loop's `$foreach` is reused when nothing kept it (`#set($f = $foreach)`
         // would): an inner loop then allocates nothing after its first run.
-        // Field by field: a whole `Foreach` built aside and copied in stalls on the copy.
-        let state = match self.spare_foreach.take() {
+        let mut state = match self.spare_foreach.take() {
             Some(mut spare) => match Rc::get_mut(&mut spare) {
                 Some(f) => {
                     f.index.set(0);
                     f.len = len;
-                    f.parent = parent;
                     spare
                 }
-                None => Rc::new(Foreach { index: Cell::new(0), len, parent }),
+                None => Rc::new(Foreach { index: Cell::new(0), len, parent: Value::Null }),
             },
-            None => Rc::new(Foreach { index: Cell::new(0), len, parent }),
+            None => Rc::new(Foreach { index: Cell::new(0), len, parent: Value::Null }),
         };
+        // The enclosing `$foreach` moves into this one as its parent, and back out at the end:
+        // swapped where they lie (moved through a temporary, a value stalls on the copy).
         if let Some(s) = self.foreach_slot {
+            if let Some(f) = Rc::get_mut(&mut state) {
+                std::mem::swap(&mut f.parent, &mut self.vars[s as usize]);
+            }
             self.vars[s as usize] = Value::Foreach(state.clone());
         }
         let mut flow = Flow::Normal;
@@ -281,14 +282,13 @@ impl<'t> Renderer<'t> {
             }
         }
         self.vars[var as usize] = saved_var;
-        let mut state = state;
         if let Some(s) = self.foreach_slot {
             // Dropping the slot's handle leaves `state` the only one unless the body kept it.
             self.vars[s as usize] = Value::Null;
-            self.vars[s as usize] = match Rc::get_mut(&mut state) {
-                Some(f) => std::mem::take(&mut f.parent),
-                None => state.parent.clone(),
-            };
+            match Rc::get_mut(&mut state) {
+                Some(f) => std::mem::swap(&mut f.parent, &mut self.vars[s as usize]),
+                None => self.vars[s as usize] = state.parent.clone(),
+            }
         }
         if let (Some(s), Some(v)) = (self.velocity_count_slot, saved_count) {
             self.vars[s as usize] = v;
