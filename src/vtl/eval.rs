@@ -134,7 +134,13 @@ impl<'t> Renderer<'t> {
     fn node(&mut self, n: &'t Node) -> Result<Flow, Box<Error>> {
         match n {
             Node::Text(t) => {
-                self.out.push_str(t);
+                // A text of a character or two (`"`, `, `) is pushed as characters: cheaper
+                // than a call to copy memory.
+                if t.len() <= 2 {
+                    t.chars().for_each(|c| self.out.push(c));
+                } else {
+                    self.out.push_str(t);
+                }
                 self.check_output(0)?;
             }
             Node::Ref(r) => return self.write_reference(r),
