@@ -690,7 +690,14 @@ impl Parser<'_> {
         } else {
             let start = self.doc.items.len() as u32;
             let len = (self.scratch.items.len() - mark) as u32;
-            self.doc.items.extend_from_slice(&self.scratch.items[mark..]);
+            // A few items (the usual array of tags) one by one: cheaper than a call to copy.
+            if len <= 4 {
+                for &item in &self.scratch.items[mark..] {
+                    self.doc.items.push(item);
+                }
+            } else {
+                self.doc.items.extend_from_slice(&self.scratch.items[mark..]);
+            }
             self.scratch.items.truncate(mark);
             Node::Array { start, len }
         };
