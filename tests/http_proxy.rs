@@ -192,11 +192,13 @@ async fn backend_connections_are_kept_and_reused() {
 }
 
 /// A backend written by hand: on every connection it reads request heads (bodyless requests
-/// only) and writes `reply` to each, up to `per_connection` of them, then closes. Returns its
-/// address and how many connections it accepted.
+/// only) and writes `reply` to each, `piece` bytes at a time with a pause between (all at once
+/// for `usize::MAX`), up to `per_connection` of them, then closes. Returns its address and how
+/// many connections it accepted.
 async fn raw_backend(
     reply: &'static [u8],
     per_connection: usize,
+    piece: usize,
 ) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -215,8 +217,13 @@ async fn raw_backend(
                         head.extend_from_slice(&buf[..n]);
                     }
                     head.clear();
-                    if stream.write_all(reply).await.is_err() {
-                        return;
+                    for part in reply.chunks(piece.min(reply.len()).max(1)) {
+                        if stream.write_all(part).await.is_err() {
+                            return;
+                        }
+                        if piece < reply.len() {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
                     }
                 }
             });
@@ -225,13 +232,32 @@ async fn raw_backend(
     (addr, accepted)
 }
 
+/// `requests` requests of `method` through Portico to a [`raw_backend`]: the answers, and how
+/// many connections the backend accepted.
+async fn through_raw_backend(
+    reply: &'static [u8],
+    per_connection: usize,
+    piece: usize,
+    method: &str,
+    requests: usize,
+) -> (Vec<common::Reply>, usize) {
+    let (addr, accepted) = raw_backend(reply, per_connection, piece).await;
+    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
+    let mut answers = Vec::new();
+    for _ in 0..requests {
+        answers.push(send(method, &format!("http://{}/v1/x", server.addr), &[], "").await);
+    }
+    server.shutdown().await;
+    (answers, accepted.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 /// A kept connection the backend has closed meanwhile is not used: the request goes out on a
 /// new one and succeeds.
 #[tokio::test]
 async fn a_kept_connection_the_backend_closed_is_replaced() {
     // One answer per connection, which looks kept alive and is then closed.
     let reply = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
-    let (addr, accepted) = raw_backend(reply, 1).await;
+    let (addr, accepted) = raw_backend(reply, 1, usize::MAX).await;
     let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
     for _ in 0..3 {
         let reply = get(&format!("http://{}/v1/once", server.addr)).await;
@@ -248,30 +274,18 @@ async fn a_kept_connection_the_backend_closed_is_replaced() {
 #[tokio::test]
 async fn a_chunked_response_keeps_its_connection() {
     let reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
-    let (addr, accepted) = raw_backend(reply, usize::MAX).await;
-    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
-    for _ in 0..3 {
-        let reply = get(&format!("http://{}/v1/chunked", server.addr)).await;
-        assert_eq!(reply.status, 200);
-        assert_eq!(reply.text(), "abcde");
-    }
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
-    server.shutdown().await;
+    let (answers, connections) = through_raw_backend(reply, usize::MAX, usize::MAX, "GET", 3).await;
+    assert!(answers.iter().all(|a| a.status == 200 && a.text() == "abcde"));
+    assert_eq!(connections, 1);
 }
 
 /// A response without a length runs to the close of its connection, which is then not kept.
 #[tokio::test]
 async fn a_response_ended_by_the_close_of_its_connection() {
     let reply = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close";
-    let (addr, accepted) = raw_backend(reply, 1).await;
-    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
-    for _ in 0..2 {
-        let reply = get(&format!("http://{}/v1/close", server.addr)).await;
-        assert_eq!(reply.status, 200);
-        assert_eq!(reply.text(), "until the close");
-    }
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
-    server.shutdown().await;
+    let (answers, connections) = through_raw_backend(reply, 1, usize::MAX, "GET", 2).await;
+    assert!(answers.iter().all(|a| a.status == 200 && a.text() == "until the close"));
+    assert_eq!(connections, 2);
 }
 
 /// Answers that carry no body whatever their headers say (to `HEAD`, 204, 304) end at their
@@ -284,42 +298,28 @@ async fn bodiless_answers_end_at_their_head() {
         ("GET", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", 304),
     ];
     for (method, reply, status) in cases {
-        let (addr, accepted) = raw_backend(reply, usize::MAX).await;
-        let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
-        for _ in 0..3 {
-            let reply = send(method, &format!("http://{}/v1/nobody", server.addr), &[], "").await;
-            assert_eq!(reply.status.as_u16(), status, "{method} -> {status}");
-            assert!(reply.body.is_empty());
-        }
-        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "{method} -> {status}");
-        server.shutdown().await;
+        let (answers, connections) = through_raw_backend(reply, usize::MAX, usize::MAX, method, 3).await;
+        assert!(answers.iter().all(|a| a.status.as_u16() == status && a.body.is_empty()), "{method} -> {status}");
+        assert_eq!(connections, 1, "{method} -> {status}");
     }
 }
 
 /// Interim `100 Continue` answers are passed over; an HTTP/1.0 answer without keep-alive and
-/// one saying `Connection: close` end their connection.
+/// one saying `Connection: close` end their connection; an answer arriving a few bytes at a
+/// time (its head split anywhere) is put together whole.
 #[tokio::test]
-async fn interim_answers_and_connections_the_backend_ends() {
-    let cases: [(&'static [u8], usize); 3] = [
-        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1),
-        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 3),
-        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", 3),
+async fn interim_answers_pieces_and_connections_the_backend_ends() {
+    let cases: [(&'static [u8], usize, usize); 4] = [
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", usize::MAX, 1),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", usize::MAX, 3),
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", usize::MAX, 3),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok", 3, 1),
     ];
-    for (reply, connections) in cases {
-        let (addr, accepted) = raw_backend(reply, usize::MAX).await;
-        let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
-        for _ in 0..3 {
-            let answer = get(&format!("http://{}/v1/x", server.addr)).await;
-            assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(reply));
-            assert_eq!(answer.text(), "ok");
-        }
-        assert_eq!(
-            accepted.load(std::sync::atomic::Ordering::SeqCst),
-            connections,
-            "{}",
-            String::from_utf8_lossy(reply)
-        );
-        server.shutdown().await;
+    for (reply, piece, expected) in cases {
+        let (answers, connections) = through_raw_backend(reply, usize::MAX, piece, "GET", 3).await;
+        let text = String::from_utf8_lossy(reply);
+        assert!(answers.iter().all(|a| a.status == 200 && a.text() == "ok"), "{text}");
+        assert_eq!(connections, expected, "{text}");
     }
 }
 
@@ -350,50 +350,10 @@ async fn a_chunked_upload_is_forwarded_whole() {
 /// connection is, not a hang.
 #[tokio::test]
 async fn a_backend_answering_garbage_is_an_integration_failure() {
-    let (addr, _) = raw_backend(b"SSH-2.0-OpenSSH_9.6\r\n\r\n", 1).await;
+    let (addr, _) = raw_backend(b"SSH-2.0-OpenSSH_9.6\r\n\r\n", 1, usize::MAX).await;
     let server = portico_json(api(&format!("http://{addr}"), 2000)).await;
     let reply = get(&format!("http://{}/v1/x", server.addr)).await;
     assert_eq!(reply.status, 504);
     assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
-    server.shutdown().await;
-}
-
-/// A response arriving a few bytes at a time (head split anywhere, body after it) is put
-/// together whole, and its connection kept.
-#[tokio::test]
-async fn a_response_arriving_in_pieces_is_put_together() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    const REPLY: &[u8] =
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\nabcdefghijklmnopqrstuvwxyz";
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0; 4096];
-                loop {
-                    let mut head = Vec::new();
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
-                        head.extend_from_slice(&buf[..n]);
-                    }
-                    for piece in REPLY.chunks(3) {
-                        stream.write_all(piece).await.unwrap();
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
-                }
-            });
-        }
-    });
-    let server = portico_json(api(&format!("http://{addr}"), 29000)).await;
-    for _ in 0..2 {
-        let reply = get(&format!("http://{}/v1/pieces", server.addr)).await;
-        assert_eq!(reply.status, 200);
-        assert_eq!(reply.text(), "abcdefghijklmnopqrstuvwxyz");
-    }
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     server.shutdown().await;
 }
