@@ -357,3 +357,26 @@ async fn a_backend_answering_garbage_is_an_integration_failure() {
     assert_eq!(reply.text(), r#"{"message": "Network error communicating with endpoint"}"#);
     server.shutdown().await;
 }
+
+/// A backend that sends the head and then stalls part-way through the body does not hold the
+/// client for ever: at the integration's timeout the gateway ends the connection short of
+/// the body's end (the status has gone out already).
+#[tokio::test]
+async fn a_body_stalled_past_the_timeout_ends_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (addr, _) = raw_backend(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", usize::MAX, usize::MAX).await;
+    let server = portico_json(api(&format!("http://{addr}"), 500)).await;
+    let mut client = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    client.write_all(b"GET /v1/stalls HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection was still open after 10 s");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let body_start = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(answer.len() - body_start < 10, "the body is cut short: {text}");
+    assert!(started.elapsed() >= Duration::from_millis(400), "ended at the deadline, not before");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    server.shutdown().await;
+}

@@ -121,9 +121,15 @@ impl HttpClient {
     /// Sends an HTTP or HTTP_PROXY integration's request: to a plain-HTTP backend through the
     /// gateway's own connection pool, to an HTTPS one through the TLS client (`insecure` for
     /// `tlsConfig.insecureSkipVerification`).
-    pub(crate) async fn send(&self, req: Request<Body>, insecure: bool) -> Result<Response<Body>, BoxError> {
+    /// `deadline` bounds a plain-HTTP body still arriving after the head (see [`Http1Pool::send`]).
+    pub(crate) async fn send(
+        &self,
+        req: Request<Body>,
+        insecure: bool,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Response<Body>, BoxError> {
         if req.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
-            return self.plain.send(req).await;
+            return self.plain.send(req, deadline).await;
         }
         let client = if insecure { &self.insecure } else { &self.inner };
         let response = client.request(req).await?;

@@ -174,9 +174,11 @@ pub async fn proxy(
     *outgoing.method_mut() = verb;
     *outgoing.uri_mut() = uri;
     *outgoing.headers_mut() = headers;
-    let response = tokio::time::timeout(
-        method.integration.timeout,
-        client.send(outgoing, method.integration.tls_insecure_skip_verification),
+    // The body streams on after the head: it too must be in by the integration's deadline.
+    let deadline = tokio::time::Instant::now() + method.integration.timeout;
+    let response = tokio::time::timeout_at(
+        deadline,
+        client.send(outgoing, method.integration.tls_insecure_skip_verification, Some(deadline)),
     )
     .await
     .map_err(|_| GatewayError::IntegrationTimeout)?
@@ -234,7 +236,7 @@ pub async fn invoke(
     *outgoing.headers_mut() = headers;
     let exchange = async {
         let response =
-            client.send(outgoing, method.integration.tls_insecure_skip_verification).await.map_err(classify)?;
+            client.send(outgoing, method.integration.tls_insecure_skip_verification, None).await.map_err(classify)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
         Ok::<_, GatewayError>(EndpointResponse {

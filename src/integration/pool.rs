@@ -11,6 +11,7 @@ use http::{Method, Request, Response};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
 use std::collections::HashMap;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -39,8 +40,14 @@ pub struct Http1Pool {
 }
 
 impl Http1Pool {
-    /// Sends a request with an absolute `http` URI and returns the response as it arrives.
-    pub async fn send(self: &Arc<Self>, req: Request<Body>) -> Result<Response<Body>, BoxError> {
+    /// Sends a request with an absolute `http` URI and returns the response as it arrives. A
+    /// body still arriving after `deadline` fails instead of waiting on (its head has gone to
+    /// the client by then, so the client sees the connection close short of the end).
+    pub async fn send(
+        self: &Arc<Self>,
+        req: Request<Body>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Response<Body>, BoxError> {
         let authority = req.uri().authority().cloned().ok_or("the backend URI has no host")?;
         let head_request = req.method() == Method::HEAD;
         let close_requested = super::http1::lists(req.headers(), http::header::CONNECTION, "close");
@@ -65,7 +72,16 @@ impl Http1Pool {
                 self.finish(authority, conn, keep_alive);
                 full(bytes)
             }
-            _ => StreamedBody { conn: Some(conn), framing, keep_alive, pool: self.clone(), authority }.boxed_unsync(),
+            _ => StreamedBody {
+                conn: Some(conn),
+                framing,
+                keep_alive,
+                pool: self.clone(),
+                authority,
+                deadline,
+                timer: None,
+            }
+            .boxed_unsync(),
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;
@@ -145,6 +161,9 @@ struct StreamedBody {
     keep_alive: bool,
     pool: Arc<Http1Pool>,
     authority: Authority,
+    deadline: Option<tokio::time::Instant>,
+    /// Armed the first time the body has to wait for the backend.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl StreamedBody {
@@ -181,19 +200,28 @@ impl http_body::Body for StreamedBody {
                     this.give_back();
                     return Poll::Ready(None);
                 }
-                Ok(Step::More) => match std::task::ready!(conn.poll_fill(cx)) {
-                    Ok(true) => {}
-                    Ok(false) if this.framing == Framing::Close => {
+                Ok(Step::More) => match conn.poll_fill(cx) {
+                    Poll::Pending => {
+                        let Some(deadline) = this.deadline else { return Poll::Pending };
+                        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                        if timer.as_mut().poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        this.conn = None;
+                        return Poll::Ready(Some(Err("the backend did not send the whole body in time".into())));
+                    }
+                    Poll::Ready(Ok(true)) => {}
+                    Poll::Ready(Ok(false)) if this.framing == Framing::Close => {
                         this.conn = None;
                         return Poll::Ready(None);
                     }
-                    Ok(false) => {
+                    Poll::Ready(Ok(false)) => {
                         this.conn = None;
                         return Poll::Ready(Some(
                             Err("the backend closed the connection before the body ended".into()),
                         ));
                     }
-                    Err(e) => {
+                    Poll::Ready(Err(e)) => {
                         this.conn = None;
                         return Poll::Ready(Some(Err(e.into())));
                     }
@@ -262,7 +290,7 @@ mod tests {
     async fn idle_connections_go_after_two_sweeps_unused() {
         let pool = Arc::new(Http1Pool::default());
         let base = backend().await;
-        let response = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap()).await.unwrap();
+        let response = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap(), None).await.unwrap();
         assert_eq!(idle_count(&pool), 1, "the whole body came with the head: the connection is back already");
         assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "ok");
         pool.sweep();
@@ -275,11 +303,11 @@ mod tests {
     async fn a_streamed_body_gives_its_connection_back_at_its_end() {
         let pool = Arc::new(Http1Pool::default());
         let base = backend().await;
-        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap()).await.unwrap();
+        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap(), None).await.unwrap();
         assert_eq!(idle_count(&pool), 0, "the body is still arriving");
         assert_eq!(response.into_body().collect().await.unwrap().to_bytes().len(), 1 << 20);
         assert_eq!(idle_count(&pool), 1);
-        let again = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap()).await.unwrap();
+        let again = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap(), None).await.unwrap();
         assert_eq!(again.into_body().collect().await.unwrap().to_bytes(), "ok", "the kept connection carries on");
     }
 
@@ -287,7 +315,7 @@ mod tests {
     async fn a_body_given_up_half_way_takes_its_connection_along() {
         let pool = Arc::new(Http1Pool::default());
         let base = backend().await;
-        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap()).await.unwrap();
+        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap(), None).await.unwrap();
         drop(response);
         assert_eq!(idle_count(&pool), 0);
     }
