@@ -6,7 +6,7 @@ mod common;
 
 use bytes::Bytes;
 use common::{portico, send};
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
@@ -15,7 +15,31 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// A test CA (PEM) and a TLS server for 127.0.0.1 signed by it, answering `secure hello`.
+/// A body that sends `abc` of the ten bytes its response promises, then nothing more.
+struct Stalls(bool);
+
+impl http_body::Body for Stalls {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if self.0 {
+            return std::task::Poll::Pending;
+        }
+        self.0 = true;
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from("abc")))))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(10)
+    }
+}
+
+/// A test CA (PEM) and a TLS server for 127.0.0.1 signed by it, answering `secure hello`, or
+/// on `/stall` three bytes of ten and then nothing.
 async fn tls_backend() -> (String, SocketAddr) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -47,8 +71,13 @@ async fn tls_backend() -> (String, SocketAddr) {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(stream).await else { return };
-                let svc = service_fn(|_req| async {
-                    Ok::<_, hyper::Error>(hyper::Response::new(Full::new(Bytes::from("secure hello"))))
+                let svc = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                    let body = if req.uri().path() == "/stall" {
+                        Either::Right(Stalls(false))
+                    } else {
+                        Either::Left(Full::new(Bytes::from("secure hello")))
+                    };
+                    Ok::<_, hyper::Error>(hyper::Response::new(body))
                 });
                 let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc).await;
             });
@@ -60,7 +89,7 @@ async fn tls_backend() -> (String, SocketAddr) {
 fn document(addr: SocketAddr, ca_file: Option<&str>, insecure: bool) -> String {
     let tls = ca_file.map(|f| format!("backendTls: {{caFile: '{f}'}}\n")).unwrap_or_default();
     format!(
-        "restApi: {{name: tls}}\n{tls}resources:\n  - path: /secure\n    resourceMethods:\n      GET:\n        methodIntegration: {{type: HTTP_PROXY, httpMethod: GET, uri: 'https://{addr}/', tlsConfig: {{insecureSkipVerification: {insecure}}}}}\n"
+        "restApi: {{name: tls}}\n{tls}resources:\n  - path: /secure\n    resourceMethods:\n      GET:\n        methodIntegration: {{type: HTTP_PROXY, httpMethod: GET, uri: 'https://{addr}/', tlsConfig: {{insecureSkipVerification: {insecure}}}}}\n  - path: /stalls\n    resourceMethods:\n      GET:\n        methodIntegration: {{type: HTTP_PROXY, httpMethod: GET, uri: 'https://{addr}/stall', timeoutInMillis: 500, tlsConfig: {{insecureSkipVerification: {insecure}}}}}\n"
     )
 }
 
@@ -99,4 +128,25 @@ async fn https_backends_with_a_test_ca() {
         missing[0]
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An HTTPS backend that stalls part-way through its body does not hold the client for ever:
+/// at the integration's timeout the connection ends short of the body's end.
+#[tokio::test]
+async fn a_tls_body_stalled_past_the_timeout_ends_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_, addr) = tls_backend().await;
+    let server = portico(&document(addr, None, true)).await;
+    let mut client = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    client.write_all(b"GET /stalls HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), client.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection was still open after 10 s");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let body_start = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(answer.len() - body_start < 10, "the body is cut short: {text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    server.shutdown().await;
 }

@@ -121,7 +121,7 @@ impl HttpClient {
     /// Sends an HTTP or HTTP_PROXY integration's request: to a plain-HTTP backend through the
     /// gateway's own connection pool, to an HTTPS one through the TLS client (`insecure` for
     /// `tlsConfig.insecureSkipVerification`).
-    /// `deadline` bounds a plain-HTTP body still arriving after the head (see [`Http1Pool::send`]).
+    /// `deadline` bounds a body still arriving after the head ([`super::deadline`]).
     pub(crate) async fn send(
         &self,
         req: Request<Body>,
@@ -133,6 +133,12 @@ impl HttpClient {
         }
         let client = if insecure { &self.insecure } else { &self.inner };
         let response = client.request(req).await?;
-        Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+        Ok(response.map(|body| {
+            let body = body.map_err(Into::into).boxed_unsync();
+            match deadline {
+                Some(deadline) => super::deadline::Deadline::new(body, deadline).boxed_unsync(),
+                None => body,
+            }
+        }))
     }
 }

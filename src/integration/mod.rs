@@ -2,6 +2,7 @@
 //! internet), and what comes back as the endpoint response.
 
 pub mod client;
+mod deadline;
 pub mod http;
 mod http1;
 pub mod lambda;

@@ -3,6 +3,7 @@
 //! the connection comes back as soon as the response body has been read to its end, at once
 //! when the body arrived with the head.
 
+use super::deadline::Deadline;
 use super::http1::{Connection, Framing, Head, Step};
 use crate::pipeline::{full, Body, BoxError};
 use bytes::Bytes;
@@ -11,7 +12,6 @@ use http::{Method, Request, Response};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
 use std::collections::HashMap;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -72,16 +72,14 @@ impl Http1Pool {
                 self.finish(authority, conn, keep_alive);
                 full(bytes)
             }
-            _ => StreamedBody {
-                conn: Some(conn),
-                framing,
-                keep_alive,
-                pool: self.clone(),
-                authority,
-                deadline,
-                timer: None,
+            _ => {
+                let body = StreamedBody { conn: Some(conn), framing, keep_alive, pool: self.clone(), authority }
+                    .boxed_unsync();
+                match deadline {
+                    Some(deadline) => Deadline::new(body, deadline).boxed_unsync(),
+                    None => body,
+                }
             }
-            .boxed_unsync(),
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;
@@ -161,9 +159,6 @@ struct StreamedBody {
     keep_alive: bool,
     pool: Arc<Http1Pool>,
     authority: Authority,
-    deadline: Option<tokio::time::Instant>,
-    /// Armed the first time the body has to wait for the backend.
-    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl StreamedBody {
@@ -200,28 +195,19 @@ impl http_body::Body for StreamedBody {
                     this.give_back();
                     return Poll::Ready(None);
                 }
-                Ok(Step::More) => match conn.poll_fill(cx) {
-                    Poll::Pending => {
-                        let Some(deadline) = this.deadline else { return Poll::Pending };
-                        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                        if timer.as_mut().poll(cx).is_pending() {
-                            return Poll::Pending;
-                        }
-                        this.conn = None;
-                        return Poll::Ready(Some(Err("the backend did not send the whole body in time".into())));
-                    }
-                    Poll::Ready(Ok(true)) => {}
-                    Poll::Ready(Ok(false)) if this.framing == Framing::Close => {
+                Ok(Step::More) => match std::task::ready!(conn.poll_fill(cx)) {
+                    Ok(true) => {}
+                    Ok(false) if this.framing == Framing::Close => {
                         this.conn = None;
                         return Poll::Ready(None);
                     }
-                    Poll::Ready(Ok(false)) => {
+                    Ok(false) => {
                         this.conn = None;
                         return Poll::Ready(Some(
                             Err("the backend closed the connection before the body ended".into()),
                         ));
                     }
-                    Poll::Ready(Err(e)) => {
+                    Err(e) => {
                         this.conn = None;
                         return Poll::Ready(Some(Err(e.into())));
                     }
