@@ -116,6 +116,7 @@ async fn proxy_event_field_by_field() {
     assert_eq!(header("user-agent").as_deref(), Some("AmazonAPIGateway_lambda0001"));
     assert_eq!(header("x-amzn-apigateway-api-id").as_deref(), Some("lambda0001"));
     assert_eq!(header("x-amz-invocation-type").as_deref(), Some("RequestResponse"));
+    assert_eq!(header("host"), Some(lambda.addr.to_string()), "the endpoint's authority");
     assert_eq!(event["resource"], "/{proxy+}");
     assert_eq!(event["path"], "/proxy-value/api/test%2Balias@gmail.com/");
     assert_eq!(event["httpMethod"], "POST");

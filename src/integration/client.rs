@@ -133,12 +133,6 @@ impl HttpClient {
         }
         let client = if insecure { &self.insecure } else { &self.inner };
         let response = client.request(req).await?;
-        Ok(response.map(|body| {
-            let body = body.map_err(Into::into).boxed_unsync();
-            match deadline {
-                Some(deadline) => super::deadline::Deadline::new(body, deadline).boxed_unsync(),
-                None => body,
-            }
-        }))
+        Ok(response.map(|body| super::deadline::bound(body.map_err(Into::into).boxed_unsync(), deadline)))
     }
 }

@@ -11,16 +11,19 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::time::{Instant, Sleep};
 
-pub(crate) struct Deadline {
+struct Deadline {
     body: Body,
     deadline: Instant,
     /// Armed the first time the body has to wait: a body that never waits costs no timer.
     timer: Option<Pin<Box<Sleep>>>,
 }
 
-impl Deadline {
-    pub(crate) fn new(body: Body, deadline: Instant) -> Deadline {
-        Deadline { body, deadline, timer: None }
+/// `body`, bounded by `deadline` when there is one.
+pub(crate) fn bound(body: Body, deadline: Option<Instant>) -> Body {
+    use http_body_util::BodyExt;
+    match deadline {
+        Some(deadline) => Deadline { body, deadline, timer: None }.boxed_unsync(),
+        None => body,
     }
 }
 

@@ -3,7 +3,7 @@
 //! waits, and a body that arrived with its head handed over whole. No connection task, no
 //! channel and no wake-up between the request and its backend connection.
 
-use crate::pipeline::{Body, BoxError};
+use crate::pipeline::{lists_token, Body, BoxError};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, Request, StatusCode, Version};
@@ -166,8 +166,7 @@ impl Connection {
     /// Reads what has arrived into the buffer; false at the end of the stream. (Through
     /// `AsyncRead`, whose short reads clear the socket's readiness: see [`Self::is_usable`].)
     pub(crate) async fn fill(&mut self) -> std::io::Result<bool> {
-        self.buf.reserve(READ_SIZE);
-        Ok(self.stream.read_buf(&mut self.buf).await? > 0)
+        std::future::poll_fn(|cx| self.poll_fill(cx)).await
     }
 
     pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
@@ -239,14 +238,6 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, BoxError> {
     Ok(found)
 }
 
-/// Whether a comma-separated header lists `token` (case-insensitively).
-pub(crate) fn lists(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))))
-}
-
 /// Parses a response head from the front of `buf`, taking it off; `None` until it is whole.
 fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, BoxError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -295,10 +286,20 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Bo
         }
     };
     let keep_alive = match version {
-        Version::HTTP_10 => lists(&headers, CONNECTION, "keep-alive"),
-        _ => !lists(&headers, CONNECTION, "close"),
+        Version::HTTP_10 => lists_token(&headers, CONNECTION, "keep-alive"),
+        _ => !lists_token(&headers, CONNECTION, "close"),
     };
     Ok(Some(Head { status, version, headers, framing, keep_alive }))
+}
+
+/// What the buffer holds of the `left` bytes still owed, taken off its front.
+fn take_up_to(buf: &mut BytesMut, left: &mut u64) -> Step {
+    if buf.is_empty() {
+        return Step::More;
+    }
+    let n = (*left).min(buf.len() as u64) as usize;
+    *left -= n as u64;
+    Step::Data(buf.split_to(n).freeze())
 }
 
 /// The next piece of a body from the front of `buf`, advancing `framing`.
@@ -306,14 +307,7 @@ fn decode(buf: &mut BytesMut, framing: &mut Framing) -> Result<Step, BoxError> {
     loop {
         match framing {
             Framing::Empty | Framing::Length(0) => return Ok(Step::End),
-            Framing::Length(left) => {
-                if buf.is_empty() {
-                    return Ok(Step::More);
-                }
-                let n = (*left).min(buf.len() as u64) as usize;
-                *left -= n as u64;
-                return Ok(Step::Data(buf.split_to(n).freeze()));
-            }
+            Framing::Length(left) => return Ok(take_up_to(buf, left)),
             Framing::Close => {
                 if buf.is_empty() {
                     return Ok(Step::More);
@@ -335,15 +329,11 @@ fn decode(buf: &mut BytesMut, framing: &mut Framing) -> Result<Step, BoxError> {
                     *chunk = if size == 0 { Chunk::Trailers(0) } else { Chunk::Data(size) };
                 }
                 Chunk::Data(left) => {
-                    if buf.is_empty() {
-                        return Ok(Step::More);
-                    }
-                    let n = (*left).min(buf.len() as u64) as usize;
-                    *left -= n as u64;
+                    let step = take_up_to(buf, left);
                     if *left == 0 {
                         *chunk = Chunk::DataEnd;
                     }
-                    return Ok(Step::Data(buf.split_to(n).freeze()));
+                    return Ok(step);
                 }
                 Chunk::DataEnd => match buf.first() {
                     None => return Ok(Step::More),

@@ -100,11 +100,7 @@ async fn invoke(
     let mut request = Request::new(full(payload));
     *request.method_mut() = Method::POST;
     *request.uri_mut() = url.parse().map_err(|_| configuration(format!("Invalid endpoint address: {url}")))?;
-    let host = request.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok());
     let headers = request.headers_mut();
-    if let Some(host) = host {
-        headers.insert(http::header::HOST, host);
-    }
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(&header_names::X_AMZ_INVOCATION_TYPE, HeaderValue::from_static("RequestResponse"));
     if let Some(v) = &plan.user_agent_header {

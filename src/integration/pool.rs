@@ -3,9 +3,8 @@
 //! the connection comes back as soon as the response body has been read to its end, at once
 //! when the body arrived with the head.
 
-use super::deadline::Deadline;
 use super::http1::{Connection, Framing, Head, Step};
-use crate::pipeline::{full, Body, BoxError};
+use crate::pipeline::{empty, full, lists_token, Body, BoxError};
 use bytes::Bytes;
 use http::uri::Authority;
 use http::{Method, Request, Response};
@@ -45,12 +44,17 @@ impl Http1Pool {
     /// the client by then, so the client sees the connection close short of the end).
     pub async fn send(
         self: &Arc<Self>,
-        req: Request<Body>,
+        mut req: Request<Body>,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Response<Body>, BoxError> {
         let authority = req.uri().authority().cloned().ok_or("the backend URI has no host")?;
+        // A request without a `Host` gets the URI's, as hyper's pooled client gives it.
+        if !req.headers().contains_key(http::header::HOST) {
+            let host = http::HeaderValue::from_str(authority.as_str())?;
+            req.headers_mut().insert(http::header::HOST, host);
+        }
         let head_request = req.method() == Method::HEAD;
-        let close_requested = super::http1::lists(req.headers(), http::header::CONNECTION, "close");
+        let close_requested = lists_token(req.headers(), http::header::CONNECTION, "close");
         let mut conn = match self.take(&authority) {
             Some(conn) => conn,
             None => {
@@ -64,7 +68,7 @@ impl Http1Pool {
         let body = match framing {
             Framing::Empty => {
                 self.finish(authority, conn, keep_alive);
-                full(Bytes::new())
+                empty()
             }
             // The usual case: the whole body came with the head.
             Framing::Length(n) if conn.buffered() as u64 >= n => {
@@ -73,12 +77,8 @@ impl Http1Pool {
                 full(bytes)
             }
             _ => {
-                let body = StreamedBody { conn: Some(conn), framing, keep_alive, pool: self.clone(), authority }
-                    .boxed_unsync();
-                match deadline {
-                    Some(deadline) => Deadline::new(body, deadline).boxed_unsync(),
-                    None => body,
-                }
+                let body = StreamedBody { conn: Some(conn), framing, keep_alive, pool: self.clone(), authority };
+                super::deadline::bound(body.boxed_unsync(), deadline)
             }
         };
         let mut response = Response::new(body);
@@ -268,6 +268,10 @@ mod tests {
         format!("http://{addr}")
     }
 
+    async fn get(pool: &Arc<Http1Pool>, url: String) -> Response<Body> {
+        pool.send(Request::get(url).body(full("")).unwrap(), None).await.unwrap()
+    }
+
     fn idle_count(pool: &Http1Pool) -> usize {
         pool.idle.lock().unwrap().values().map(Vec::len).sum()
     }
@@ -276,7 +280,7 @@ mod tests {
     async fn idle_connections_go_after_two_sweeps_unused() {
         let pool = Arc::new(Http1Pool::default());
         let base = backend().await;
-        let response = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap(), None).await.unwrap();
+        let response = get(&pool, format!("{base}/small")).await;
         assert_eq!(idle_count(&pool), 1, "the whole body came with the head: the connection is back already");
         assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "ok");
         pool.sweep();
@@ -289,11 +293,11 @@ mod tests {
     async fn a_streamed_body_gives_its_connection_back_at_its_end() {
         let pool = Arc::new(Http1Pool::default());
         let base = backend().await;
-        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap(), None).await.unwrap();
+        let response = get(&pool, format!("{base}/large")).await;
         assert_eq!(idle_count(&pool), 0, "the body is still arriving");
         assert_eq!(response.into_body().collect().await.unwrap().to_bytes().len(), 1 << 20);
         assert_eq!(idle_count(&pool), 1);
-        let again = pool.send(Request::get(format!("{base}/small")).body(full("")).unwrap(), None).await.unwrap();
+        let again = get(&pool, format!("{base}/small")).await;
         assert_eq!(again.into_body().collect().await.unwrap().to_bytes(), "ok", "the kept connection carries on");
     }
 
@@ -301,7 +305,7 @@ mod tests {
     async fn a_body_given_up_half_way_takes_its_connection_along() {
         let pool = Arc::new(Http1Pool::default());
         let base = backend().await;
-        let response = pool.send(Request::get(format!("{base}/large")).body(full("")).unwrap(), None).await.unwrap();
+        let response = get(&pool, format!("{base}/large")).await;
         drop(response);
         assert_eq!(idle_count(&pool), 0);
     }

@@ -372,12 +372,15 @@ impl Observer for () {
 
 /// API Gateway answers `Connection: keep-alive` unless the client asked to close.
 fn wants_keep_alive<B>(req: &Request<B>) -> bool {
-    let close = req
-        .headers()
-        .get_all(http::header::CONNECTION)
+    req.version() == http::Version::HTTP_11 && !lists_token(req.headers(), http::header::CONNECTION, "close")
+}
+
+/// Whether a comma-separated header (`Connection`) lists `token`, case-insensitively.
+pub(crate) fn lists_token(headers: &HeaderMap, name: http::header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
         .iter()
-        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))));
-    req.version() == http::Version::HTTP_11 && !close
+        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))))
 }
 
 /// `$context.integrationLatency`, `.integrationStatus` and `.integration.error`, for access

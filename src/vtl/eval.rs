@@ -453,18 +453,11 @@ impl<'t> Renderer<'t> {
         })
     }
 
-    /// One argument. A JSON member (`$item.title`) is written into the result in place.
+    /// One argument, as a value ([`Self::arg_into`]).
     fn arg(&mut self, a: &'t Expr) -> Result<Value, Box<Error>> {
         let mut value = Value::Null;
-        if let Expr::Ref(r) = a {
-            if let Value::Json { id, doc } = &self.vars[r.root as usize] {
-                if let Some(node) = json_path(doc, *id, &r.path) {
-                    Value::set_node(&mut value, doc, node);
-                    return Ok(value);
-                }
-            }
-        }
-        self.expr(a)
+        self.arg_into(a, &mut value)?;
+        Ok(value)
     }
 
     /// A reference printed into the output. Plain variables and chains of properties through
