@@ -11,6 +11,7 @@ use http_body::Body as _;
 use http_body_util::BodyExt;
 use std::future::Future;
 use std::io::ErrorKind::WouldBlock;
+use std::io::Write as _;
 use std::task::{Context, Poll, Waker};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -120,7 +121,7 @@ impl Connection {
         } else if length.is_some() || body.is_end_stream() {
             false
         } else if let Some(n) = body.size_hint().exact() {
-            append_header(&mut out, b"content-length", n);
+            let _ = write!(out, "content-length: {n}\r\n");
             false
         } else if matches!(parts.method, Method::GET | Method::HEAD | Method::CONNECT) {
             // hyper's rule: these almost never carry a body, so none is sent.
@@ -137,7 +138,7 @@ impl Connection {
                 continue;
             }
             if chunked {
-                out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                let _ = write!(out, "{:x}\r\n", data.len());
             }
             if out.len() + data.len() <= COALESCE {
                 out.extend_from_slice(&data);
@@ -214,13 +215,6 @@ impl Connection {
     pub(crate) fn buffered(&self) -> usize {
         self.buf.len()
     }
-}
-
-fn append_header(out: &mut Vec<u8>, name: &[u8], n: u64) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(n.to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
 }
 
 /// The `content-length` of a message; differing values are an error.
