@@ -371,7 +371,7 @@ const JS_ESCAPE: [u8; 128] = {
 
 /// [`escape_javascript`], appended to `out`: runs of plain ASCII are copied whole, the
 /// bytes between them escaped one by one (everything outside ASCII becomes `\uXXXX`).
-fn escape_javascript_into(s: &str, out: &mut String) {
+pub fn escape_javascript_into(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = s.as_bytes();
     let (mut run, mut i) = (0, 0);
