@@ -7,8 +7,11 @@
 # The scenarios run in turn, ROUNDS times over, so that a drift of the machine during the run
 # falls on all of them alike. Prints its command, the machine, each round's requests/s, and one
 # table: the median round's requests/s, p50 and p99 latency, and the ratio to each scenario's
-# reference. Then resident memory (idle, and with 10,000 idle
-# keep-alive connections) and start-up time with a generated 1,000-resource document.
+# reference. A second table says where the server core's time goes in each scenario's median
+# round: user and system CPU of the server under test and of the bare server behind it, per
+# request, and how often the server went to sleep and woke again per request (from /proc).
+# Then resident memory (idle, and with 10,000 idle keep-alive connections) and start-up time
+# with a generated 1,000-resource document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -54,18 +57,37 @@ http {
 }
 NGINX
 taskset -c $SERVER_CPU nginx -c "$work/nginx.conf" & pids+=($!)
+nginx_master=$!
 wait_for "http://$BARE/" && wait_for "http://$PORTICO/bench/mock" && wait_for "http://$NGINX/"
+bare_pid=${pids[0]}
+nginx_worker=$(pgrep -P "$nginx_master" | head -n 1)
+
+# A process's CPU so far, "user system" in clock ticks, and its sleeps (context switches)
+# over all its threads.
+TICK_US=$(( 1000000 / $(getconf CLK_TCK) ))
+cpu() { awk '{print $14, $15}' "/proc/$1/stat"; }
+switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 
 declare -A RPS P50 P99 ROUND
-run() { # name url: one round of one scenario, as "requests/s p50 p99" (latencies in µs)
+run() { # name url pid: one round of one scenario, as "requests/s p50 p99 user sys backend switches"
+  # (latencies in µs; CPU in µs per request, of the server under test and of the bare server
+  # behind it; switches of the server under test per request)
   taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$2" >/dev/null
-  local out
+  local out before after bare_before bare_after sw_before sw_after
+  before=$(cpu "$3") bare_before=$(cpu "$bare_pid") sw_before=$(switches "$3")
   out=$(taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
+  after=$(cpu "$3") bare_after=$(cpu "$bare_pid") sw_after=$(switches "$3")
   if echo "$out" | grep -q "Non-2xx"; then echo "$1: non-2xx answers:" >&2; echo "$out" >&2; fi
-  ROUND[$1]+=$(echo "$out" | awk '
+  ROUND[$1]+=$(echo "$out" | awk -v cpu="$before $after $bare_before $bare_after" -v sw="$sw_before $sw_after" \
+    -v tick="$TICK_US" -v self="$([ "$3" = "$bare_pid" ] && echo 1 || echo 0)" '
     function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; return v * 1000000 }
-    /Requests\/sec/ {r = $2} $1 == "50%" {p50 = us($2)} $1 == "99%" {p99 = us($2)}
-    END {print r, p50, p99}')$'\n'
+    /Requests\/sec/ {r = $2} $1 == "50%" {p50 = us($2)} $1 == "99%" {p99 = us($2)} / requests in / {n = $1}
+    END {
+      split(cpu, c, " "); split(sw, s, " ")
+      backend = self ? 0 : (c[7] - c[5] + c[8] - c[6]) * tick / n
+      printf "%s %s %s %.2f %.2f %.2f %.2f\n", r, p50, p99, (c[3] - c[1]) * tick / n, (c[4] - c[2]) * tick / n,
+        backend, (s[2] - s[1]) / n
+    }')$'\n'
 }
 median() { # name column
   printf '%s' "${ROUND[$1]}" | awk -v c="$2" 'NF {print $c}' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
@@ -73,17 +95,20 @@ median() { # name column
 latency() { awk -v v="$1" 'BEGIN { if (v >= 1000) printf "%.2fms", v / 1000; else printf "%.0fus", v }'; }
 SCENARIOS="bare mock proxy nginx http"
 for _ in $(seq "$ROUNDS"); do
-  run bare "http://$BARE/"
-  run mock "http://$PORTICO/bench/mock?user=O%27Brien"
-  run proxy "http://$PORTICO/bench/proxy/items"
-  run nginx "http://$NGINX/items"
-  run http "http://$PORTICO/bench/http?user=O%27Brien"
+  run bare "http://$BARE/" "$bare_pid"
+  run mock "http://$PORTICO/bench/mock?user=O%27Brien" "$portico_pid"
+  run proxy "http://$PORTICO/bench/proxy/items" "$portico_pid"
+  run nginx "http://$NGINX/items" "$nginx_worker"
+  run http "http://$PORTICO/bench/http?user=O%27Brien" "$portico_pid"
 done
 echo
+declare -A CPU
 for s in $SCENARIOS; do
   RPS[$s]=$(median $s 1)
   P50[$s]=$(latency "$(median $s 2)")
   P99[$s]=$(latency "$(median $s 3)")
+  # The median round's own CPU figures (the round whose requests/s is the median).
+  CPU[$s]=$(printf '%s' "${ROUND[$s]}" | awk -v r="${RPS[$s]}" '$1 == r {print $4, $5, $6, $7; exit}')
   echo "rounds, requests/s, $s: $(printf '%s' "${ROUND[$s]}" | awk 'NF {printf "%s ", $1}')"
 done
 
@@ -94,6 +119,12 @@ printf '| Portico MOCK, request + response templates | %s | %s | %s | %s | bare 
 printf '| nginx proxy_pass, upstream keep-alive | %s | %s | %s | %s | bare |\n' "${RPS[nginx]}" "${P50[nginx]}" "${P99[nginx]}" "$(ratio "${RPS[nginx]}" "${RPS[bare]}")"
 printf '| Portico HTTP_PROXY | %s | %s | %s | %s | nginx |\n' "${RPS[proxy]}" "${P50[proxy]}" "${P99[proxy]}" "$(ratio "${RPS[proxy]}" "${RPS[nginx]}")"
 printf '| Portico HTTP, parameters + templates | %s | %s | %s | %s | Portico HTTP_PROXY |\n' "${RPS[http]}" "${P50[http]}" "${P99[http]}" "$(ratio "${RPS[http]}" "${RPS[proxy]}")"
+
+printf '\nCPU of the server core per request, in µs (median round):\n\n'
+printf '| scenario | server user | server system | bare server behind it | all | server sleeps per request |\n|---|---:|---:|---:|---:|---:|\n'
+for s in $SCENARIOS; do
+  echo "$s ${CPU[$s]}" | awk '{printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", $1, $2, $3, $4, $2 + $3 + $4, $5}'
+done
 
 rss() { awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$1/status"; }
 echo
