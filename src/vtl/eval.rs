@@ -86,9 +86,9 @@ impl<'t> Renderer<'t> {
             limits,
             iterations: 0,
             depth: 0,
-            foreach_slot: t.symbols.find("foreach"),
+            foreach_slot: t.foreach,
             spare_foreach: None,
-            velocity_count_slot: t.symbols.find("velocityCount"),
+            velocity_count_slot: t.velocity_count,
         }
     }
 

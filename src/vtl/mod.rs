@@ -23,6 +23,10 @@ pub struct Template {
     nodes: Vec<Node>,
     symbols: Symbols,
     regexes: Regexes,
+    /// Where `$foreach` and `$velocityCount` live, when the template mentions them: every
+    /// loop sets them, so they are found once here instead of by name on every render.
+    foreach: Option<ast::Slot>,
+    velocity_count: Option<ast::Slot>,
     source: Arc<str>,
     /// The size of the last output, to size the next one's buffer.
     size_hint: std::sync::atomic::AtomicUsize,
@@ -41,8 +45,16 @@ impl Template {
     pub fn parse(source: &str) -> Result<Template, Error> {
         let mut symbols = Symbols::default();
         let nodes = parser::parse(source, &mut symbols)?;
-        let mut t =
-            Template { nodes, symbols, regexes: Regexes::new(), source: source.into(), size_hint: Default::default() };
+        let (foreach, velocity_count) = (symbols.find("foreach"), symbols.find("velocityCount"));
+        let mut t = Template {
+            nodes,
+            symbols,
+            regexes: Regexes::new(),
+            foreach,
+            velocity_count,
+            source: source.into(),
+            size_hint: Default::default(),
+        };
         t.compile_regexes();
         Ok(t)
     }
