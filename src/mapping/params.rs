@@ -103,8 +103,13 @@ pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A query string key or value decoded as `URLDecoder` decodes it: `+` is a space, `%XX` a
+/// byte, a malformed escape stays as it is, and bytes that are not UTF-8 become U+FFFD.
 pub fn form_decode(s: &str) -> String {
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b == b'+' || b == b'%') {
+        return s.to_string();
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -121,7 +126,7 @@ pub fn form_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -154,6 +159,10 @@ mod tests {
         assert_eq!(q[1], ("plus".into(), "test alias@gmail.com".into()));
         assert_eq!(q[4], ("bad".into(), "%zz".into()));
         assert_eq!(q[5], ("end".into(), "%4".into()));
+        assert_eq!(q[2], ("a".into(), "1".into()));
+        assert_eq!(form_decode("O%27Brien"), "O'Brien");
+        assert_eq!(form_decode("caf%C3%A9"), "café");
+        assert_eq!(form_decode("%FFx"), "\u{FFFD}x");
     }
 
     #[test]

@@ -431,11 +431,16 @@ impl Value {
             (Value::Null, Value::Null) => true,
             (Value::Null, v) | (v, Value::Null) => v.as_str().is_some_and(str::is_empty),
             (Value::Bool(a), Value::Bool(b)) => a == b,
-            _ => match (self.as_number(), other.as_number()) {
-                _ if self.as_str().is_some() && other.as_str().is_some() => self.as_str() == other.as_str(),
-                (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
-                _ => self.to_display() == other.to_display(),
-            },
+            _ => {
+                // Each side's text is looked up once: a short string's costs a UTF-8 check.
+                if let (Some(a), Some(b)) = (self.as_str(), other.as_str()) {
+                    return a == b;
+                }
+                match (self.as_number(), other.as_number()) {
+                    (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
+                    _ => self.to_display() == other.to_display(),
+                }
+            }
         }
     }
 
