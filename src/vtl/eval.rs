@@ -72,9 +72,7 @@ pub struct Renderer<'t> {
     limits: Limits,
     iterations: usize,
     depth: usize,
-    foreach_slot: Option<Slot>,
     spare_foreach: Option<Rc<Foreach>>,
-    velocity_count_slot: Option<Slot>,
 }
 
 impl<'t> Renderer<'t> {
@@ -86,9 +84,7 @@ impl<'t> Renderer<'t> {
             limits,
             iterations: 0,
             depth: 0,
-            foreach_slot: t.foreach,
             spare_foreach: None,
-            velocity_count_slot: t.velocity_count,
         }
     }
 
@@ -244,7 +240,7 @@ impl<'t> Renderer<'t> {
             ));
         }
         let saved_var = std::mem::take(&mut self.vars[var as usize]);
-        let saved_count = self.velocity_count_slot.map(|s| std::mem::take(&mut self.vars[s as usize]));
+        let saved_count = self.t.velocity_count.map(|s| std::mem::take(&mut self.vars[s as usize]));
         // The last finished loop's `$foreach` is reused when nothing kept it (`#set($f = $foreach)`
         // would): an inner loop then allocates nothing after its first run.
         let mut state = match self.spare_foreach.take() {
@@ -260,7 +256,7 @@ impl<'t> Renderer<'t> {
         };
         // The enclosing `$foreach` moves into this one as its parent, and back out at the end:
         // swapped where they lie (moved through a temporary, a value stalls on the copy).
-        if let Some(s) = self.foreach_slot {
+        if let Some(s) = self.t.foreach {
             if let Some(f) = Rc::get_mut(&mut state) {
                 std::mem::swap(&mut f.parent, &mut self.vars[s as usize]);
             }
@@ -275,7 +271,7 @@ impl<'t> Renderer<'t> {
                 Items::Values(values) => *slot = std::mem::take(&mut values[i]),
                 Items::None => {}
             }
-            if let Some(s) = self.velocity_count_slot {
+            if let Some(s) = self.t.velocity_count {
                 self.vars[s as usize] = Value::Int(i as i64 + 1);
             }
             match self.nodes(body)? {
@@ -288,7 +284,7 @@ impl<'t> Renderer<'t> {
             }
         }
         self.vars[var as usize] = saved_var;
-        if let Some(s) = self.foreach_slot {
+        if let Some(s) = self.t.foreach {
             // Dropping the slot's handle leaves `state` the only one unless the body kept it.
             self.vars[s as usize] = Value::Null;
             match Rc::get_mut(&mut state) {
@@ -296,7 +292,7 @@ impl<'t> Renderer<'t> {
                 None => self.vars[s as usize] = state.parent.clone(),
             }
         }
-        if let (Some(s), Some(v)) = (self.velocity_count_slot, saved_count) {
+        if let (Some(s), Some(v)) = (self.t.velocity_count, saved_count) {
             self.vars[s as usize] = v;
         }
         self.spare_foreach = Some(state);
