@@ -18,12 +18,13 @@ pub fn invoke(request: &IntegrationRequest) -> EndpointResponse {
 /// Reads `statusCode` leniently, as AWS does: `{"statusCode": 200}`, `{statusCode: 200}` and
 /// `{'statusCode': "404"}` all work.
 pub fn status_code(body: &[u8]) -> Option<StatusCode> {
+    const KEY: &str = "statusCode";
     // The searcher for the key is built once, not on every request.
-    static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("statusCode"));
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(KEY));
     let text = std::str::from_utf8(body).ok()?;
-    let at = KEY.find(body)?;
-    let rest = text[at + "statusCode".len()..].trim_start_matches(['"', '\'']).trim_start();
+    let at = FINDER.find(body)?;
+    let rest = text[at + KEY.len()..].trim_start_matches(['"', '\'']).trim_start();
     let rest = rest.strip_prefix(':')?.trim_start().trim_start_matches(['"', '\'']);
     let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
     StatusCode::from_u16(digits.parse().ok()?).ok()
