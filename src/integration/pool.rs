@@ -1,7 +1,8 @@
 //! Keep-alive HTTP/1.1 connections to plain-HTTP backends. A request takes an idle
 //! connection (or opens one) and runs its exchange on it from its own task ([`super::http1`]);
 //! the connection comes back as soon as the response body has been read to its end, at once
-//! when the body arrived with the head.
+//! when the body arrived with the head. Idle connections are kept by the thread that gave them
+//! back, so that taking and giving back touch no lock and nothing another thread writes.
 
 use super::http1::{Connection, Framing, Head, Step};
 use crate::pipeline::{empty, full, lists_token, Body, BoxError};
@@ -10,10 +11,11 @@ use http::uri::Authority;
 use http::{Method, Request, Response};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -29,13 +31,61 @@ struct Idle {
     since: u64,
 }
 
-#[derive(Default)]
 pub struct Http1Pool {
+    /// Tells this pool's idle lists apart from other pools' in a thread's [`IDLE`].
+    id: u64,
+    /// Sweeps so far. The thread-kept lists hold it weakly: it says when they are due a sweep,
+    /// and that the pool is gone once it cannot be upgraded.
+    sweeps: Arc<AtomicU64>,
+    sweeping: AtomicBool,
+}
+
+impl Default for Http1Pool {
+    fn default() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        Self { id: NEXT_ID.fetch_add(1, Relaxed), sweeps: Arc::default(), sweeping: AtomicBool::new(false) }
+    }
+}
+
+impl Drop for Http1Pool {
+    /// Lets go of the connections this thread keeps for the pool; other threads let go of
+    /// theirs the next time they look at their lists.
+    fn drop(&mut self) {
+        let id = self.id;
+        let _ = IDLE.try_with(|idle| {
+            if let Ok(mut idle) = idle.try_borrow_mut() {
+                idle.retain(|lists| lists.pool != id);
+            }
+        });
+    }
+}
+
+/// One pool's idle connections kept by one thread, by backend.
+struct ThreadLists {
+    pool: u64,
+    sweeps: Weak<AtomicU64>,
+    /// The sweep these lists were last looked over at.
+    swept: u64,
     /// Keyed with the standard (randomly seeded) hasher: an integration URI may take its host
     /// from the client's request.
-    idle: Mutex<HashMap<Authority, Vec<Idle>>>,
-    sweeps: AtomicU64,
-    sweeping: AtomicBool,
+    by_backend: HashMap<Authority, Vec<Idle>>,
+}
+
+impl ThreadLists {
+    /// Lets go of connections unused for two sweeps or closed by their backend.
+    fn sweep(&mut self, now: u64) {
+        self.swept = now;
+        self.by_backend.retain(|_, list| {
+            list.retain(|i| now - i.since < 2 && i.conn.is_usable());
+            !list.is_empty()
+        });
+    }
+}
+
+thread_local! {
+    /// The idle connections this thread keeps, for every pool that gave one back here (one,
+    /// in a server).
+    static IDLE: RefCell<Vec<ThreadLists>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Http1Pool {
@@ -88,17 +138,39 @@ impl Http1Pool {
         Ok(response)
     }
 
+    /// This pool's lists in this thread's `idle`, looked over first if a sweep has come
+    /// since they last were; made (and lists of pools gone meanwhile dropped) if there are none.
+    fn lists<'a>(&self, idle: &'a mut Vec<ThreadLists>, make: bool) -> Option<&'a mut ThreadLists> {
+        let now = self.sweeps.load(Relaxed);
+        let at = match idle.iter().position(|l| l.pool == self.id) {
+            Some(at) => at,
+            None if make => {
+                idle.retain(|l| l.sweeps.strong_count() > 0);
+                let sweeps = Arc::downgrade(&self.sweeps);
+                idle.push(ThreadLists { pool: self.id, sweeps, swept: now, by_backend: HashMap::new() });
+                idle.len() - 1
+            }
+            None => return None,
+        };
+        let lists = &mut idle[at];
+        if lists.swept != now {
+            lists.sweep(now);
+        }
+        Some(lists)
+    }
+
     /// A kept connection, the most recently used first (the likeliest to be warm and open);
     /// those the backend closed meanwhile are let go.
     fn take(&self, authority: &Authority) -> Option<Connection> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        let list = idle.get_mut(authority)?;
-        while let Some(i) = list.pop() {
-            if i.conn.is_usable() {
-                return Some(i.conn);
+        IDLE.with_borrow_mut(|idle| {
+            let list = self.lists(idle, false)?.by_backend.get_mut(authority)?;
+            while let Some(i) = list.pop() {
+                if i.conn.is_usable() {
+                    return Some(i.conn);
+                }
             }
-        }
-        None
+            None
+        })
     }
 
     /// Gives a connection whose exchange ended back, unless it may not carry another.
@@ -107,20 +179,24 @@ impl Http1Pool {
             return;
         }
         let since = self.sweeps.load(Relaxed);
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        let list = idle.entry(authority).or_default();
-        if list.len() < MAX_IDLE_PER_BACKEND {
-            list.push(Idle { conn, since });
-        }
+        // A thread ending (its lists gone) simply closes the connection.
+        let _ = IDLE.try_with(|idle| {
+            let mut idle = idle.borrow_mut();
+            if let Some(lists) = self.lists(&mut idle, true) {
+                let list = lists.by_backend.entry(authority).or_default();
+                if list.len() < MAX_IDLE_PER_BACKEND {
+                    list.push(Idle { conn, since });
+                }
+            }
+        });
     }
 
-    /// Lets go of connections unused for two sweeps or closed by their backend.
+    /// Counts a sweep and looks over this thread's lists at once (other threads' lists at
+    /// their next use).
     fn sweep(&self) {
-        let now = self.sweeps.fetch_add(1, Relaxed) + 1;
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        idle.retain(|_, list| {
-            list.retain(|i| now - i.since < 2 && i.conn.is_usable());
-            !list.is_empty()
+        self.sweeps.fetch_add(1, Relaxed);
+        IDLE.with_borrow_mut(|idle| {
+            self.lists(idle, false);
         });
     }
 
@@ -272,8 +348,11 @@ mod tests {
         pool.send(Request::get(url).body(full("")).unwrap(), None).await.unwrap()
     }
 
+    /// The connections this (the test's) thread keeps for `pool`.
     fn idle_count(pool: &Http1Pool) -> usize {
-        pool.idle.lock().unwrap().values().map(Vec::len).sum()
+        IDLE.with_borrow_mut(|idle| {
+            pool.lists(idle, false).map_or(0, |lists| lists.by_backend.values().map(Vec::len).sum())
+        })
     }
 
     #[tokio::test]
@@ -299,6 +378,17 @@ mod tests {
         assert_eq!(idle_count(&pool), 1);
         let again = get(&pool, format!("{base}/small")).await;
         assert_eq!(again.into_body().collect().await.unwrap().to_bytes(), "ok", "the kept connection carries on");
+    }
+
+    #[tokio::test]
+    async fn a_pool_dropped_lets_go_of_the_connections_it_kept() {
+        let pool = Arc::new(Http1Pool::default());
+        let base = backend().await;
+        get(&pool, format!("{base}/small")).await.into_body().collect().await.unwrap();
+        assert_eq!(idle_count(&pool), 1);
+        let id = pool.id;
+        drop(pool);
+        assert!(IDLE.with_borrow(|idle| idle.iter().all(|lists| lists.pool != id)));
     }
 
     #[tokio::test]
