@@ -147,11 +147,11 @@ impl<'t> Renderer<'t> {
             Node::If { branches, otherwise } => {
                 for (cond, body) in branches {
                     if self.condition(cond)? {
-                        return self.nodes(body);
+                        return self.branch(body);
                     }
                 }
                 if let Some(body) = otherwise {
-                    return self.nodes(body);
+                    return self.branch(body);
                 }
             }
             Node::Foreach { var, iterable, body, at } => return self.foreach(*var, iterable, body, *at),
@@ -161,6 +161,18 @@ impl<'t> Renderer<'t> {
             Node::Define { slot, block } => self.vars[*slot as usize] = Value::Block(*block),
         }
         Ok(Flow::Normal)
+    }
+
+    /// The body of the `#if` branch taken. Most are one text (the comma between items, a
+    /// line of JSON), written here instead of through another walk of the tree.
+    #[inline]
+    fn branch(&mut self, body: &'t [Node]) -> Result<Flow, Box<Error>> {
+        if let [Node::Text(t)] = body {
+            self.out.push_str(t);
+            self.check_output(0)?;
+            return Ok(Flow::Normal);
+        }
+        self.nodes(body)
     }
 
     /// An `#if` condition. A reference is tested where it is, without a clone.
