@@ -692,6 +692,7 @@ impl<'s> Parser<'s, '_> {
             }
             Some(b'"') => self.double_quoted(),
             Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'.') if self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) => self.number(),
             Some(b'[') => {
                 self.i += 1;
                 self.skip_ws();
@@ -769,24 +770,34 @@ impl<'s> Parser<'s, '_> {
         }
     }
 
+    /// A number literal, as Velocity 1.7 lexes one: an integer (`-5`), or a double with a
+    /// fraction, an exponent or both (`1.5`, `1.`, `.5`, `2.5e-3`, `1E6`); `1..` is the
+    /// integer that starts a range.
     fn number(&mut self) -> Result<Expr, Error> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
         }
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.i += 1;
-        }
+        let digits = self.digits();
         let mut float = false;
-        if self.peek() == Some(b'.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
-            float = true;
-            self.i += 1;
-            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+        if self.peek() == Some(b'.') {
+            let next = self.peek_at(1);
+            if next.is_some_and(|c| c.is_ascii_digit()) || (digits > 0 && next != Some(b'.')) {
+                float = true;
                 self.i += 1;
+                self.digits();
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) && (digits > 0 || float) {
+            let sign = usize::from(matches!(self.peek_at(1), Some(b'+' | b'-')));
+            if self.peek_at(1 + sign).is_some_and(|c| c.is_ascii_digit()) {
+                float = true;
+                self.i += 1 + sign;
+                self.digits();
             }
         }
         let text = &self.src[start..self.i];
-        if text == "-" {
+        if !float && digits == 0 {
             self.i = start;
             return Err(self.err("expected an expression"));
         }
@@ -798,6 +809,15 @@ impl<'s> Parser<'s, '_> {
                 Err(_) => text.parse().map(Expr::Float).map_err(|_| self.err_at(start, "malformed number")),
             }
         }
+    }
+
+    /// Skips a run of digits; how many there were.
+    fn digits(&mut self) -> usize {
+        let from = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        self.i - from
     }
 
     /// A double-quoted string: interpolated when it holds `$` or `#`.
