@@ -12,6 +12,11 @@ pub enum Node {
     Text(Box<str>),
     /// A reference rendered into the output.
     Ref(Ref),
+    /// `\$ref`: prints as written (`source`), after a backslash when its value is null.
+    EscapedRef {
+        r: Ref,
+        source: Box<str>,
+    },
     Set {
         target: Ref,
         value: Expr,

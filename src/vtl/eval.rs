@@ -140,6 +140,7 @@ impl<'t> Renderer<'t> {
                 self.check_output(0)?;
             }
             Node::Ref(r) => return self.write_reference(r),
+            Node::EscapedRef { r, source } => self.write_escaped(r, source)?,
             Node::Set { target, value, .. } => {
                 let v = self.expr(value)?;
                 self.assign(target, v)?;
@@ -466,6 +467,17 @@ impl<'t> Renderer<'t> {
         let mut value = Value::Null;
         self.arg_into(a, &mut value)?;
         Ok(value)
+    }
+
+    /// `\$ref`: Velocity evaluates the reference (a method it calls runs), then prints it as
+    /// written, with the backslash kept when the value is null.
+    #[inline(never)]
+    fn write_escaped(&mut self, r: &'t Ref, source: &str) -> Result<(), Box<Error>> {
+        if self.reference(r)?.is_null() {
+            self.out.push('\\');
+        }
+        self.out.push_str(source);
+        self.check_output(r.at)
     }
 
     /// A reference printed into the output. Plain variables and chains of properties through

@@ -162,7 +162,7 @@ fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
     for n in nodes {
         match n {
             Node::Text(_) => {}
-            Node::Ref(r) => visit_ref(r, f),
+            Node::Ref(r) | Node::EscapedRef { r, .. } => visit_ref(r, f),
             Node::Set { target, value, .. } => {
                 visit_ref(target, f);
                 visit_expr(value, f);

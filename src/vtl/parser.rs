@@ -60,6 +60,12 @@ pub struct Parser<'s, 'y> {
     syms: &'y mut Symbols,
 }
 
+/// Velocity 1.7's directives: a backslash before one of them (or before a macro) escapes it.
+const DIRECTIVES: [&str; 14] = [
+    "if", "else", "elseif", "end", "set", "stop", "foreach", "include", "parse", "macro", "literal", "evaluate", "break",
+    "define",
+];
+
 fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
@@ -116,7 +122,7 @@ impl<'s> Parser<'s, '_> {
         let end = loop {
             let Some(c) = self.peek() else { break BlockEnd::Eof };
             match c {
-                b'\\' => self.escape(&mut text)?,
+                b'\\' => self.escape(&mut text, &mut nodes)?,
                 b'$' => match self.reference()? {
                     Some(r) => {
                         flush(&mut text, &mut nodes);
@@ -146,38 +152,68 @@ impl<'s> Parser<'s, '_> {
         Ok((nodes, end))
     }
 
-    /// `\$ref` and `\#directive` print the reference or directive as written; backslashes
-    /// before them pair up (`\\$x` is a backslash and the value of `$x`).
-    fn escape(&mut self, text: &mut String) -> Result<(), Error> {
+    /// Backslashes before `$` or `#`, as Velocity 1.7 reads them. Before a reference they pair
+    /// up, each pair printing one backslash, and an odd one escapes the reference: it prints
+    /// as written, with its backslash too when its value is null (`\$a` is `$a` once `$a` is
+    /// set, `\$a` before). Before a directive (or a macro defined above) they pair up the
+    /// same way and an odd one prints the directive as written. Before anything else they are
+    /// text, every one of them (`\$5`, `\# x`, `\#nodirective`).
+    fn escape(&mut self, text: &mut String, nodes: &mut Vec<Node>) -> Result<(), Error> {
         let start = self.i;
         while self.peek() == Some(b'\\') {
             self.i += 1;
         }
         let n = self.i - start;
-        let next = self.peek();
-        if !matches!(next, Some(b'$') | Some(b'#')) {
-            text.push_str(&self.src[start..self.i]);
-            return Ok(());
-        }
-        for _ in 0..n / 2 {
-            text.push('\\');
-        }
-        if n % 2 == 1 {
-            // The escaped construct is printed literally.
-            let from = self.i;
-            if next == Some(b'$') {
-                if self.reference()?.is_none() {
-                    self.i += 1;
-                }
-            } else {
-                self.i += 1;
-                while self.peek().is_some_and(is_ident_char) {
-                    self.i += 1;
+        match self.peek() {
+            Some(b'$') => {
+                let from = self.i;
+                let Some(r) = self.reference()? else {
+                    text.push_str(&self.src[start..self.i]);
+                    return Ok(());
+                };
+                text.extend(std::iter::repeat_n('\\', n / 2));
+                flush(text, nodes);
+                if n % 2 == 1 {
+                    nodes.push(Node::EscapedRef { r, source: self.src[from..self.i].into() });
+                } else {
+                    nodes.push(Node::Ref(r));
                 }
             }
-            text.push_str(&self.src[from..self.i]);
+            Some(b'#') => {
+                let name = self.directive_name_at(self.i);
+                let known = name.is_some_and(|name| DIRECTIVES.contains(&name) || self.syms.macros.contains_key(name));
+                if !known {
+                    // Text, backslashes and all; the `#` is read on its own (a comment may follow).
+                    text.push_str(&self.src[start..self.i]);
+                    return Ok(());
+                }
+                text.extend(std::iter::repeat_n('\\', n / 2));
+                if n % 2 == 1 {
+                    let from = self.i;
+                    let braced = self.peek_at(1) == Some(b'{');
+                    self.i += 1 + name.map_or(0, str::len) + 2 * braced as usize;
+                    text.push_str(&self.src[from..self.i]);
+                }
+            }
+            _ => text.push_str(&self.src[start..self.i]),
         }
         Ok(())
+    }
+
+    /// The directive or macro name after the `#` at `at` (`#name` or `#{name}`).
+    fn directive_name_at(&self, at: usize) -> Option<&'s str> {
+        let braced = at + 1 < self.end && self.b[at + 1] == b'{';
+        let name_start = at + 1 + braced as usize;
+        let mut j = name_start;
+        if j < self.end && self.b[j].is_ascii_alphabetic() {
+            while j < self.end && (self.b[j].is_ascii_alphanumeric() || self.b[j] == b'_') {
+                j += 1;
+            }
+        }
+        if j == name_start || (braced && (j >= self.end || self.b[j] != b'}')) {
+            return None;
+        }
+        Some(&self.src[name_start..j])
     }
 
     /// At `#`: a comment, an unparsed block, a directive, a macro call, or plain text.
@@ -209,21 +245,13 @@ impl<'s> Parser<'s, '_> {
             }
             _ => {}
         }
-        let braced = self.peek_at(1) == Some(b'{');
-        let name_start = self.i + 1 + braced as usize;
-        let mut j = name_start;
-        if j < self.end && self.b[j].is_ascii_alphabetic() {
-            while j < self.end && (self.b[j].is_ascii_alphanumeric() || self.b[j] == b'_') {
-                j += 1;
-            }
-        }
-        if j == name_start || (braced && (j >= self.end || self.b[j] != b'}')) {
+        let Some(name) = self.directive_name_at(start) else {
             text.push('#');
             self.i += 1;
             return Ok(None);
-        }
-        let name = &self.src[name_start..j];
-        let after = j + braced as usize;
+        };
+        let braced = self.peek_at(1) == Some(b'{');
+        let after = start + 1 + name.len() + 2 * braced as usize;
         match name {
             "end" | "else" | "elseif" => {
                 self.i = after;
