@@ -220,7 +220,7 @@ fn to_serde(v: &Value) -> serde_json::Value {
         Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
         Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => v.as_str().unwrap_or_default().into(),
         Value::Json { .. } => v.json().map(|j| j.to_serde()).unwrap_or_default(),
-        Value::List(l) => serde_json::Value::Array(l.borrow().iter().map(to_serde).collect()),
+        Value::List(l) | Value::JsonList(l) => serde_json::Value::Array(l.borrow().iter().map(to_serde).collect()),
         Value::Map(m) => {
             serde_json::Value::Object(m.borrow().iter().map(|(k, v)| (k.to_string(), to_serde(v))).collect())
         }

@@ -12,6 +12,8 @@ pub enum Node {
     Text(Box<str>),
     /// A reference rendered into the output.
     Ref(Ref),
+    /// A reference that changes a list or map ([`Ref::mutates`]), rendered into the output.
+    MutatingRef(Ref),
     /// `\$ref`: prints as written (`source`), after a backslash when its value is null.
     EscapedRef {
         r: Ref,
@@ -53,6 +55,18 @@ pub struct Ref {
     pub root: Slot,
     pub path: Vec<Access>,
     pub at: Offset,
+}
+
+/// The methods of Java's lists and maps that change them.
+const MUTATORS: [&str; 8] = ["put", "putAll", "putIfAbsent", "remove", "clear", "add", "addAll", "set"];
+
+impl Ref {
+    /// The reference ends in a call that changes a list or map (`$m.put(..)`). Such references
+    /// are nodes and expressions of their own, found at parse, so that no other reference
+    /// pays for looking.
+    pub fn mutates(&self) -> bool {
+        matches!(self.path.last(), Some(Access::Method(name, _)) if MUTATORS.contains(&&**name))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +125,8 @@ pub enum Expr {
     /// A double-quoted string with references or directives inside.
     Interpolated(Vec<Node>),
     Ref(Ref),
+    /// A reference that changes a list or map ([`Ref::mutates`]).
+    MutatingRef(Ref),
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
     Range(Box<Expr>, Box<Expr>),

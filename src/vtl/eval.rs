@@ -140,6 +140,10 @@ impl<'t> Renderer<'t> {
                 self.check_output(0)?;
             }
             Node::Ref(r) => return self.write_reference(r),
+            Node::MutatingRef(r) => {
+                self.make_mutable(r.root, &r.path[..r.path.len() - 1])?;
+                return self.write_reference(r);
+            }
             Node::EscapedRef { r, source } => self.write_escaped(r, source)?,
             Node::Set { target, value, .. } => {
                 let v = self.expr(value)?;
@@ -371,6 +375,7 @@ impl<'t> Renderer<'t> {
             self.vars[target.root as usize] = value;
             return Ok(());
         };
+        self.make_mutable(target.root, init)?;
         let mut holder = self.vars[target.root as usize].clone();
         for a in init {
             holder = self.access(holder, a)?;
@@ -384,13 +389,55 @@ impl<'t> Renderer<'t> {
             (Value::Map(m), k) => {
                 m.borrow_mut().insert(k.to_display().into(), value);
             }
-            (Value::List(l), Value::Int(i)) => {
+            (Value::List(l) | Value::JsonList(l), Value::Int(i)) => {
                 let mut l = l.borrow_mut();
                 if let Some(slot) = usize::try_from(*i).ok().and_then(|i| l.get_mut(i)) {
                     *slot = value;
                 }
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Before a template changes a collection it reached from a variable (`$m.put(..)`,
+    /// `$m.items.add(..)`, `$m.l.get(0).put(..)`, `#set($m.a.b = 1)`), each JSON array or
+    /// object on the way becomes a list or map that can change, stored where it was found: the
+    /// change is then seen through the variable, as it is on API Gateway, whose JSON values
+    /// are Java collections.
+    #[inline(never)]
+    fn make_mutable(&mut self, root: Slot, path: &'t [Access]) -> Result<(), Box<Error>> {
+        let slot = &mut self.vars[root as usize];
+        if let Some(copy) = slot.mutable_copy() {
+            *slot = copy;
+        }
+        let mut holder = slot.clone();
+        for a in path {
+            let key = match a {
+                Access::Property(name) => Value::from(&**name),
+                Access::Index(e) => self.expr(e)?,
+                Access::Method(name, args) if &**name == "get" && args.len() == 1 => self.expr(&args[0])?,
+                Access::Method(..) => return Ok(()),
+            };
+            let child = |child: Option<&mut Value>| {
+                let child = child?;
+                if let Some(copy) = child.mutable_copy() {
+                    *child = copy;
+                }
+                Some(child.clone())
+            };
+            let next = match &holder {
+                Value::Map(m) => child(m.borrow_mut().get_mut(&*key.display())),
+                Value::List(l) | Value::JsonList(l) => match (key, &mut *l.borrow_mut()) {
+                    (Value::Int(i), items) => child(usize::try_from(i).ok().and_then(|i| items.get_mut(i))),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match next {
+                Some(next) => holder = next,
+                None => return Ok(()),
+            }
         }
         Ok(())
     }
@@ -623,6 +670,10 @@ impl<'t> Renderer<'t> {
     #[inline(never)]
     fn expr_other(&mut self, e: &'t Expr) -> Result<Value, Box<Error>> {
         Ok(match e {
+            Expr::MutatingRef(r) => {
+                self.make_mutable(r.root, &r.path[..r.path.len() - 1])?;
+                self.reference(r)?
+            }
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),

@@ -26,7 +26,7 @@ pub fn property(v: &Value, name: &str) -> Value {
         Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } if name == "empty" => {
             Value::Bool(v.as_str().is_some_and(str::is_empty))
         }
-        Value::List(l) if name == "empty" => Value::Bool(l.borrow().is_empty()),
+        Value::List(l) | Value::JsonList(l) if name == "empty" => Value::Bool(l.borrow().is_empty()),
         _ => Value::Null,
     }
 }
@@ -34,7 +34,7 @@ pub fn property(v: &Value, name: &str) -> Value {
 /// `$v[key]`: a list or JSON array element, a map key.
 pub fn index(v: &Value, key: &Value) -> Value {
     match (v, key) {
-        (Value::List(l), Value::Int(i)) => list_get(&l.borrow(), *i),
+        (Value::List(l) | Value::JsonList(l), Value::Int(i)) => list_get(&l.borrow(), *i),
         (Value::Json { .. }, Value::Int(i)) if v.json().is_some_and(|j| j.is_array()) => {
             if *i < 0 {
                 return Value::Null;
@@ -84,7 +84,7 @@ pub fn call(v: &Value, name: &str, args: &[Value], regexes: &Regexes) -> Value {
         Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => {
             string_method(v.as_str().unwrap_or_default(), name, args, regexes)
         }
-        Value::List(l) => list_method(l, name, args),
+        Value::List(l) | Value::JsonList(l) => list_method(l, name, args),
         Value::Map(m) => map_method(m, name, args),
         Value::Json { .. } => {
             let j = v.json()?;

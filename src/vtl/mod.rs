@@ -162,7 +162,7 @@ fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
     for n in nodes {
         match n {
             Node::Text(_) => {}
-            Node::Ref(r) | Node::EscapedRef { r, .. } => visit_ref(r, f),
+            Node::Ref(r) | Node::MutatingRef(r) | Node::EscapedRef { r, .. } => visit_ref(r, f),
             Node::Set { target, value, .. } => {
                 visit_ref(target, f);
                 visit_expr(value, f);
@@ -200,7 +200,7 @@ fn visit_ref(r: &ast::Ref, f: &mut dyn FnMut(&ast::Ref)) {
 
 fn visit_expr(e: &Expr, f: &mut dyn FnMut(&ast::Ref)) {
     match e {
-        Expr::Ref(r) => visit_ref(r, f),
+        Expr::Ref(r) | Expr::MutatingRef(r) => visit_ref(r, f),
         Expr::Interpolated(nodes) => visit_refs(nodes, f),
         Expr::List(items) => items.iter().for_each(|i| visit_expr(i, f)),
         Expr::Map(entries) => entries.iter().for_each(|(k, v)| {

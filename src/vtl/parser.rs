@@ -126,7 +126,7 @@ impl<'s> Parser<'s, '_> {
                 b'$' => match self.reference()? {
                     Some(r) => {
                         flush(&mut text, &mut nodes);
-                        nodes.push(Node::Ref(r));
+                        nodes.push(ref_node(r));
                     }
                     None => {
                         text.push('$');
@@ -176,7 +176,7 @@ impl<'s> Parser<'s, '_> {
                 if n % 2 == 1 {
                     nodes.push(Node::EscapedRef { r, source: self.src[from..self.i].into() });
                 } else {
-                    nodes.push(Node::Ref(r));
+                    nodes.push(ref_node(r));
                 }
             }
             Some(b'#') => {
@@ -708,6 +708,7 @@ impl<'s> Parser<'s, '_> {
         let start = self.i;
         match self.peek() {
             Some(b'$') => match self.reference()? {
+                Some(r) if r.mutates() => Ok(Expr::MutatingRef(r)),
                 Some(r) => Ok(Expr::Ref(r)),
                 None => Err(self.err("expected an expression")),
             },
@@ -871,6 +872,15 @@ impl<'s> Parser<'s, '_> {
             BlockEnd::End(o) => Err(inner.err_at(o, "#end without a matching #if, #foreach, #macro or #define")),
             BlockEnd::Else(o) | BlockEnd::ElseIf(_, o) => Err(inner.err_at(o, "#else without a matching #if")),
         }
+    }
+}
+
+/// A reference as a node to render.
+fn ref_node(r: Ref) -> Node {
+    if r.mutates() {
+        Node::MutatingRef(r)
+    } else {
+        Node::Ref(r)
     }
 }
 

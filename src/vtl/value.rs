@@ -38,6 +38,9 @@ pub enum Value {
         doc: Rc<Doc>,
     },
     List(List),
+    /// A JSON array the template changed (`$input.path('$.items').add(...)`): a list like any
+    /// other, that prints as JSON, as the array API Gateway hands templates does.
+    JsonList(List),
     Map(Map),
     Object(Rc<Box<dyn Object>>),
     /// `$foreach` of a running loop.
@@ -244,6 +247,23 @@ impl Value {
         Value::Object(Rc::new(Box::new(o)))
     }
 
+    /// A JSON array or object as a list or map the template can change (Java's collections
+    /// are mutable, and so are those API Gateway makes from JSON), its items and members
+    /// still shared with the document; `None` for anything else.
+    pub fn mutable_copy(&self) -> Option<Value> {
+        let j = self.json()?;
+        Some(if j.is_array() {
+            Value::JsonList(Rc::new(RefCell::new(j.items().map(Value::from).collect())))
+        } else {
+            // A later duplicate key wins and the first one's place is kept, as a map insertion does.
+            let mut members = IndexMap::with_capacity(j.len());
+            for (k, v) in j.members() {
+                members.insert(Rc::from(k), Value::from(v));
+            }
+            Value::new_map(members)
+        })
+    }
+
     /// The JSON node handle of a JSON array or object.
     pub fn json(&self) -> Option<Json> {
         match self {
@@ -272,7 +292,7 @@ impl Value {
             Value::Float(_) => "Double",
             Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => "String",
             Value::Json { .. } if self.json().is_some_and(|j| j.is_array()) => "List",
-            Value::List(_) => "List",
+            Value::List(_) | Value::JsonList(_) => "List",
             Value::Json { .. } | Value::Map(_) => "Map",
             Value::Object(_) | Value::Foreach(_) | Value::Block(_) => "Object",
         }
@@ -346,6 +366,7 @@ impl Value {
                 }
                 out.push('}');
             }
+            Value::JsonList(_) => self.write_json(out),
             Value::List(l) => {
                 out.push('[');
                 for (i, v) in l.borrow().iter().enumerate() {
@@ -386,7 +407,7 @@ impl Value {
                     j.write_json(out)
                 }
             }
-            Value::List(l) => {
+            Value::List(l) | Value::JsonList(l) => {
                 out.push('[');
                 for (i, v) in l.borrow().iter().enumerate() {
                     if i > 0 {
@@ -447,7 +468,7 @@ impl Value {
     /// Items to iterate with `#foreach`: lists, JSON arrays, map values; nothing otherwise.
     pub fn iter_items(&self) -> Option<Vec<Value>> {
         match self {
-            Value::List(l) => Some(l.borrow().clone()),
+            Value::List(l) | Value::JsonList(l) => Some(l.borrow().clone()),
             Value::Json { .. } => {
                 let j = self.json()?;
                 if j.is_array() {
