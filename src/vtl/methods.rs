@@ -329,6 +329,9 @@ fn list_method(l: &Rc<RefCell<Vec<Value>>>, name: &str, args: &[Value]) -> Optio
         }
         ("contains", 1) => Value::Bool(l.borrow().iter().any(|x| x.loose_eq(&args[0]))),
         ("indexOf", 1) => Value::Int(l.borrow().iter().position(|x| x.loose_eq(&args[0])).map_or(-1, |i| i as i64)),
+        ("lastIndexOf", 1) => {
+            Value::Int(l.borrow().iter().rposition(|x| x.loose_eq(&args[0])).map_or(-1, |i| i as i64))
+        }
         ("subList", 2) => {
             let l = l.borrow();
             let (a, b) = (usize::try_from(int_arg(args, 0)?).ok()?, usize::try_from(int_arg(args, 1)?).ok()?);
@@ -356,6 +359,10 @@ fn json_array_method(a: &Json, name: &str, args: &[Value]) -> Option<Value> {
         ("contains", 1) => Value::Bool(a.items().any(|x| Value::from(x).loose_eq(&args[0]))),
         ("indexOf", 1) => {
             Value::Int(a.items().position(|x| Value::from(x).loose_eq(&args[0])).map_or(-1, |i| i as i64))
+        }
+        ("lastIndexOf", 1) => {
+            let last = a.items().enumerate().filter(|(_, x)| Value::from(x.clone()).loose_eq(&args[0])).last();
+            Value::Int(last.map_or(-1, |(i, _)| i as i64))
         }
         ("subList", 2) => {
             let (x, y) = (usize::try_from(int_arg(args, 0)?).ok()?, usize::try_from(int_arg(args, 1)?).ok()?);
