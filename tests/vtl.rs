@@ -135,6 +135,26 @@ mod hostile {
     }
 
     #[test]
+    fn maps_holding_each_other_are_an_error_when_printed_not_a_stack_overflow() {
+        let t = MappingTemplate::compile("#set($a = {})#set($b = {'a': $a})#set($a.b = $b)$a").unwrap();
+        let err = render(&t, Bytes::new(), Limits::default()).expect_err("bounded");
+        assert_eq!(
+            err,
+            "line 1, column 49: a list or map nested more than 1000 levels deep, or holding itself, cannot be printed"
+        );
+        // A collection holding itself directly prints as Java's does.
+        let t = MappingTemplate::compile("#set($m = {})#set($m.self = $m)#set($l = [1])#set($x = $l.add($l))$m $l").unwrap();
+        assert_eq!(render(&t, Bytes::new(), Limits::default()).unwrap(), "{self=(this Map)} [1, (this Collection)]");
+    }
+
+    #[test]
+    fn a_list_doubling_itself_is_stopped_by_the_output_bound() {
+        let t = MappingTemplate::compile("#set($a = [1])#foreach($i in [1..40])#set($a = [$a, $a])#end$a").unwrap();
+        let err = render(&t, Bytes::new(), Limits::default()).expect_err("bounded");
+        assert_eq!(err, "line 1, column 61: the output is larger than 10485760 bytes");
+    }
+
+    #[test]
     fn deep_nesting_is_a_parse_error() {
         let source = format!("#set($x = {}1{})", "(".repeat(500), ")".repeat(500));
         let err = MappingTemplate::compile(&source).expect_err("refused");

@@ -213,6 +213,16 @@ fn to_mutable(j: &serde_json::Value) -> Value {
 }
 
 fn to_serde(v: &Value) -> serde_json::Value {
+    to_serde_at(v, 0)
+}
+
+/// [`to_serde`] `depth` collections down; past [`vtl::value::MAX_NESTING`] levels (a template's
+/// list holding itself) the rest is null.
+fn to_serde_at(v: &Value, depth: usize) -> serde_json::Value {
+    if depth > vtl::value::MAX_NESTING {
+        return serde_json::Value::Null;
+    }
+    let to_serde = |v: &Value| to_serde_at(v, depth + 1);
     match v {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),

@@ -5,7 +5,7 @@ use super::ast::*;
 use super::error::{at, Error, ErrorKind};
 use super::json::{Children, Doc};
 use super::methods;
-use super::value::{Foreach, Number, Value};
+use super::value::{Foreach, Number, Value, MAX_NESTING};
 use super::Template;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -99,8 +99,21 @@ impl<'t> Renderer<'t> {
     }
 
     fn write_value(&mut self, v: &Value, offset: Offset) -> Result<(), Box<Error>> {
+        self.check_printable(v, offset)?;
         v.write_display(&mut self.out);
         self.check_output(offset)
+    }
+
+    /// Lists and maps nested past [`MAX_NESTING`] levels, or holding themselves through each
+    /// other, fail the render (Java would run its stack out printing them: API Gateway's 500).
+    fn check_printable(&self, v: &Value, offset: Offset) -> Result<(), Box<Error>> {
+        if v.nested_deeper_than(MAX_NESTING) {
+            return Err(self.limit(
+                offset,
+                format!("a list or map nested more than {MAX_NESTING} levels deep, or holding itself, cannot be printed"),
+            ));
+        }
+        Ok(())
     }
 
     #[inline]
@@ -541,6 +554,7 @@ impl<'t> Renderer<'t> {
             }
             Value::Block(_) => {}
             v if r.path.is_empty() => {
+                self.check_printable(v, r.at)?;
                 v.write_display(&mut self.out);
                 self.check_output(r.at)?;
                 return Ok(Flow::Normal);

@@ -145,6 +145,14 @@ impl<T: Object + ?Sized> Object for Rc<T> {
     }
 }
 
+/// How deep lists and maps may nest when a template prints them. Deeper (or holding
+/// themselves through each other) they make a render error, where Java would run its stack out.
+pub const MAX_NESTING: usize = 1000;
+
+/// Where printing one value stops, whatever is left: past API Gateway's 10 MB payload limit,
+/// which a render's output bound then reports.
+pub const MAX_PRINTED: usize = 16 * 1024 * 1024;
+
 /// Up to [`Short::CAPACITY`] bytes of text held inline: most strings a template makes
 /// (literals, request parameters, split pieces) are that short, and making one then
 /// allocates nothing. Sized so that a value stays 16 bytes.
@@ -343,6 +351,21 @@ impl Value {
     /// Java's `toString()`, where a null inside a collection prints `null`. JSON arrays print
     /// as JSON and JSON objects as Java maps, as recorded on API Gateway.
     fn write_java(&self, out: &mut String) {
+        self.write_java_at(out, 0);
+    }
+
+    /// [`Value::write_java`] `depth` collections down. A collection that holds itself prints
+    /// `(this Map)` / `(this Collection)` there, as Java's do; past [`MAX_NESTING`] levels
+    /// (a cycle through others, or a template nesting lists without end) or once the text
+    /// passes [`MAX_PRINTED`] bytes (lists holding the same list twice over, level after
+    /// level), the rest prints as `...` instead of running the stack or the memory out. The
+    /// renderer refuses such values before it prints them ([`Value::nested_deeper_than`], its
+    /// output bound); this keeps every other use safe too.
+    fn write_java_at(&self, out: &mut String, depth: usize) {
+        if depth > MAX_NESTING || out.len() > MAX_PRINTED {
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -362,18 +385,21 @@ impl Value {
                     }
                     out.push_str(k);
                     out.push('=');
-                    Value::from(v).write_java(out);
+                    Value::from(v).write_java_at(out, depth + 1);
                 }
                 out.push('}');
             }
-            Value::JsonList(_) => self.write_json(out),
+            Value::JsonList(_) => self.write_json_at(out, depth),
             Value::List(l) => {
                 out.push('[');
                 for (i, v) in l.borrow().iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    v.write_java(out);
+                    match v {
+                        Value::List(inner) if Rc::ptr_eq(inner, l) => out.push_str("(this Collection)"),
+                        v => v.write_java_at(out, depth + 1),
+                    }
                 }
                 out.push(']');
             }
@@ -385,7 +411,10 @@ impl Value {
                     }
                     out.push_str(k);
                     out.push('=');
-                    v.write_java(out);
+                    match v {
+                        Value::Map(inner) if Rc::ptr_eq(inner, m) => out.push_str("(this Map)"),
+                        v => v.write_java_at(out, depth + 1),
+                    }
                 }
                 out.push('}');
             }
@@ -396,6 +425,15 @@ impl Value {
 
     /// The value as JSON text.
     pub fn write_json(&self, out: &mut String) {
+        self.write_json_at(out, 0);
+    }
+
+    /// [`Value::write_json`] `depth` collections down, bounded as [`Value::write_java_at`] is.
+    fn write_json_at(&self, out: &mut String, depth: usize) {
+        if depth > MAX_NESTING || out.len() > MAX_PRINTED {
+            out.push_str("null");
+            return;
+        }
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(_) | Value::Int(_) | Value::Float(_) => self.write_java(out),
@@ -413,7 +451,7 @@ impl Value {
                     if i > 0 {
                         out.push(',');
                     }
-                    v.write_json(out);
+                    v.write_json_at(out, depth + 1);
                 }
                 out.push(']');
             }
@@ -425,7 +463,7 @@ impl Value {
                     }
                     write_json_string(k, out);
                     out.push(':');
-                    v.write_json(out);
+                    v.write_json_at(out, depth + 1);
                 }
                 out.push('}');
             }
@@ -435,6 +473,39 @@ impl Value {
                 write_json_string(&s, out);
             }
         }
+    }
+
+    /// Whether lists and maps nest in this value more than `levels` deep, or hold themselves
+    /// through others (which Java would print until its stack ran out). A collection holding
+    /// itself directly does not count: it prints `(this Map)`. The search looks at no more
+    /// than a bounded number of values; past that the printer's own bounds hold.
+    pub fn nested_deeper_than(&self, levels: usize) -> bool {
+        let mut budget = 100_000usize;
+        self.deeper(levels, &mut budget)
+    }
+
+    fn deeper(&self, levels: usize, budget: &mut usize) -> bool {
+        let holds_itself = |v: &Value| match (self, v) {
+            (Value::List(a) | Value::JsonList(a), Value::List(b) | Value::JsonList(b)) => Rc::ptr_eq(a, b),
+            (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        };
+        let mut look = |v: &Value| {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            !holds_itself(v) && (levels == 0 || v.deeper(levels - 1, budget))
+        };
+        match self {
+            Value::List(l) | Value::JsonList(l) => l.borrow().iter().any(|v| v.is_collection() && look(v)),
+            Value::Map(m) => m.borrow().values().any(|v| v.is_collection() && look(v)),
+            _ => false,
+        }
+    }
+
+    fn is_collection(&self) -> bool {
+        matches!(self, Value::List(_) | Value::JsonList(_) | Value::Map(_))
     }
 
     pub fn as_number(&self) -> Option<Number> {
