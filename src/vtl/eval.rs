@@ -106,8 +106,9 @@ impl<'t> Renderer<'t> {
 
     /// Lists and maps nested past [`MAX_NESTING`] levels, or holding themselves through each
     /// other, fail the render (Java would run its stack out printing them: API Gateway's 500).
+    #[inline]
     fn check_printable(&self, v: &Value, offset: Offset) -> Result<(), Box<Error>> {
-        if v.nested_deeper_than(MAX_NESTING) {
+        if v.is_collection() && v.nested_deeper_than(MAX_NESTING) {
             return Err(self.limit(
                 offset,
                 format!("a list or map nested more than {MAX_NESTING} levels deep, or holding itself, cannot be printed"),

@@ -504,7 +504,9 @@ impl Value {
         }
     }
 
-    fn is_collection(&self) -> bool {
+    /// A list or map (JSON containers are immutable and bounded in depth at parse).
+    #[inline]
+    pub(crate) fn is_collection(&self) -> bool {
         matches!(self, Value::List(_) | Value::JsonList(_) | Value::Map(_))
     }
 
