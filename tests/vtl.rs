@@ -148,6 +148,24 @@ mod hostile {
     }
 
     #[test]
+    fn lists_and_maps_nested_99000_deep_are_let_go_of_without_running_the_stack_out() {
+        // On a thread with a small stack, where letting go of them by recursion would overflow.
+        let nested = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(|| {
+                let deep = |build: &str| {
+                    let source = format!("#foreach($a in [1..99])#foreach($b in [1..1000]){build}#end#end$l.size()");
+                    render(&MappingTemplate::compile(&source).unwrap(), Bytes::new(), Limits::default())
+                };
+                (deep("#set($l = [$l])"), deep("#set($l = {'a': $l})"))
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(nested, (Ok("1".to_string()), Ok("1".to_string())));
+    }
+
+    #[test]
     fn a_list_doubling_itself_is_stopped_by_the_output_bound() {
         let t = MappingTemplate::compile("#set($a = [1])#foreach($i in [1..40])#set($a = [$a, $a])#end$a").unwrap();
         let err = render(&t, Bytes::new(), Limits::default()).expect_err("bounded");

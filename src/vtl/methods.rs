@@ -4,7 +4,6 @@
 use super::json::Json;
 use super::value::{Number, Object, Value};
 use regex::Regex;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -282,7 +281,7 @@ fn java_split(re: &Regex, s: &str, limit: i64) -> Vec<String> {
     parts
 }
 
-fn list_method(l: &Rc<RefCell<Vec<Value>>>, name: &str, args: &[Value]) -> Option<Value> {
+fn list_method(l: &super::value::List, name: &str, args: &[Value]) -> Option<Value> {
     Some(match (name, args.len()) {
         ("size", 0) => Value::Int(l.borrow().len() as i64),
         ("isEmpty", 0) => Value::Bool(l.borrow().is_empty()),

@@ -9,8 +9,80 @@ use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-pub type List = Rc<RefCell<Vec<Value>>>;
-pub type Map = Rc<RefCell<IndexMap<Rc<str>, Value>>>;
+pub type List = Rc<RefCell<Items>>;
+pub type Map = Rc<RefCell<Members>>;
+
+/// A list's items. Lists nest as deep as a template makes them (`#set($l = [$l])` in a
+/// loop), so they are let go of with a stack of their own instead of by recursion, which
+/// would run a thread's stack out.
+#[derive(Default)]
+pub struct Items(pub Vec<Value>);
+
+/// A map's members, let go of as [`Items`] are.
+#[derive(Default)]
+pub struct Members(pub IndexMap<Rc<str>, Value>);
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Items {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl std::ops::Deref for Members {
+    type Target = IndexMap<Rc<str>, Value>;
+    fn deref(&self) -> &IndexMap<Rc<str>, Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Members {
+    fn deref_mut(&mut self) -> &mut IndexMap<Rc<str>, Value> {
+        &mut self.0
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        if self.0.iter().any(Value::is_collection) {
+            drop_without_recursion(std::mem::take(&mut self.0));
+        }
+    }
+}
+
+impl Drop for Members {
+    fn drop(&mut self) {
+        if self.0.values().any(Value::is_collection) {
+            drop_without_recursion(std::mem::take(&mut self.0).into_values().collect());
+        }
+    }
+}
+
+/// Lets go of values, taking the items of each list or map no one else holds onto the same
+/// stack, so that each collection is dropped empty.
+fn drop_without_recursion(mut stack: Vec<Value>) {
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::List(l) | Value::JsonList(l) => {
+                if let Ok(items) = Rc::try_unwrap(l) {
+                    stack.append(&mut items.into_inner().0);
+                }
+            }
+            Value::Map(m) => {
+                if let Ok(members) = Rc::try_unwrap(m) {
+                    stack.extend(std::mem::take(&mut members.into_inner().0).into_values());
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 /// A four-byte tag puts every payload at offset four or eight, each where its stores put it,
 /// so that a value copied right after it was made reads back what was written, piece for
@@ -244,11 +316,11 @@ impl From<String> for Value {
 
 impl Value {
     pub fn new_list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(RefCell::new(Items(items))))
     }
 
     pub fn new_map(entries: IndexMap<Rc<str>, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(entries)))
+        Value::Map(Rc::new(RefCell::new(Members(entries))))
     }
 
     pub fn object(o: impl Object + 'static) -> Value {
@@ -261,7 +333,7 @@ impl Value {
     pub fn mutable_copy(&self) -> Option<Value> {
         let j = self.json()?;
         Some(if j.is_array() {
-            Value::JsonList(Rc::new(RefCell::new(j.items().map(Value::from).collect())))
+            Value::JsonList(Rc::new(RefCell::new(Items(j.items().map(Value::from).collect()))))
         } else {
             // A later duplicate key wins and the first one's place is kept, as a map insertion does.
             let mut members = IndexMap::with_capacity(j.len());
