@@ -143,7 +143,8 @@ mod hostile {
             "line 1, column 49: a list or map nested more than 1000 levels deep, or holding itself, cannot be printed"
         );
         // A collection holding itself directly prints as Java's does.
-        let t = MappingTemplate::compile("#set($m = {})#set($m.self = $m)#set($l = [1])#set($x = $l.add($l))$m $l").unwrap();
+        let t = MappingTemplate::compile("#set($m = {})#set($m.self = $m)#set($l = [1])#set($x = $l.add($l))$m $l")
+            .unwrap();
         assert_eq!(render(&t, Bytes::new(), Limits::default()).unwrap(), "{self=(this Map)} [1, (this Collection)]");
     }
 
@@ -170,6 +171,15 @@ mod hostile {
         let t = MappingTemplate::compile("#set($a = [1])#foreach($i in [1..40])#set($a = [$a, $a])#end$a").unwrap();
         let err = render(&t, Bytes::new(), Limits::default()).expect_err("bounded");
         assert_eq!(err, "line 1, column 61: the output is larger than 10485760 bytes");
+    }
+
+    #[test]
+    fn comparing_a_huge_list_over_and_over_is_bounded_not_a_hang() {
+        // Each `==` turns the list (2^40 items) into text, outside the output bound.
+        let source = "#set($a = [1])#foreach($i in [1..40])#set($a = [$a, $a])#end#foreach($i in [1..1000])#if($a == $i)#end#end";
+        let t = MappingTemplate::compile(source).unwrap();
+        let err = render(&t, Bytes::new(), Limits::default()).expect_err("bounded");
+        assert_eq!(err, "line 1, column 61: the template printed more than 20000000 values of lists and maps");
     }
 
     #[test]

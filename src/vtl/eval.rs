@@ -10,6 +10,10 @@ use super::Template;
 use std::cell::Cell;
 use std::rc::Rc;
 
+/// Values inside lists and maps one render may print or compare as text in all: a fraction of
+/// a second of work.
+const PRINT_BUDGET: u64 = 20_000_000;
+
 /// The bounds of one render. A render that exceeds one fails with an error (API Gateway's
 /// 500 for the client) instead of running on.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +98,7 @@ impl<'t> Renderer<'t> {
     }
 
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
+        super::value::set_print_budget(PRINT_BUDGET);
         self.nodes(&self.t.nodes).map_err(|e| *e)?;
         Ok((self.out, self.vars))
     }
@@ -101,7 +106,21 @@ impl<'t> Renderer<'t> {
     fn write_value(&mut self, v: &Value, offset: Offset) -> Result<(), Box<Error>> {
         self.check_printable(v, offset)?;
         v.write_display(&mut self.out);
+        self.check_print_budget(offset)?;
         self.check_output(offset)
+    }
+
+    /// Printing and comparing collections, inside the output or not, is bounded in all
+    /// ([`PRINT_BUDGET`]): once spent, the rest prints as `...` at once, and the render fails
+    /// at the next value it prints or the end of the loop it is in.
+    #[inline]
+    fn check_print_budget(&self, offset: Offset) -> Result<(), Box<Error>> {
+        if super::value::print_budget_spent() {
+            return Err(
+                self.limit(offset, format!("the template printed more than {PRINT_BUDGET} values of lists and maps"))
+            );
+        }
+        Ok(())
     }
 
     /// Lists and maps nested past [`MAX_NESTING`] levels, or holding themselves through each
@@ -111,7 +130,9 @@ impl<'t> Renderer<'t> {
         if v.is_collection() && v.nested_deeper_than(MAX_NESTING) {
             return Err(self.limit(
                 offset,
-                format!("a list or map nested more than {MAX_NESTING} levels deep, or holding itself, cannot be printed"),
+                format!(
+                    "a list or map nested more than {MAX_NESTING} levels deep, or holding itself, cannot be printed"
+                ),
             ));
         }
         Ok(())
@@ -327,6 +348,7 @@ impl<'t> Renderer<'t> {
             self.vars[s as usize] = v;
         }
         self.spare_foreach = Some(state);
+        self.check_print_budget(offset)?;
         Ok(flow)
     }
 

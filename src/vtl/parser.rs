@@ -62,8 +62,8 @@ pub struct Parser<'s, 'y> {
 
 /// Velocity 1.7's directives: a backslash before one of them (or before a macro) escapes it.
 const DIRECTIVES: [&str; 14] = [
-    "if", "else", "elseif", "end", "set", "stop", "foreach", "include", "parse", "macro", "literal", "evaluate", "break",
-    "define",
+    "if", "else", "elseif", "end", "set", "stop", "foreach", "include", "parse", "macro", "literal", "evaluate",
+    "break", "define",
 ];
 
 fn is_ident_start(c: u8) -> bool {

@@ -225,6 +225,30 @@ pub const MAX_NESTING: usize = 1000;
 /// which a render's output bound then reports.
 pub const MAX_PRINTED: usize = 16 * 1024 * 1024;
 
+thread_local! {
+    /// Values inside lists and maps this thread may still print in the current render: what
+    /// bounds the work of comparing or printing huge collections over and over (`$a == $b` in
+    /// a loop, each turning both into text), where the output bound sees none of it.
+    static PRINT_BUDGET: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// Gives this thread's renders from now on `values` values to print inside collections.
+pub fn set_print_budget(values: u64) {
+    PRINT_BUDGET.set(values);
+}
+
+/// Whether this thread's render has printed all the values inside collections it may.
+pub fn print_budget_spent() -> bool {
+    PRINT_BUDGET.get() == 0
+}
+
+/// One value printed inside a collection; false once none may be any more.
+fn spend_print_budget() -> bool {
+    let left = PRINT_BUDGET.get();
+    PRINT_BUDGET.set(left.saturating_sub(1));
+    left > 0
+}
+
 /// Up to [`Short::CAPACITY`] bytes of text held inline: most strings a template makes
 /// (literals, request parameters, split pieces) are that short, and making one then
 /// allocates nothing. Sized so that a value stays 16 bytes.
@@ -434,7 +458,7 @@ impl Value {
     /// renderer refuses such values before it prints them ([`Value::nested_deeper_than`], its
     /// output bound); this keeps every other use safe too.
     fn write_java_at(&self, out: &mut String, depth: usize) {
-        if depth > MAX_NESTING || out.len() > MAX_PRINTED {
+        if depth > MAX_NESTING || out.len() > MAX_PRINTED || !spend_print_budget() {
             out.push_str("...");
             return;
         }
@@ -502,7 +526,7 @@ impl Value {
 
     /// [`Value::write_json`] `depth` collections down, bounded as [`Value::write_java_at`] is.
     fn write_json_at(&self, out: &mut String, depth: usize) {
-        if depth > MAX_NESTING || out.len() > MAX_PRINTED {
+        if depth > MAX_NESTING || out.len() > MAX_PRINTED || !spend_print_budget() {
             out.push_str("null");
             return;
         }
