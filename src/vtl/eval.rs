@@ -99,7 +99,10 @@ impl<'t> Renderer<'t> {
 
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
         super::value::set_print_budget(PRINT_BUDGET);
-        self.nodes(&self.t.nodes).map_err(|e| *e)?;
+        let rendered = self.nodes(&self.t.nodes).and_then(|_| self.check_print_budget(0));
+        // What the host prints after the render (overrides) is not the template's to pay for.
+        super::value::set_print_budget(u64::MAX);
+        rendered.map_err(|e| *e)?;
         Ok((self.out, self.vars))
     }
 
@@ -176,7 +179,7 @@ impl<'t> Renderer<'t> {
             }
             Node::Ref(r) => return self.write_reference(r),
             Node::MutatingRef(r) => {
-                self.make_mutable(r.root, &r.path[..r.path.len() - 1])?;
+                self.make_receiver_mutable(r)?;
                 return self.write_reference(r);
             }
             Node::EscapedRef { r, source } => self.write_escaped(r, source)?,
@@ -478,6 +481,13 @@ impl<'t> Renderer<'t> {
         Ok(())
     }
 
+    /// [`Self::make_mutable`] for the receiver of a reference's changing call (`$m.a` of
+    /// `$m.a.put(..)`).
+    fn make_receiver_mutable(&mut self, r: &'t Ref) -> Result<(), Box<Error>> {
+        let receiver = r.path.split_last().map_or(&[][..], |(_, receiver)| receiver);
+        self.make_mutable(r.root, receiver)
+    }
+
     /// `$obj.method(args)` or `$obj.name` on a host object, printed: the object may write the
     /// result straight into the output. True when the reference was written.
     fn write_host_call(&mut self, r: &'t Ref) -> Result<bool, Box<Error>> {
@@ -708,7 +718,7 @@ impl<'t> Renderer<'t> {
     fn expr_other(&mut self, e: &'t Expr) -> Result<Value, Box<Error>> {
         Ok(match e {
             Expr::MutatingRef(r) => {
-                self.make_mutable(r.root, &r.path[..r.path.len() - 1])?;
+                self.make_receiver_mutable(r)?;
                 self.reference(r)?
             }
             Expr::Null => Value::Null,

@@ -360,8 +360,8 @@ fn json_array_method(a: &Json, name: &str, args: &[Value]) -> Option<Value> {
             Value::Int(a.items().position(|x| Value::from(x).loose_eq(&args[0])).map_or(-1, |i| i as i64))
         }
         ("lastIndexOf", 1) => {
-            let last = a.items().enumerate().filter(|(_, x)| Value::from(x.clone()).loose_eq(&args[0])).last();
-            Value::Int(last.map_or(-1, |(i, _)| i as i64))
+            let last = a.items().enumerate().filter_map(|(i, x)| Value::from(x).loose_eq(&args[0]).then_some(i)).last();
+            Value::Int(last.map_or(-1, |i| i as i64))
         }
         ("subList", 2) => {
             let (x, y) = (usize::try_from(int_arg(args, 0)?).ok()?, usize::try_from(int_arg(args, 1)?).ok()?);

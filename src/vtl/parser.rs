@@ -180,19 +180,18 @@ impl<'s> Parser<'s, '_> {
                 }
             }
             Some(b'#') => {
-                let name = self.directive_name_at(self.i);
-                let known = name.is_some_and(|name| DIRECTIVES.contains(&name) || self.syms.macros.contains_key(name));
-                if !known {
+                let known = self
+                    .directive_name_at(self.i)
+                    .filter(|(name, _)| DIRECTIVES.contains(name) || self.syms.macros.contains_key(*name));
+                let Some((_, after)) = known else {
                     // Text, backslashes and all; the `#` is read on its own (a comment may follow).
                     text.push_str(&self.src[start..self.i]);
                     return Ok(());
-                }
+                };
                 text.extend(std::iter::repeat_n('\\', n / 2));
                 if n % 2 == 1 {
-                    let from = self.i;
-                    let braced = self.peek_at(1) == Some(b'{');
-                    self.i += 1 + name.map_or(0, str::len) + 2 * braced as usize;
-                    text.push_str(&self.src[from..self.i]);
+                    text.push_str(&self.src[self.i..after]);
+                    self.i = after;
                 }
             }
             _ => text.push_str(&self.src[start..self.i]),
@@ -200,20 +199,21 @@ impl<'s> Parser<'s, '_> {
         Ok(())
     }
 
-    /// The directive or macro name after the `#` at `at` (`#name` or `#{name}`).
-    fn directive_name_at(&self, at: usize) -> Option<&'s str> {
+    /// The directive or macro name after the `#` at `at` (`#name` or `#{name}`), and where
+    /// the directive's name ends (after the `}`).
+    fn directive_name_at(&self, at: usize) -> Option<(&'s str, usize)> {
         let braced = at + 1 < self.end && self.b[at + 1] == b'{';
         let name_start = at + 1 + braced as usize;
         let mut j = name_start;
         if j < self.end && self.b[j].is_ascii_alphabetic() {
-            while j < self.end && (self.b[j].is_ascii_alphanumeric() || self.b[j] == b'_') {
+            while j < self.end && is_ident_char(self.b[j]) {
                 j += 1;
             }
         }
         if j == name_start || (braced && (j >= self.end || self.b[j] != b'}')) {
             return None;
         }
-        Some(&self.src[name_start..j])
+        Some((&self.src[name_start..j], j + braced as usize))
     }
 
     /// At `#`: a comment, an unparsed block, a directive, a macro call, or plain text.
@@ -245,13 +245,11 @@ impl<'s> Parser<'s, '_> {
             }
             _ => {}
         }
-        let Some(name) = self.directive_name_at(start) else {
+        let Some((name, after)) = self.directive_name_at(start) else {
             text.push('#');
             self.i += 1;
             return Ok(None);
         };
-        let braced = self.peek_at(1) == Some(b'{');
-        let after = start + 1 + name.len() + 2 * braced as usize;
         match name {
             "end" | "else" | "elseif" => {
                 self.i = after;

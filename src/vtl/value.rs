@@ -226,7 +226,8 @@ pub const MAX_NESTING: usize = 1000;
 pub const MAX_PRINTED: usize = 16 * 1024 * 1024;
 
 thread_local! {
-    /// Values inside lists and maps this thread may still print in the current render: what
+    /// Values this thread may still print through the general printer (every value inside
+    /// a list or map is one) in the current render: what
     /// bounds the work of comparing or printing huge collections over and over (`$a == $b` in
     /// a loop, each turning both into text), where the output bound sees none of it.
     static PRINT_BUDGET: Cell<u64> = const { Cell::new(u64::MAX) };
@@ -581,8 +582,10 @@ impl Value {
     }
 
     fn deeper(&self, levels: usize, budget: &mut usize) -> bool {
+        // Exactly the self-references `write_java_at` prints as `(this ...)`: a JSON list
+        // holding itself has no such form.
         let holds_itself = |v: &Value| match (self, v) {
-            (Value::List(a) | Value::JsonList(a), Value::List(b) | Value::JsonList(b)) => Rc::ptr_eq(a, b),
+            (Value::List(a), Value::List(b)) => Rc::ptr_eq(a, b),
             (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b),
             _ => false,
         };
