@@ -2,7 +2,7 @@
 //! passthrough behaviours against matching, non-matching and absent Content-Types with API
 //! Gateway's 415; and the headers a mapping may not write (`runtime.md` §5).
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, portico_json, send};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! by field for a known request; Prometheus metrics after a known mix of 2xx, 4xx and 5xx;
 //! `/healthz` and `/readyz`.
 
-mod common;
+use crate::common;
 
 use common::{get, mock_method, send};
 use portico::server::access_log::{AccessLog, Destination};

@@ -2,7 +2,7 @@
 //! `{param}` over `{proxy+}` per path and verb, explicit verbs over ANY, and the 403 for
 //! everything that matches nothing (`runtime.md` §2.3).
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, get, mock_method, portico_json, proxy_method, send};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! Gateway's header changes, the backend's answer comes back unchanged (§8.1 aside), and a
 //! slow or unreachable backend gets API Gateway's 504s (`runtime.md` §5.2, §6.2, §8.1).
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, get, portico_json, proxy_method, send};
 use serde_json::json;

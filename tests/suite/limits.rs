@@ -2,7 +2,7 @@
 //! over-long URL, 431 for an over-long header block, a slow client cut off at the header read
 //! timeout without holding up others, and connections past the cap shed with a 503.
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, get, send};
 use portico::server::{self, Gateway, Limits, Options};

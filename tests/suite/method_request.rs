@@ -1,7 +1,7 @@
 //! Method request validation: required parameters (API Gateway's 400 naming them, sorted by
 //! their full key) and request bodies against JSON Schema draft 4 models (`runtime.md` §4.2).
 
-mod common;
+use crate::common;
 
 use common::{portico, send};
 

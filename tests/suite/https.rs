@@ -2,7 +2,7 @@
 //! CA (made here with rcgen) is trusted through `backendTls.caFile`, refused without it
 //! (API Gateway's 504), and reached anyway with `tlsConfig.insecureSkipVerification`.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::{portico, send};

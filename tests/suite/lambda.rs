@@ -3,7 +3,7 @@
 //! custom integrations selecting by `errorMessage`, functions chosen by stage variable, and
 //! functions that outlast the timeout or cannot be reached (`runtime.md` §6.4, §6.5, §9).
 
-mod common;
+use crate::common;
 
 use common::lambda::{Behaviour, LambdaStub};
 use common::{portico_json, send};
@@ -62,6 +62,7 @@ fn api(lambda: &str) -> serde_json::Value {
         json!({"path": "/by-stage", "resourceMethods": {"POST": {"methodIntegration": {"type": "AWS_PROXY", "httpMethod": "POST", "uri": format!("{ARN}${{stageVariables.fn}}/invocations")}}}}),
         json!({"path": "/slow", "resourceMethods": {"GET": {"methodIntegration": {"type": "AWS_PROXY", "httpMethod": "POST", "timeoutInMillis": 150, "uri": format!("{ARN}slow/invocations")}}}}),
         json!({"path": "/missing", "resourceMethods": {"GET": proxy("no-such-function")}}),
+        json!({"path": "/alias", "resourceMethods": {"GET": proxy("echo:live")}}),
         json!({"path": "/get-method", "resourceMethods": {"GET": {"methodIntegration": {"type": "AWS_PROXY", "httpMethod": "GET", "uri": format!("{ARN}echo/invocations")}}}}),
     ];
     resources.extend(results);
@@ -112,6 +113,7 @@ async fn proxy_event_field_by_field() {
     let event: serde_json::Value = serde_json::from_str(&reply.text()).unwrap();
     let invocation = lambda.last();
     assert_eq!(invocation.function, "echo");
+    assert_eq!(invocation.query, None, "no qualifier: the function's LATEST version");
     let header = |name: &str| invocation.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     assert_eq!(header("user-agent").as_deref(), Some("AmazonAPIGateway_lambda0001"));
     assert_eq!(header("x-amzn-apigateway-api-id").as_deref(), Some("lambda0001"));
@@ -228,6 +230,18 @@ async fn function_chosen_by_stage_variable() {
     let other = send("POST", &format!("http://{}/other/by-stage", server.addr), &[], "{}").await;
     assert_eq!(lambda.last().function, "pass");
     assert_eq!(other.status, 502, "\"Pass\" is not a proxy result");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn alias_in_the_arn_is_the_qualifier() {
+    let lambda = stub().await;
+    let server = portico_json(api(&lambda.url())).await;
+    let reply = send("GET", &format!("http://{}/stage/alias", server.addr), &[], "").await;
+    assert_eq!(reply.status, 200);
+    let invocation = lambda.last();
+    assert_eq!(invocation.function, "echo");
+    assert_eq!(invocation.query.as_deref(), Some("Qualifier=live"));
     server.shutdown().await;
 }
 

@@ -1,7 +1,7 @@
 //! TLS termination: HTTPS with a test certificate made by rcgen, HTTP/2 and HTTP/1.1 chosen by
 //! ALPN, and clear errors for certificate files that do not work.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::mock_method;

@@ -1,7 +1,7 @@
 //! Throttling from a stage's `methodSettings`: token buckets per method, the most specific
 //! setting winning, API Gateway's 429 once the burst is spent, and recovery after the refill.
 
-mod common;
+use crate::common;
 
 use common::{mock_method, portico_json, send};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `portico serve`: prints each stage's URL once listening, answers requests, and on SIGTERM
 //! lets in-flight requests finish before exiting 0.
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, get, spawn_serve};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! CONVERT_TO_BINARY) in both directions with a real PNG, the client's Accept deciding a binary
 //! response (`runtime.md` §5.5, §7.5).
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::backend::{Backend, PNG};

@@ -2,7 +2,7 @@
 //! `$context.requestOverride` / `.responseOverride`, an HTTP integration whose request and
 //! response are both reshaped by templates, and templates that fail to render or to parse.
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, portico_json, send};
 use serde_json::json;

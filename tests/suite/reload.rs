@@ -1,7 +1,7 @@
 //! Hot reload: a changed document is swapped in whole while requests keep flowing (none
 //! fails), an invalid one is refused and the old plan keeps serving, and SIGHUP reloads too.
 
-mod common;
+use crate::common;
 
 use common::{get, mock_method, spawn_serve};
 use portico::server::{self, reload, Gateway};

@@ -2,7 +2,7 @@
 //! speaks: the same connection keeps serving after a quiet spell, pipelined requests are all
 //! answered, and neither a slow backend nor a slowly streamed response counts as quiet.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::backend::Backend;

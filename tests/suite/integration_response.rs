@@ -3,7 +3,7 @@
 //! API Gateway's renaming of reserved headers, templates chosen by Accept, and the backend body
 //! passed through when there is none (`runtime.md` §7, §8).
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, portico_json, send};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! comes from a stage variable, a Swagger 2 document with a body model, and the warnings and
 //! problems `check` reports.
 
-mod common;
+use crate::common;
 
 use common::backend::Backend;
 use common::lambda::{Behaviour, LambdaStub};

@@ -3,7 +3,7 @@
 //! stage variable, and API Gateway's answers for a link that is not AVAILABLE, a listener with
 //! no healthy target, and a refused connection (`runtime.md` §6.3).
 
-mod common;
+use crate::common;
 
 use common::backend::Backend;
 use common::{portico, send};

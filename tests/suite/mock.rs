@@ -2,7 +2,7 @@
 //! response chosen by `selectionPattern` against it (whole-string match, the pattern-less
 //! response as default), and the passthrough rules that decide which template runs.
 
-mod common;
+use crate::common;
 
 use common::{portico_json, send};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! header mappings, templates with `$context.error.*`) and the DEFAULT_4XX / DEFAULT_5XX
 //! fallbacks (`runtime.md` §10).
 
-mod common;
+use crate::common;
 
 use common::{backend::Backend, portico, send};
 
