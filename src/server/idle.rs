@@ -5,6 +5,11 @@
 //! hyper's part in them with an end-of-stream on reads, which hyper takes as a client that
 //! left between requests. The socket itself stays open: it comes back from hyper, waits
 //! without buffers until the client speaks again, and a new hyper connection takes it up.
+//! The same sweep enforces the header read timeout: a connection that has received part of a
+//! request's head, and no request since, for the whole timeout is cut off. hyper could time
+//! the head itself, but it reads the clock, allocates a timer and puts it in the runtime's
+//! timer wheel for every request; the sweep's granularity (the timeout is met within one
+//! period past it) is all a slow client needs.
 //! Nothing of this runs per request beyond a few counter updates.
 
 use super::Gateway;
@@ -40,6 +45,14 @@ struct Activity {
     in_flight: AtomicUsize,
     /// Set by the sweep; the next read then ends the stream unless something moved since.
     release: AtomicBool,
+    /// Requests handed to the pipeline so far.
+    requests: AtomicU64,
+    /// The sweep that first found this connection partway through a request's head (0: not
+    /// waiting for one), and `requests` as it was then.
+    head_since: AtomicU64,
+    head_requests: AtomicU64,
+    /// Set by the sweep when a head took longer than the header read timeout.
+    cut: AtomicBool,
     /// Whether the stream was ended for a release (not by the client).
     released: AtomicBool,
     /// hyper's task while it waits for the next request.
@@ -50,20 +63,51 @@ impl Activity {
     fn quiet(&self) -> bool {
         self.in_flight.load(Relaxed) == 0 && !self.read_last.load(Relaxed)
     }
+
+    /// Bytes of a request arrived and no request is being served: its head is still coming.
+    fn reading_head(&self) -> bool {
+        self.in_flight.load(Relaxed) == 0 && self.read_last.load(Relaxed)
+    }
+
+    /// Cuts the connection off when sweep `now` finds it still on the head an earlier sweep
+    /// found it on, `limit` sweeps or more ago.
+    fn check_head(&self, now: u64, limit: u64) {
+        if !self.reading_head() {
+            self.head_since.store(0, Relaxed);
+            return;
+        }
+        let requests = self.requests.load(Relaxed);
+        let since = self.head_since.load(Relaxed);
+        if since == 0 || self.head_requests.load(Relaxed) != requests {
+            self.head_since.store(now, Relaxed);
+            self.head_requests.store(requests, Relaxed);
+        } else if now - since >= limit && !self.cut.swap(true, Relaxed) {
+            self.reader.wake();
+        }
+    }
 }
 
 /// The connections of one listener, for the sweep.
-#[derive(Default)]
-pub(super) struct Connections(Mutex<Vec<Weak<Activity>>>);
+pub(super) struct Connections {
+    all: Mutex<Vec<Weak<Activity>>>,
+    /// The header read timeout, in sweeps.
+    head_sweeps: u64,
+}
 
 impl Connections {
-    fn add(&self, activity: &Arc<Activity>) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::downgrade(activity));
+    pub(super) fn new(header_read_timeout: Duration) -> Self {
+        let sweeps = header_read_timeout.as_millis().div_ceil(SWEEP_EVERY.as_millis()).max(1);
+        Self { all: Mutex::default(), head_sweeps: sweeps as u64 }
     }
 
-    /// Marks every connection quiet since the last sweep for release, and forgets those gone.
-    fn sweep(&self) {
-        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+    fn add(&self, activity: &Arc<Activity>) {
+        self.all.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::downgrade(activity));
+    }
+
+    /// Sweep `now` (counted from 1): marks every connection quiet since the last sweep for
+    /// release, cuts off heads past the timeout, and forgets connections gone.
+    fn sweep(&self, now: u64) {
+        let mut all = self.all.lock().unwrap_or_else(|p| p.into_inner());
         all.retain(|weak| {
             let Some(a) = weak.upgrade() else { return false };
             let transfers = a.transfers.load(Relaxed);
@@ -71,6 +115,7 @@ impl Connections {
                 a.release.store(true, Relaxed);
                 a.reader.wake();
             }
+            a.check_head(now, self.head_sweeps);
             true
         });
     }
@@ -79,9 +124,13 @@ impl Connections {
     pub(super) async fn sweep_until(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         let mut every = tokio::time::interval(SWEEP_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut sweeps = 0;
         loop {
             tokio::select! {
-                _ = every.tick() => self.sweep(),
+                _ = every.tick() => {
+                    sweeps += 1;
+                    self.sweep(sweeps);
+                }
                 _ = stopped.changed() => return,
             }
         }
@@ -131,6 +180,9 @@ impl Watched {
 
 impl AsyncRead for Watched {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if self.activity.cut.load(Relaxed) {
+            return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "request head not received in time")));
+        }
         if self.activity.released.load(Relaxed) || self.releasing() {
             // End of stream: hyper, idle between requests, lets go of the connection.
             return Poll::Ready(Ok(()));
@@ -191,6 +243,7 @@ struct Busy(Arc<Activity>);
 impl Busy {
     fn new(activity: &Arc<Activity>) -> Self {
         activity.in_flight.fetch_add(1, Relaxed);
+        activity.requests.fetch_add(1, Relaxed);
         Self(activity.clone())
     }
 }
@@ -314,5 +367,66 @@ pub(super) async fn serve(
         // hyper let go; the socket came back through `Watched::drop`.
         let Some(returned) = back.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
         stream = returned;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(a: &Activity) {
+        a.read_last.store(true, Relaxed);
+        a.in_flight.store(0, Relaxed);
+    }
+
+    #[test]
+    fn a_head_is_cut_off_once_it_outlasts_the_timeout() {
+        let a = Activity::default();
+        reading(&a);
+        for now in 1..=2 {
+            a.check_head(now, 2);
+            assert!(!a.cut.load(Relaxed), "sweep {now}");
+        }
+        a.check_head(3, 2);
+        assert!(a.cut.load(Relaxed), "two sweeps after the head was first seen");
+    }
+
+    #[test]
+    fn a_new_request_or_a_quiet_spell_starts_the_count_again() {
+        let a = Activity::default();
+        reading(&a);
+        a.check_head(1, 2);
+        // The head arrived whole and was served; the next one has begun.
+        a.requests.fetch_add(1, Relaxed);
+        a.check_head(2, 2);
+        a.check_head(3, 2);
+        assert!(!a.cut.load(Relaxed), "the second head has waited one sweep");
+        // A response went out: nothing is being read.
+        a.read_last.store(false, Relaxed);
+        a.check_head(4, 2);
+        reading(&a);
+        a.check_head(5, 2);
+        a.check_head(6, 2);
+        assert!(!a.cut.load(Relaxed));
+        a.check_head(7, 2);
+        assert!(a.cut.load(Relaxed));
+    }
+
+    #[test]
+    fn a_request_being_served_is_not_a_head() {
+        let a = Activity::default();
+        a.read_last.store(true, Relaxed);
+        a.in_flight.store(1, Relaxed);
+        for now in 1..10 {
+            a.check_head(now, 2);
+        }
+        assert!(!a.cut.load(Relaxed), "a body being read belongs to a request the pipeline has");
+    }
+
+    #[test]
+    fn the_timeout_in_sweeps_rounds_up() {
+        assert_eq!(Connections::new(Duration::from_secs(1)).head_sweeps, 2);
+        assert_eq!(Connections::new(Duration::from_millis(1200)).head_sweeps, 3);
+        assert_eq!(Connections::new(Duration::from_millis(10)).head_sweeps, 1);
     }
 }

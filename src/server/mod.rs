@@ -228,7 +228,8 @@ async fn accept_loop(
     let mut http1 = hyper::server::conn::http1::Builder::new();
     http1
         .timer(TokioTimer::new())
-        .header_read_timeout(options.limits.header_read_timeout)
+        // The connection sweep times request heads (see `idle`).
+        .header_read_timeout(None)
         .max_buf_size(options.limits.max_head_bytes.max(8192))
         // One buffer, one `write` per response: measured faster than a vectored write of
         // head and body for the small responses an API gateway mostly sends.
@@ -237,7 +238,7 @@ async fn accept_loop(
     let tls = options.tls.map(tokio_rustls::TlsAcceptor::from);
     // Plain HTTP/1.1 connections each hold a receiver; shutdown waits until all are gone.
     let (drain, _) = watch::channel(());
-    let connections = Arc::new(idle::Connections::default());
+    let connections = Arc::new(idle::Connections::new(options.limits.header_read_timeout));
     tokio::spawn(connections.clone().sweep_until(stopped.clone()));
     let plain = Arc::new(idle::Listener {
         http1: http1.clone(),

@@ -47,6 +47,39 @@ async fn oversized_bodies_urls_and_headers() {
 }
 
 #[tokio::test]
+async fn a_slow_second_head_on_a_kept_connection_is_cut_off() {
+    let backend = Backend::start().await;
+    let server =
+        start(&backend.url(), Limits { header_read_timeout: Duration::from_secs(1), ..Limits::default() }).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    let mut first = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut first)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"), "the first request is served");
+    let started = Instant::now();
+    let mut cut_off = false;
+    for b in b"GET /second HTTP/1.1\r\nHost: a\r\n\r\n" {
+        if stream.write_all(&[*b]).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        let mut probe = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(400), stream.read(&mut probe)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                cut_off = true;
+                break;
+            }
+            Ok(Ok(n)) => panic!("an answer to a head never finished: {}", String::from_utf8_lossy(&probe[..n])),
+            Err(_) => {}
+        }
+    }
+    assert!(cut_off, "the slow head was never cut off");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(4), "cut off after {elapsed:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn slow_client_is_cut_off_without_holding_up_others() {
     let backend = Backend::start().await;
     let server =
