@@ -50,14 +50,11 @@ pub async fn call(
     request: IntegrationRequest,
     inv: &Invocation,
 ) -> Result<EndpointResponse, GatewayError> {
-    // The backends' futures are boxed: held inline, they would make every request's future
-    // (MOCK ones too) kilobytes larger, moved and initialised on each request.
+    // The pipeline boxes this future (see `pipeline::run`); MOCK needs none.
     match method.integration.kind {
         IntegrationType::Mock => Ok(mock::invoke(&request)),
-        IntegrationType::Http => Box::pin(http::invoke(plan, stage, method, client, request, inv)).await,
-        IntegrationType::Aws => {
-            Box::pin(lambda::invoke_custom(plan, stage, method, client, request.body, inv.trace_id())).await
-        }
+        IntegrationType::Http => http::invoke(plan, stage, method, client, request, inv).await,
+        IntegrationType::Aws => lambda::invoke_custom(plan, stage, method, client, request.body, inv.trace_id()).await,
         IntegrationType::HttpProxy | IntegrationType::AwsProxy => Err(GatewayError::ApiConfiguration(format!(
             "{:?} integrations are not run by this path",
             method.integration.kind

@@ -299,14 +299,18 @@ where
 }
 
 /// As [`execute`], filling `log` with the execution log (TestInvokeMethod) when given.
-pub async fn execute_logged<B>(
-    plan: &Plan,
-    client: &HttpClient,
+///
+/// What needs only the request runs before the future is made, so that the future holds the
+/// request's parts once, not also the whole request it came from: every request's future is
+/// moved a few times on its way to the connection, and its size is what each move copies.
+pub fn execute_logged<'a, B>(
+    plan: &'a Plan,
+    client: &'a HttpClient,
     req: Request<B>,
     peer: SocketAddr,
-    observer: &dyn Observer,
-    log: Option<&mut Vec<String>>,
-) -> Response<Body>
+    observer: &'a dyn Observer,
+    log: Option<&'a mut Vec<String>>,
+) -> impl std::future::Future<Output = Response<Body>> + Send + 'a
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -321,24 +325,26 @@ where
     let keep_alive = wants_keep_alive(&req);
     let (parts, body) = req.into_parts();
     let body = body.map_err(Into::into).boxed_unsync();
-    let mut response = match run(plan, client, &parts, body, &mut inv).await {
-        Ok(response) => response,
-        Err(error) => {
-            inv.trace(|| format!("Execution failed: {error}"));
-            gateway_response::respond(plan, &parts.headers, &mut inv, &error)
+    async move {
+        let mut response = match run(plan, client, &parts, body, &mut inv).await {
+            Ok(response) => response,
+            Err(error) => {
+                inv.trace(|| format!("Execution failed: {error}"));
+                gateway_response::respond(plan, &parts.headers, &mut inv, &error)
+            }
+        };
+        let status = response.status().as_u16();
+        inv.trace(|| format!("Method completed with status: {status}"));
+        if keep_alive {
+            response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("keep-alive"));
         }
-    };
-    let status = response.status().as_u16();
-    inv.trace(|| format!("Method completed with status: {status}"));
-    if keep_alive {
-        response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        let length = http_body::Body::size_hint(response.body()).exact();
+        observer.finished(plan, &inv, response.status(), length, started.elapsed());
+        if let Some(log) = log {
+            *log = inv.log.take().unwrap_or_default();
+        }
+        response
     }
-    let length = http_body::Body::size_hint(response.body()).exact();
-    observer.finished(plan, &inv, response.status(), length, started.elapsed());
-    if let Some(log) = log {
-        *log = inv.log.take().unwrap_or_default();
-    }
-    response
 }
 
 /// Headers as the execution log prints them: `{name=value, ...}`.
@@ -487,47 +493,60 @@ async fn run(
         return result;
     }
     inv.trace(|| format!("Method request body before transformations: {}", String::from_utf8_lossy(&body)));
-    let request = integration_request::prepare(plan, stage, method, parts, &body, inv)?;
-    if inv.log.is_some() {
-        let (path, query) = (log_pairs(&request.path), log_pairs(&request.query));
-        let headers = log_pairs(&request.headers);
-        let body = String::from_utf8_lossy(&request.body).into_owned();
-        inv.trace(|| format!("Endpoint request path parameters: {path}"));
-        inv.trace(|| format!("Endpoint request query string: {query}"));
-        inv.trace(|| format!("Endpoint request headers: {headers}"));
-        inv.trace(|| format!("Endpoint request body after transformations: {body}"));
-    }
-    let started = std::time::Instant::now();
-    let endpoint = integration::call(plan, stage, method, client, request, inv).await;
-    record_integration(inv, started, endpoint.as_ref().map(|e| e.status.unwrap_or(http::StatusCode::OK)));
-    let endpoint = endpoint?;
-    if inv.log.is_some() {
-        let status = endpoint.status.map_or("(none)".to_string(), |s| s.as_u16().to_string());
-        let latency = inv.context.integration_latency.unwrap_or(0);
-        let (headers, body) = (log_headers(&endpoint.headers), String::from_utf8_lossy(&endpoint.body).into_owned());
-        inv.trace(|| format!("Received response. Status: {status}, Integration latency: {latency} ms"));
-        inv.trace(|| format!("Endpoint response headers: {headers}"));
-        inv.trace(|| format!("Endpoint response body before transformations: {body}"));
-    }
-    let selected = integration_response::select(method, &endpoint)?;
-    let pattern = selected.pattern.as_ref().map(|p| p.as_str().to_string());
-    inv.trace(|| match pattern {
-        Some(p) => format!("Selected integration response: {} (selectionPattern {p})", selected.status.as_u16()),
-        None => format!("Selected integration response: {} (the default)", selected.status.as_u16()),
-    });
-    let response = method_response::build(plan, stage, method, selected, parts, endpoint, inv)?;
+    // The request and endpoint response end with this block, so the response's logging (the
+    // only wait after it) does not keep room for them in every request's future.
+    let response = {
+        let request = integration_request::prepare(plan, stage, method, parts, &body, inv)?;
+        if inv.log.is_some() {
+            let (path, query) = (log_pairs(&request.path), log_pairs(&request.query));
+            let headers = log_pairs(&request.headers);
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            inv.trace(|| format!("Endpoint request path parameters: {path}"));
+            inv.trace(|| format!("Endpoint request query string: {query}"));
+            inv.trace(|| format!("Endpoint request headers: {headers}"));
+            inv.trace(|| format!("Endpoint request body after transformations: {body}"));
+        }
+        let started = std::time::Instant::now();
+        // A backend's future is boxed: held inline, it would make every request's future (MOCK
+        // ones too) larger, and each request's future is moved a few times on its way.
+        let endpoint = match method.integration.kind {
+            crate::config::model::IntegrationType::Mock => Ok(integration::mock::invoke(&request)),
+            _ => Box::pin(integration::call(plan, stage, method, client, request, inv)).await,
+        };
+        record_integration(inv, started, endpoint.as_ref().map(|e| e.status.unwrap_or(http::StatusCode::OK)));
+        let endpoint = endpoint?;
+        if inv.log.is_some() {
+            let status = endpoint.status.map_or("(none)".to_string(), |s| s.as_u16().to_string());
+            let latency = inv.context.integration_latency.unwrap_or(0);
+            let (headers, body) =
+                (log_headers(&endpoint.headers), String::from_utf8_lossy(&endpoint.body).into_owned());
+            inv.trace(|| format!("Received response. Status: {status}, Integration latency: {latency} ms"));
+            inv.trace(|| format!("Endpoint response headers: {headers}"));
+            inv.trace(|| format!("Endpoint response body before transformations: {body}"));
+        }
+        let selected = integration_response::select(method, &endpoint)?;
+        let pattern = selected.pattern.as_ref().map(|p| p.as_str().to_string());
+        inv.trace(|| match pattern {
+            Some(p) => format!("Selected integration response: {} (selectionPattern {p})", selected.status.as_u16()),
+            None => format!("Selected integration response: {} (the default)", selected.status.as_u16()),
+        });
+        method_response::build(plan, stage, method, selected, parts, endpoint, inv)?
+    };
     if inv.log.is_none() {
         return Ok(response);
     }
-    // TestInvokeMethod: the whole body, to log it.
+    Ok(Box::pin(log_response(response, inv)).await)
+}
+
+/// TestInvokeMethod: the response read whole, to log its body.
+async fn log_response(response: Response<Body>, inv: &mut Invocation) -> Response<Body> {
     let (head, body) = response.into_parts();
-    let body = Box::pin(body.collect()).await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let (headers, text) = (log_headers(&head.headers), String::from_utf8_lossy(&body).into_owned());
     inv.trace(|| format!("Method response body after transformations: {text}"));
     inv.trace(|| format!("Method response headers: {headers}"));
     inv.trace(|| "Successfully completed execution".to_string());
-    let response = Response::from_parts(head, full(body));
-    Ok(response)
+    Response::from_parts(head, full(body))
 }
 
 #[cfg(test)]

@@ -181,7 +181,10 @@ impl Watched {
 impl AsyncRead for Watched {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         if self.activity.cut.load(Relaxed) {
-            return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "request head not received in time")));
+            return Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "request head not received in time",
+            )));
         }
         if self.activity.released.load(Relaxed) || self.releasing() {
             // End of stream: hyper, idle between requests, lets go of the connection.

@@ -1,7 +1,6 @@
 //! Test fixtures: Portico and backends as real servers on 127.0.0.1:0, and a plain HTTP
 //! client to talk to them.
 
-
 pub mod backend;
 pub mod lambda;
 
