@@ -214,16 +214,18 @@ fn request_id() -> String {
 /// URL-safe base64, written directly (the general encoder costs more than the id).
 fn extended_request_id() -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    let mut out = String::with_capacity(16);
-    for group in bytes[..11].chunks(3) {
-        let n = group.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
-        for i in 0..=group.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+    let mut b = uuid::Uuid::new_v4().into_bytes();
+    // Eleven bytes, not twelve: the twelfth is zero, and the character it alone fills is padding.
+    b[11] = 0;
+    let mut out = [0u8; 16];
+    for (group, chars) in b[..12].chunks_exact(3).zip(out.chunks_exact_mut(4)) {
+        let n = u32::from_be_bytes([0, group[0], group[1], group[2]]);
+        for (i, c) in chars.iter_mut().enumerate() {
+            *c = ALPHABET[(n >> (18 - 6 * i)) as usize & 63];
         }
     }
-    out.push('=');
-    out
+    out[15] = b'=';
+    std::str::from_utf8(&out).map(str::to_string).unwrap_or_default()
 }
 
 /// Appends `len` random lowercase hex digits.
