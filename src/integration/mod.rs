@@ -41,7 +41,8 @@ impl EndpointResponse {
     }
 }
 
-/// Calls a non-proxy integration.
+/// Calls a non-proxy backend (HTTP, AWS). MOCK has none: the pipeline answers it in place
+/// with [`mock::invoke`], so that no future is made for it.
 pub async fn call(
     plan: &Plan,
     stage: &StagePlan,
@@ -50,14 +51,15 @@ pub async fn call(
     request: IntegrationRequest,
     inv: &Invocation,
 ) -> Result<EndpointResponse, GatewayError> {
-    // The pipeline boxes this future (see `pipeline::run`); MOCK needs none.
+    // The pipeline boxes this future (see `pipeline::run`).
     match method.integration.kind {
-        IntegrationType::Mock => Ok(mock::invoke(&request)),
         IntegrationType::Http => http::invoke(plan, stage, method, client, request, inv).await,
         IntegrationType::Aws => lambda::invoke_custom(plan, stage, method, client, request.body, inv.trace_id()).await,
-        IntegrationType::HttpProxy | IntegrationType::AwsProxy => Err(GatewayError::ApiConfiguration(format!(
-            "{:?} integrations are not run by this path",
-            method.integration.kind
-        ))),
+        IntegrationType::Mock | IntegrationType::HttpProxy | IntegrationType::AwsProxy => {
+            Err(GatewayError::ApiConfiguration(format!(
+                "{:?} integrations are not run by this path",
+                method.integration.kind
+            )))
+        }
     }
 }
