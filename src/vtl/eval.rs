@@ -178,10 +178,10 @@ impl<'t> Renderer<'t> {
                 self.check_output(0)?;
             }
             Node::Ref(r) => return self.write_reference(r),
-            Node::MutatingRef(r) => {
-                self.make_receiver_mutable(r)?;
-                return self.write_reference(r);
-            }
+            Node::MutatingRef(r) => match self.mutating_reference(r)? {
+                Value::Block(id) => return self.block(id, r.at),
+                v => self.write_value(&v, r.at)?,
+            },
             Node::EscapedRef { r, source } => self.write_escaped(r, source)?,
             Node::Set { target, value, .. } => {
                 let v = self.expr(value)?;
@@ -414,9 +414,8 @@ impl<'t> Renderer<'t> {
             self.vars[target.root as usize] = value;
             return Ok(());
         };
-        self.make_mutable(target.root, init)?;
-        let mut holder = self.vars[target.root as usize].clone();
-        for a in init {
+        let (mut holder, done) = self.make_mutable(target.root, init)?;
+        for a in &init[done..] {
             holder = self.access(holder, a)?;
         }
         let key = match last {
@@ -443,20 +442,22 @@ impl<'t> Renderer<'t> {
     /// `$m.items.add(..)`, `$m.l.get(0).put(..)`, `#set($m.a.b = 1)`), each JSON array or
     /// object on the way becomes a list or map that can change, stored where it was found: the
     /// change is then seen through the variable, as it is on API Gateway, whose JSON values
-    /// are Java collections.
+    /// are Java collections. Returns what the walk reached and how many steps of `path` it
+    /// took (it stops at a method other than `get`): the caller goes on from there, so that no
+    /// index or argument is evaluated twice (`$m.get($keys.remove(0)).put(..)` removes one).
     #[inline(never)]
-    fn make_mutable(&mut self, root: Slot, path: &'t [Access]) -> Result<(), Box<Error>> {
+    fn make_mutable(&mut self, root: Slot, path: &'t [Access]) -> Result<(Value, usize), Box<Error>> {
         let slot = &mut self.vars[root as usize];
         if let Some(copy) = slot.mutable_copy() {
             *slot = copy;
         }
         let mut holder = slot.clone();
-        for a in path {
+        for (done, a) in path.iter().enumerate() {
             let key = match a {
                 Access::Property(name) => Value::from(&**name),
                 Access::Index(e) => self.expr(e)?,
                 Access::Method(name, args) if &**name == "get" && args.len() == 1 => self.expr(&args[0])?,
-                Access::Method(..) => return Ok(()),
+                Access::Method(..) => return Ok((holder, done)),
             };
             let child = |child: Option<&mut Value>| {
                 let child = child?;
@@ -465,27 +466,32 @@ impl<'t> Renderer<'t> {
                 }
                 Some(child.clone())
             };
-            let next = match &holder {
+            let stored = match &holder {
                 Value::Map(m) => child(m.borrow_mut().get_mut(&*key.display())),
-                Value::List(l) | Value::JsonList(l) => match (key, &mut *l.borrow_mut()) {
-                    (Value::Int(i), items) => child(usize::try_from(i).ok().and_then(|i| items.get_mut(i))),
+                Value::List(l) | Value::JsonList(l) => match (&key, &mut *l.borrow_mut()) {
+                    (Value::Int(i), items) => child(usize::try_from(*i).ok().and_then(|i| items.get_mut(i))),
                     _ => None,
                 },
                 _ => None,
             };
-            match next {
-                Some(next) => holder = next,
-                None => return Ok(()),
-            }
+            // Not a member stored in a list or map: the step is read as any reference reads
+            // it, with the key already evaluated.
+            holder = match (stored, a) {
+                (Some(next), _) => next,
+                (None, Access::Property(name)) => methods::property(&holder, name),
+                (None, Access::Index(_)) => methods::index(&holder, &key),
+                (None, _) => methods::call(&holder, "get", std::slice::from_ref(&key), &self.t.regexes),
+            };
         }
-        Ok(())
+        Ok((holder, path.len()))
     }
 
-    /// [`Self::make_mutable`] for the receiver of a reference's changing call (`$m.a` of
-    /// `$m.a.put(..)`).
-    fn make_receiver_mutable(&mut self, r: &'t Ref) -> Result<(), Box<Error>> {
+    /// A reference ending in a changing call (`$m.a.put(..)`): its receiver made changeable
+    /// ([`Self::make_mutable`]), then the rest of the walk.
+    fn mutating_reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
         let receiver = r.path.split_last().map_or(&[][..], |(_, receiver)| receiver);
-        self.make_mutable(r.root, receiver)
+        let (holder, done) = self.make_mutable(r.root, receiver)?;
+        self.walk(holder, &r.path[done..])
     }
 
     /// `$obj.method(args)` or `$obj.name` on a host object, printed: the object may write the
@@ -717,10 +723,7 @@ impl<'t> Renderer<'t> {
     #[inline(never)]
     fn expr_other(&mut self, e: &'t Expr) -> Result<Value, Box<Error>> {
         Ok(match e {
-            Expr::MutatingRef(r) => {
-                self.make_receiver_mutable(r)?;
-                self.reference(r)?
-            }
+            Expr::MutatingRef(r) => self.mutating_reference(r)?,
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
