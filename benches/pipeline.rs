@@ -11,7 +11,7 @@ use portico::pipeline;
 use std::hint::black_box;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: portico::server::allocator::Allocator = portico::server::allocator::Allocator;
 
 fn request(c: &mut Criterion) {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/load.yaml"))

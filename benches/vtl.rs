@@ -7,7 +7,7 @@
 //!     cargo bench --bench vtl
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: portico::server::allocator::Allocator = portico::server::allocator::Allocator;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

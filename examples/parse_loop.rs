@@ -2,7 +2,7 @@
 //! `cargo run --release --example parse_loop -- 200000`.
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: portico::server::allocator::Allocator = portico::server::allocator::Allocator;
 
 use portico::vtl::json::Json;
 

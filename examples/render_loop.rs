@@ -3,7 +3,7 @@
 //! `cargo run --release --example render_loop -- 200000 TEMPLATE.vtl [BODY.json]`.
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: portico::server::allocator::Allocator = portico::server::allocator::Allocator;
 
 use bytes::Bytes;
 use portico::mapping::cases::Standalone;

@@ -1,6 +1,6 @@
 use anyhow::Context;
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: portico::server::allocator::Allocator = portico::server::allocator::Allocator;
 
 use clap::{Parser, Subcommand};
 use portico::config;

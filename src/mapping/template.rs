@@ -153,7 +153,7 @@ impl MappingTemplate {
             vars.set_at(at, Value::object(object));
         }
         if let Some(at) = self.hosts.util {
-            vars.set_at(at, Value::object(UtilObject));
+            vars.set_at(at, UTIL.with(Value::clone));
         }
         if let Some(at) = self.hosts.stage_variables {
             vars.set_at(at, Value::object(StageVariables(input.stage_variables.clone())));
@@ -312,6 +312,11 @@ impl Object for InputObject {
 /// `$util`: exactly API Gateway's six functions.
 struct UtilObject;
 
+thread_local! {
+    /// `$util` holds nothing, so every render on a thread shares one.
+    static UTIL: Value = Value::object(UtilObject);
+}
+
 impl Object for UtilObject {
     fn write_call(&self, name: &str, args: &[Value], out: &mut String) -> bool {
         match (name, args) {
@@ -382,41 +387,42 @@ const JS_ESCAPE: [u8; 128] = {
 /// [`escape_javascript`], appended to `out`: runs of plain ASCII are copied whole, the
 /// bytes between them escaped one by one (everything outside ASCII becomes `\uXXXX`).
 pub fn escape_javascript_into(s: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = s.as_bytes();
+    // SAFETY: only whole characters of `s` (runs end before a special ASCII byte or after a
+    // whole character) and ASCII escapes are appended, so `out` stays UTF-8.
+    let out = unsafe { out.as_mut_vec() };
+    out.reserve(bytes.len() + 8);
     let (mut run, mut i) = (0, 0);
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 && JS_ESCAPE[b as usize] == 0 {
             i += 1;
             continue;
         }
-        out.push_str(&s[run..i]);
-        let c = if b < 0x80 {
+        out.extend_from_slice(&bytes[run..i]);
+        if b < 0x80 {
             i += 1;
             match JS_ESCAPE[b as usize] {
-                b'u' => b as char,
-                letter => {
-                    out.push('\\');
-                    out.push(letter as char);
-                    run = i;
-                    continue;
-                }
+                b'u' => push_unicode_escape(out, b as u16),
+                letter => out.extend_from_slice(&[b'\\', letter]),
             }
         } else {
             let c = s[i..].chars().next().unwrap_or_default();
             i += c.len_utf8();
-            c
-        };
-        let mut units = [0u16; 2];
-        for &unit in c.encode_utf16(&mut units).iter() {
-            out.push_str("\\u");
-            for shift in [12, 8, 4, 0] {
-                out.push(HEX[(unit >> shift) as usize & 0xF] as char);
+            let mut units = [0u16; 2];
+            for &unit in c.encode_utf16(&mut units).iter() {
+                push_unicode_escape(out, unit);
             }
         }
         run = i;
     }
-    out.push_str(&s[run..]);
+    out.extend_from_slice(&bytes[run..]);
+}
+
+/// `\uXXXX`, upper-case hex, as Java's `StringEscapeUtils` writes it.
+fn push_unicode_escape(out: &mut Vec<u8>, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let hex = |shift: u16| HEX[(unit >> shift) as usize & 0xF];
+    out.extend_from_slice(&[b'\\', b'u', hex(12), hex(8), hex(4), hex(0)]);
 }
 
 /// `URLDecoder.decode`: `+` is a space; a malformed escape is an error.

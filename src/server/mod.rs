@@ -19,6 +19,7 @@ use tokio::sync::watch;
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub mod access_log;
+pub mod allocator;
 mod idle;
 pub mod metrics;
 pub mod registry;

@@ -1,0 +1,53 @@
+//! The process allocator: mimalloc, asked for plain blocks whenever plain blocks are aligned
+//! enough. The `mimalloc` crate asks for an aligned block on every allocation, which takes
+//! mimalloc's aligned path (an alignment check, and a slower generic path whenever the next
+//! free block happens not to be aligned to the type's alignment); every mimalloc block is
+//! aligned to at least eight bytes, and to sixteen from sixteen bytes up.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::c_void;
+
+use libmimalloc_sys as mi;
+
+/// Install with `#[global_allocator] static A: portico::server::allocator::Allocator = Allocator;`.
+pub struct Allocator;
+
+/// Whether a plain mimalloc block already meets the layout's alignment.
+#[inline(always)]
+fn plain(layout: &Layout) -> bool {
+    layout.align() <= 8 || (layout.align() <= 16 && layout.size() >= 16)
+}
+
+unsafe impl GlobalAlloc for Allocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if plain(&layout) {
+            mi::mi_malloc(layout.size()) as *mut u8
+        } else {
+            mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if plain(&layout) {
+            mi::mi_zalloc(layout.size()) as *mut u8
+        } else {
+            mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        mi::mi_free(ptr as *mut c_void);
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if layout.align() <= 8 || (layout.align() <= 16 && new_size >= 16) {
+            mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
+        } else {
+            mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8
+        }
+    }
+}
