@@ -51,3 +51,37 @@ unsafe impl GlobalAlloc for Allocator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every layout gets a block aligned as asked, zeroed when asked, and keeps its bytes
+    /// through growing and shrinking, whichever of mimalloc's paths serves it.
+    #[test]
+    fn blocks_are_aligned_as_asked_and_keep_their_bytes() {
+        for align in [1, 2, 4, 8, 16, 32, 64, 4096] {
+            for size in [1, 7, 8, 12, 15, 16, 17, 24, 100, 5000] {
+                for new_size in [size * 3, (size / 2).max(1)] {
+                    let layout = Layout::from_size_align(size, align).unwrap();
+                    let kept = size.min(new_size);
+                    unsafe {
+                        let p = Allocator.alloc_zeroed(layout);
+                        assert_eq!(p as usize % align, 0, "size {size} align {align}");
+                        assert!((0..size).all(|i| *p.add(i) == 0));
+                        for i in 0..size {
+                            *p.add(i) = i as u8;
+                        }
+                        let q = Allocator.realloc(p, layout, new_size);
+                        assert_eq!(q as usize % align, 0, "size {size} -> {new_size} align {align}");
+                        assert!((0..kept).all(|i| *q.add(i) == i as u8));
+                        Allocator.dealloc(q, Layout::from_size_align(new_size, align).unwrap());
+                        let r = Allocator.alloc(layout);
+                        assert_eq!(r as usize % align, 0, "size {size} align {align}");
+                        Allocator.dealloc(r, layout);
+                    }
+                }
+            }
+        }
+    }
+}
