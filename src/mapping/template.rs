@@ -7,7 +7,7 @@ use super::jsonpath::JsonPath;
 use crate::vtl::json::Json;
 use crate::vtl::{self, Limits, Object, Template, Value, Variable};
 use base64::Engine;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -141,12 +141,14 @@ impl MappingTemplate {
     }
 
     pub fn render(&self, input: &TemplateInput, limits: Limits) -> Result<Rendered, vtl::Error> {
+        // The overrides are read after the render, with what it changed still in place.
+        let _changes = vtl::json::ChangesKept::new();
         let t = &self.template;
         let mut vars = t.vars();
         if let Some(at) = self.hosts.input {
             let object = InputObject {
                 body: input.body.clone(),
-                parsed: OnceCell::new(),
+                parsed: RefCell::new(None),
                 params: input.params.clone(),
                 paths: self.paths.clone(),
             };
@@ -229,6 +231,14 @@ fn to_serde_at(v: &Value, depth: usize) -> serde_json::Value {
         Value::Int(i) => (*i).into(),
         Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
         Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => v.as_str().unwrap_or_default().into(),
+        Value::Json { .. } if v.changed().is_some() => v.changed().map(|c| to_serde(&c)).unwrap_or_default(),
+        Value::Json { doc, .. } if doc.has_changes() => match v.json() {
+            Some(j) if j.is_array() => serde_json::Value::Array(j.items().map(|i| to_serde(&Value::from(i))).collect()),
+            Some(j) => serde_json::Value::Object(
+                j.members().map(|(k, m)| (k.to_string(), to_serde(&Value::from(m)))).collect(),
+            ),
+            None => serde_json::Value::Null,
+        },
         Value::Json { .. } => v.json().map(|j| j.to_serde()).unwrap_or_default(),
         Value::List(l) | Value::JsonList(l) => serde_json::Value::Array(l.borrow().iter().map(to_serde).collect()),
         Value::Map(m) => {
@@ -241,30 +251,39 @@ fn to_serde_at(v: &Value, depth: usize) -> serde_json::Value {
 /// `$input`.
 struct InputObject {
     body: bytes::Bytes,
-    parsed: OnceCell<Option<Json>>,
+    parsed: RefCell<Option<Option<Json>>>,
     params: Arc<Params>,
     paths: Arc<HashMap<Arc<str>, Arc<JsonPath>>>,
 }
 
 impl InputObject {
-    /// The payload as JSON: `{}` when empty, `None` when it is not JSON.
-    fn json(&self) -> Option<&Json> {
-        self.parsed
-            .get_or_init(|| {
+    /// The payload as JSON: `{}` when empty, `None` when it is not JSON. Parsed once and
+    /// shared by every `$input.path` until the template changes what one gave
+    /// (`$input.path('$').put(..)`): API Gateway reads the payload anew for each call, so the
+    /// next call gets a fresh parse without the change.
+    fn json(&self) -> Option<Json> {
+        let mut parsed = self.parsed.borrow_mut();
+        if let Some(Some(j)) = &*parsed {
+            if j.doc.has_changes() {
+                *parsed = None;
+            }
+        }
+        parsed
+            .get_or_insert_with(|| {
                 if self.body.iter().all(u8::is_ascii_whitespace) {
                     Json::parse(b"{}").ok()
                 } else {
                     Json::parse(&self.body).ok()
                 }
             })
-            .as_ref()
+            .clone()
     }
 
     fn eval(&self, path: &str) -> Option<Json> {
         let root = self.json()?;
         match self.paths.get(path) {
-            Some(p) => p.eval(root),
-            None => JsonPath::compile(path).ok()?.eval(root),
+            Some(p) => p.eval(&root),
+            None => JsonPath::compile(path).ok()?.eval(&root),
         }
     }
 

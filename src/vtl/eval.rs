@@ -367,7 +367,8 @@ impl<'t> Renderer<'t> {
     /// What `#foreach` walks, in general.
     #[inline(never)]
     fn items(&mut self, iterable: &'t Expr) -> Result<Items, Box<Error>> {
-        Ok(match self.expr(iterable)? {
+        let v = self.expr(iterable)?;
+        Ok(match v.changed().unwrap_or(v) {
             Value::Json { id, doc } => match doc.children(id) {
                 Some(children) => Items::Json(doc, children),
                 None => Items::None,
@@ -620,7 +621,7 @@ impl<'t> Renderer<'t> {
         let root = &self.vars[r.root as usize];
         // A chain of properties through a JSON document is followed by node, building one
         // value at the end instead of one per step.
-        if let Value::Json { id, doc } = root {
+        if let (Value::Json { id, doc }, false) = (root, root_changed(root)) {
             let mut node = *id;
             let mut steps = 0;
             for a in &r.path {
@@ -668,7 +669,7 @@ impl<'t> Renderer<'t> {
     fn access(&mut self, v: Value, a: &'t Access) -> Result<Value, Box<Error>> {
         Ok(match a {
             Access::Property(name) => match &v {
-                Value::Json { id, doc } => match doc.member_keyed(*id, name, name.word) {
+                Value::Json { id, doc } if !doc.has_changes() => match doc.member_keyed(*id, name, name.word) {
                     Some(m) => Value::node(doc, m),
                     None => methods::property(&v, name),
                 },
@@ -796,7 +797,18 @@ impl<'t> Renderer<'t> {
 }
 
 /// The node a chain of properties leads to from a JSON node, when every step is a member.
+/// Whether a JSON variable's document has changes, so that its nodes are read through values.
+#[inline]
+fn root_changed(v: &Value) -> bool {
+    matches!(v, Value::Json { doc, .. } if doc.has_changes())
+}
+
 fn json_path(doc: &Doc, mut node: u32, path: &[Access]) -> Option<u32> {
+    // Once a template changed the document, its nodes are read through values, which see
+    // the changes.
+    if doc.has_changes() {
+        return None;
+    }
     for a in path {
         let Access::Property(name) = a else { return None };
         node = doc.member_keyed(node, name, name.word)?;

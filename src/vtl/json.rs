@@ -2,6 +2,8 @@
 //! arena (a handful of allocations, whatever the size), and referenced by node, so that
 //! `$input.path` results and their members are shared without copying.
 
+use super::value::Value;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -75,6 +77,13 @@ pub struct Doc {
     items: Vec<u32>,
     members: Vec<Member>,
     text: String,
+    /// Containers a template changed (`put`, `add`, `#set` of a member), by node: the list
+    /// or map that stands for the node from then on, so that every value referring to the
+    /// node (another variable bound to it, an ancestor printed) sees the change, as the
+    /// shared Java collections of API Gateway's templates do. Emptied when the render ends
+    /// ([`ChangesKept`]): the values refer back to the document.
+    changes: RefCell<Vec<(u32, Value)>>,
+    changed: Cell<bool>,
 }
 
 /// What a container node holds, for iterating by position.
@@ -93,6 +102,29 @@ impl Children {
 }
 
 impl Doc {
+    /// Whether a template changed any container of this document: until then every node
+    /// reads as parsed, and the fast paths read nodes where they are.
+    #[inline]
+    pub(crate) fn has_changes(&self) -> bool {
+        self.changed.get()
+    }
+
+    /// The list or map a template made of container `id`, if it changed it.
+    pub(crate) fn changed(&self, id: u32) -> Option<Value> {
+        if !self.changed.get() {
+            return None;
+        }
+        self.changes.borrow().iter().find(|(n, _)| *n == id).map(|(_, v)| v.clone())
+    }
+
+    /// Records `value` as what container `id` is from now on.
+    pub(crate) fn record_change(self: &Rc<Doc>, id: u32, value: Value) {
+        if !self.changed.replace(true) {
+            CHANGED_DOCS.with(|d| d.borrow_mut().push(self.clone()));
+        }
+        self.changes.borrow_mut().push((id, value));
+    }
+
     fn str(&self, s: Span) -> &str {
         &self.text[s.start as usize..(s.start + s.len) as usize]
     }
@@ -335,6 +367,7 @@ impl Json {
                     t.push_str(text);
                     t
                 },
+                ..Doc::default()
             },
             scratch: SCRATCH.take(),
             failure: ("", 0),
@@ -415,6 +448,11 @@ impl Doc {
         };
         self.nodes[id as usize] = node;
         id
+    }
+
+    /// Node `id` as JSON text, as parsed.
+    pub(crate) fn write_json_of(&self, id: u32, out: &mut String) {
+        self.write_node(id, out);
     }
 
     fn write_node(&self, id: u32, out: &mut String) {
@@ -538,6 +576,39 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::default();
+    /// Documents with changes recorded during the renders running on this thread.
+    static CHANGED_DOCS: RefCell<Vec<Rc<Doc>>> = const { RefCell::new(Vec::new()) };
+    static CHANGES_KEPT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Held for a render (and by a host for as long as it reads what a render left, such as
+/// overrides): when the outermost one ends, the changes recorded on documents meanwhile are
+/// let go of, which frees the documents (a changed list refers back to its document).
+pub struct ChangesKept(());
+
+impl ChangesKept {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> ChangesKept {
+        CHANGES_KEPT.set(CHANGES_KEPT.get() + 1);
+        ChangesKept(())
+    }
+}
+
+impl Drop for ChangesKept {
+    fn drop(&mut self) {
+        let depth = CHANGES_KEPT.get() - 1;
+        CHANGES_KEPT.set(depth);
+        if depth > 0 {
+            return;
+        }
+        let docs: Vec<Rc<Doc>> = CHANGED_DOCS.with(|d| std::mem::take(&mut *d.borrow_mut()));
+        for doc in docs {
+            // Taken out first: dropping the values may drop other documents.
+            let changes = std::mem::take(&mut *doc.changes.borrow_mut());
+            doc.changed.set(false);
+            drop(changes);
+        }
+    }
 }
 
 impl Scratch {

@@ -13,6 +13,9 @@ pub type Regexes = HashMap<Arc<str>, Regex>;
 
 /// `$v.name`: a map key, a JSON member, a host object's property, or a Java getter.
 pub fn property(v: &Value, name: &str) -> Value {
+    if let Some(changed) = v.changed() {
+        return property(&changed, name);
+    }
     match v {
         Value::Map(m) => m.borrow().get(name).cloned().unwrap_or_default(),
         Value::Json { .. } => match v.json_member(name) {
@@ -32,6 +35,9 @@ pub fn property(v: &Value, name: &str) -> Value {
 
 /// `$v[key]`: a list or JSON array element, a map key.
 pub fn index(v: &Value, key: &Value) -> Value {
+    if let Some(changed) = v.changed() {
+        return index(&changed, key);
+    }
     match (v, key) {
         (Value::List(l) | Value::JsonList(l), Value::Int(i)) => list_get(&l.borrow(), *i),
         (Value::Json { .. }, Value::Int(i)) if v.json().is_some_and(|j| j.is_array()) => {
@@ -65,6 +71,9 @@ fn str_arg(args: &[Value], i: usize) -> Option<String> {
 
 /// `$v.name(args)`.
 pub fn call(v: &Value, name: &str, args: &[Value], regexes: &Regexes) -> Value {
+    if let Some(changed) = v.changed() {
+        return call(&changed, name, args, regexes);
+    }
     let common = match (name, args.len()) {
         ("toString", 0) => return Value::from(v.to_display()),
         ("equals", 1) => return Value::Bool(v.loose_eq(&args[0]) && v.type_name() == args[0].type_name()),
@@ -415,16 +424,17 @@ fn map_method(m: &super::value::Map, name: &str, args: &[Value]) -> Option<Value
         ("get", 1) => m.borrow().get(args[0].to_display().as_str()).cloned().unwrap_or_default(),
         ("put", 2) => m.borrow_mut().insert(args[0].to_display().into(), args[1].clone()).unwrap_or_default(),
         ("putAll", 1) => {
-            let mut m = m.borrow_mut();
-            match &args[0] {
-                Value::Map(o) => m.extend(o.borrow().iter().map(|(k, v)| (k.clone(), v.clone()))),
-                o @ Value::Json { .. } => {
-                    if let Some(o) = o.json() {
-                        m.extend(o.members().map(|(k, v)| (Rc::<str>::from(k), Value::from(v))));
-                    }
-                }
-                _ => {}
-            }
+            // Read before the map is borrowed to change: `$m.putAll($m)` reads the map itself.
+            let from = args[0].changed().unwrap_or_else(|| args[0].clone());
+            let entries: Vec<(Rc<str>, Value)> = match &from {
+                Value::Map(o) => o.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Value::Json { .. } => from
+                    .json()
+                    .map(|o| o.members().map(|(k, v)| (Rc::<str>::from(k), Value::from(v))).collect())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            m.borrow_mut().extend(entries);
             Value::Null
         }
         ("remove", 1) => m.borrow_mut().shift_remove(args[0].to_display().as_str()).unwrap_or_default(),

@@ -77,6 +77,7 @@ impl Template {
     pub fn render(&self, vars: Vars, limits: Limits) -> Result<String, Error> {
         use std::sync::atomic::Ordering::Relaxed;
         let hint = self.size_hint.load(Relaxed).max(self.source.len() + 64);
+        let _changes = json::ChangesKept::new();
         let out = eval::Renderer::new(self, vars.values, limits, hint).render().map(|(out, _)| out)?;
         self.size_hint.store(out.len(), Relaxed);
         Ok(out)

@@ -298,7 +298,7 @@ impl Value {
         if let (Some(Kind::Str(_)), Value::JsonStr { id: held, doc: d }) | (None, Value::Json { id: held, doc: d }) =
             (kind, &mut *slot)
         {
-            if Rc::ptr_eq(d, doc) {
+            if Rc::ptr_eq(d, doc) && !doc.has_changes() {
                 *held = id;
                 return;
             }
@@ -309,7 +309,7 @@ impl Value {
             Some(Kind::Int(i)) => *slot = Value::Int(i),
             Some(Kind::Float(f)) => *slot = Value::Float(f),
             Some(_) => *slot = Value::JsonStr { id, doc: doc.clone() },
-            None => *slot = Value::Json { id, doc: doc.clone() },
+            None => *slot = doc.changed(id).unwrap_or_else(|| Value::Json { id, doc: doc.clone() }),
         }
     }
 
@@ -322,7 +322,19 @@ impl Value {
             Some(Kind::Int(i)) => Value::Int(i),
             Some(Kind::Float(f)) => Value::Float(f),
             Some(_) => Value::JsonStr { id, doc: doc.clone() },
-            None => Value::Json { id, doc: doc.clone() },
+            None => doc.changed(id).unwrap_or_else(|| Value::Json { id, doc: doc.clone() }),
+        }
+    }
+
+    /// What a JSON container stands for now: the list or map a template made of it when it
+    /// changed it through another reference (`None` when it is as parsed, or not JSON).
+    /// Values are made from nodes already changed ([`Value::node`]); this catches a value
+    /// made before the change.
+    #[inline]
+    pub fn changed(&self) -> Option<Value> {
+        match self {
+            Value::Json { id, doc } if doc.has_changes() => doc.changed(*id),
+            _ => None,
         }
     }
 }
@@ -357,7 +369,10 @@ impl Value {
     /// still shared with the document; `None` for anything else.
     pub fn mutable_copy(&self) -> Option<Value> {
         let j = self.json()?;
-        Some(if j.is_array() {
+        if let Some(changed) = self.changed() {
+            return Some(changed);
+        }
+        let copy = if j.is_array() {
             Value::JsonList(Rc::new(RefCell::new(Items(j.items().map(Value::from).collect()))))
         } else {
             // A later duplicate key wins and the first one's place is kept, as a map insertion does.
@@ -366,7 +381,9 @@ impl Value {
                 members.insert(Rc::from(k), Value::from(v));
             }
             Value::new_map(members)
-        })
+        };
+        j.doc.record_change(j.id, copy.clone());
+        Some(copy)
     }
 
     /// The JSON node handle of a JSON array or object.
@@ -390,6 +407,9 @@ impl Value {
     }
 
     pub fn type_name(&self) -> &'static str {
+        if let Some(changed) = self.changed() {
+            return changed.type_name();
+        }
         match self {
             Value::Null => "null",
             Value::Bool(_) => "Boolean",
@@ -470,10 +490,12 @@ impl Value {
             Value::Float(f) => write_java_double(*f, out),
             Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => out.push_str(self.as_str().unwrap_or_default()),
             Value::Json { .. } => {
+                if let Some(changed) = self.changed() {
+                    return changed.write_java_at(out, depth);
+                }
                 let j = self.json().unwrap_or_else(|| unreachable!());
                 if j.is_array() {
-                    j.write_json(out);
-                    return;
+                    return self.write_json_at(out, depth);
                 }
                 out.push('{');
                 for (i, (k, v)) in j.members().enumerate() {
@@ -537,9 +559,35 @@ impl Value {
             Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => {
                 write_json_string(self.as_str().unwrap_or_default(), out)
             }
-            Value::Json { .. } => {
-                if let Some(j) = self.json() {
-                    j.write_json(out)
+            Value::Json { id, doc } => {
+                if let Some(changed) = self.changed() {
+                    return changed.write_json_at(out, depth);
+                }
+                if !doc.has_changes() {
+                    return doc.write_json_of(*id, out);
+                }
+                // Something inside may have changed: each child is printed as a value.
+                let j = Json { doc: doc.clone(), id: *id };
+                if j.is_array() {
+                    out.push('[');
+                    for (i, v) in j.items().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        Value::from(v).write_json_at(out, depth + 1);
+                    }
+                    out.push(']');
+                } else {
+                    out.push('{');
+                    for (i, (k, v)) in j.members().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        write_json_string(k, out);
+                        out.push(':');
+                        Value::from(v).write_json_at(out, depth + 1);
+                    }
+                    out.push('}');
                 }
             }
             Value::List(l) | Value::JsonList(l) => {
@@ -639,6 +687,9 @@ impl Value {
 
     /// Items to iterate with `#foreach`: lists, JSON arrays, map values; nothing otherwise.
     pub fn iter_items(&self) -> Option<Vec<Value>> {
+        if let Some(changed) = self.changed() {
+            return changed.iter_items();
+        }
         match self {
             Value::List(l) | Value::JsonList(l) => Some(l.borrow().clone()),
             Value::Json { .. } => {
