@@ -426,7 +426,9 @@ impl<'t> Renderer<'t> {
         };
         match (&holder, &key) {
             (Value::Map(m), k) => {
-                m.borrow_mut().insert(k.to_display().into(), value);
+                // Printed before the map is borrowed to change: the key may be the map itself.
+                let k = k.to_display();
+                m.borrow_mut().insert(k.into(), value);
             }
             (Value::List(l) | Value::JsonList(l), Value::Int(i)) => {
                 let mut l = l.borrow_mut();
@@ -468,7 +470,10 @@ impl<'t> Renderer<'t> {
                 Some(child.clone())
             };
             let stored = match &holder {
-                Value::Map(m) => child(m.borrow_mut().get_mut(&*key.display())),
+                Value::Map(m) => {
+                    let key = key.display();
+                    child(m.borrow_mut().get_mut(&*key))
+                }
                 Value::List(l) | Value::JsonList(l) => match (&key, &mut *l.borrow_mut()) {
                     (Value::Int(i), items) => child(usize::try_from(*i).ok().and_then(|i| items.get_mut(i))),
                     _ => None,

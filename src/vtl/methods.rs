@@ -319,22 +319,25 @@ fn list_method(l: &super::value::List, name: &str, args: &[Value]) -> Option<Val
             let slot = l.get_mut(i)?;
             std::mem::replace(slot, args[1].clone())
         }
-        ("remove", 1) => {
-            let mut l = l.borrow_mut();
-            match &args[0] {
-                Value::Int(i) => {
-                    let i = usize::try_from(*i).ok().filter(|i| *i < l.len())?;
-                    l.remove(i)
-                }
-                v => match l.iter().position(|x| x.loose_eq(v)) {
+        ("remove", 1) => match &args[0] {
+            Value::Int(i) => {
+                let mut l = l.borrow_mut();
+                let i = usize::try_from(*i).ok().filter(|i| *i < l.len())?;
+                l.remove(i)
+            }
+            // Found before the list is borrowed to change: comparing prints the argument,
+            // which may be the list itself.
+            v => {
+                let found = l.borrow().iter().position(|x| x.loose_eq(v));
+                match found {
                     Some(i) => {
-                        l.remove(i);
+                        l.borrow_mut().remove(i);
                         Value::Bool(true)
                     }
                     None => Value::Bool(false),
-                },
+                }
             }
-        }
+        },
         ("contains", 1) => Value::Bool(l.borrow().iter().any(|x| x.loose_eq(&args[0]))),
         ("indexOf", 1) => Value::Int(l.borrow().iter().position(|x| x.loose_eq(&args[0])).map_or(-1, |i| i as i64)),
         ("lastIndexOf", 1) => {
@@ -422,7 +425,11 @@ fn map_method(m: &super::value::Map, name: &str, args: &[Value]) -> Option<Value
         ("size", 0) => Value::Int(m.borrow().len() as i64),
         ("isEmpty", 0) => Value::Bool(m.borrow().is_empty()),
         ("get", 1) => m.borrow().get(args[0].to_display().as_str()).cloned().unwrap_or_default(),
-        ("put", 2) => m.borrow_mut().insert(args[0].to_display().into(), args[1].clone()).unwrap_or_default(),
+        // Keys are printed before the map is borrowed to change: the key may be the map itself.
+        ("put", 2) => {
+            let key = args[0].to_display();
+            m.borrow_mut().insert(key.into(), args[1].clone()).unwrap_or_default()
+        }
         ("putAll", 1) => {
             // Read before the map is borrowed to change: `$m.putAll($m)` reads the map itself.
             let from = args[0].changed().unwrap_or_else(|| args[0].clone());
@@ -437,7 +444,10 @@ fn map_method(m: &super::value::Map, name: &str, args: &[Value]) -> Option<Value
             m.borrow_mut().extend(entries);
             Value::Null
         }
-        ("remove", 1) => m.borrow_mut().shift_remove(args[0].to_display().as_str()).unwrap_or_default(),
+        ("remove", 1) => {
+            let key = args[0].to_display();
+            m.borrow_mut().shift_remove(key.as_str()).unwrap_or_default()
+        }
         ("containsKey", 1) => Value::Bool(m.borrow().contains_key(args[0].to_display().as_str())),
         ("containsValue", 1) => Value::Bool(m.borrow().values().any(|v| v.loose_eq(&args[0]))),
         ("keySet", 0) => Value::new_list(m.borrow().keys().map(|k| Value::from(&**k)).collect()),
