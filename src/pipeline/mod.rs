@@ -8,6 +8,7 @@ pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
 pub mod method_response;
+mod panic_guard;
 pub mod payload;
 mod schema_messages;
 
@@ -336,7 +337,7 @@ where
     let keep_alive = wants_keep_alive(&req);
     let (parts, body) = req.into_parts();
     let body = body.map_err(Into::into).boxed_unsync();
-    async move {
+    panic_guard::PanicGuard::new(async move {
         let mut response = match run(plan, client, &parts, body, &mut inv).await {
             Ok(response) => response,
             Err(error) => {
@@ -355,7 +356,7 @@ where
             *log = inv.log.take().unwrap_or_default();
         }
         response
-    }
+    })
 }
 
 /// Headers as the execution log prints them: `{name=value, ...}`.
