@@ -127,6 +127,54 @@ mod hostile {
         }
     }
 
+    /// A reference into the document through one of four variables bound to parts of it.
+    fn json_ref() -> impl Strategy<Value = String> {
+        let var = proptest::sample::select(&["$r", "$s", "$t", "$u"][..]);
+        let path = proptest::sample::select(&["", ".l", ".m", ".m.k", ".m.n", ".l[1]", ".l.get(1)", ".m.get('n')"][..]);
+        (var, path).prop_map(|(v, p)| format!("{v}{p}"))
+    }
+
+    /// A statement that rebinds, changes, walks or prints parts of one JSON document.
+    fn change() -> impl Strategy<Value = String> {
+        let operand = prop_oneof![json_ref(), Just("1".to_string()), Just("[1]".to_string()), Just("{}".to_string())];
+        (0..11usize, json_ref(), json_ref(), operand, proptest::sample::select(&["$r", "$s", "$t", "$u"][..])).prop_map(
+            |(kind, a, b, x, var)| match kind {
+                0 => format!("#set({var} = $input.path('$'))"),
+                1 => format!("#set({var} = {a})"),
+                2 => format!("{a}.put('k', {x})"),
+                3 => format!("{a}.add({x})"),
+                4 => format!("{a}.remove({b})"),
+                5 => format!("{a}.putAll({b})"),
+                6 => format!("#set({a}.q = {x})"),
+                7 => format!("#foreach($i in {a})#set($i.w = 1)$i#end"),
+                8 => format!("{a}.size() {a}.keySet() {a}.contains({b})"),
+                9 => format!("#if({a} == {b})eq#end"),
+                _ => format!("{a}.addAll({b})"),
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+        /// Variables bound to parts of one document, changed through one another in any order
+        /// (a container put into itself, a list added to itself, a map merged into its own
+        /// member): the render finishes, and printing the same value twice gives the same text.
+        #[test]
+        fn changes_through_aliases_always_finish(changes in proptest::collection::vec(change(), 1..14)) {
+            let source = format!(
+                "#set($r = $input.path('$'))#set($s = $r.m)#set($t = $r.l)#set($u = $input.path('$.m.n')){}|$r|$s|$t|$u|$r|$s|$t|$u",
+                changes.concat()
+            );
+            let t = MappingTemplate::compile(&source).expect("the generated template parses");
+            let body = Bytes::from_static(br#"{"a": 1, "l": [1, {"x": 2}], "m": {"k": [3], "n": {"z": 1}}}"#);
+            let limits = Limits { output_bytes: 1 << 20, ..Limits::default() };
+            if let Ok(out) = render(&t, body, limits) {
+                let printed: Vec<&str> = out.rsplitn(9, '|').collect();
+                prop_assert_eq!(&printed[0..4], &printed[4..8], "printed twice: {}", out);
+            }
+        }
+    }
+
     #[test]
     fn self_recursive_macro_is_an_error_not_a_stack_overflow() {
         let t = MappingTemplate::compile("#macro(m)x#m()#end#m()").unwrap();
