@@ -231,14 +231,10 @@ fn to_serde_at(v: &Value, depth: usize) -> serde_json::Value {
         Value::Int(i) => (*i).into(),
         Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
         Value::Str(_) | Value::Short(_) | Value::JsonStr { .. } => v.as_str().unwrap_or_default().into(),
-        Value::Json { .. } if v.changed().is_some() => v.changed().map(|c| to_serde(&c)).unwrap_or_default(),
-        Value::Json { doc, .. } if doc.has_changes() => match v.json() {
-            Some(j) if j.is_array() => serde_json::Value::Array(j.items().map(|i| to_serde(&Value::from(i))).collect()),
-            Some(j) => serde_json::Value::Object(
-                j.members().map(|(k, m)| (k.to_string(), to_serde(&Value::from(m)))).collect(),
-            ),
-            None => serde_json::Value::Null,
-        },
+        // Something in it may have changed: turned through values, which see it.
+        Value::Json { doc, .. } if doc.has_changes() => {
+            v.changed().or_else(|| v.collection_copy()).map(|now| to_serde_at(&now, depth)).unwrap_or_default()
+        }
         Value::Json { .. } => v.json().map(|j| j.to_serde()).unwrap_or_default(),
         Value::List(l) | Value::JsonList(l) => serde_json::Value::Array(l.borrow().iter().map(to_serde).collect()),
         Value::Map(m) => {

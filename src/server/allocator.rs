@@ -12,16 +12,16 @@ use libmimalloc_sys as mi;
 /// Install with `#[global_allocator] static A: portico::server::allocator::Allocator = Allocator;`.
 pub struct Allocator;
 
-/// Whether a plain mimalloc block already meets the layout's alignment.
+/// Whether a plain mimalloc block of `size` bytes already meets `align`.
 #[inline(always)]
-fn plain(layout: &Layout) -> bool {
-    layout.align() <= 8 || (layout.align() <= 16 && layout.size() >= 16)
+fn plain(align: usize, size: usize) -> bool {
+    align <= 8 || (align <= 16 && size >= 16)
 }
 
 unsafe impl GlobalAlloc for Allocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if plain(&layout) {
+        if plain(layout.align(), layout.size()) {
             mi::mi_malloc(layout.size()) as *mut u8
         } else {
             mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
@@ -30,7 +30,7 @@ unsafe impl GlobalAlloc for Allocator {
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if plain(&layout) {
+        if plain(layout.align(), layout.size()) {
             mi::mi_zalloc(layout.size()) as *mut u8
         } else {
             mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
@@ -44,7 +44,7 @@ unsafe impl GlobalAlloc for Allocator {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if layout.align() <= 8 || (layout.align() <= 16 && new_size >= 16) {
+        if plain(layout.align(), new_size) {
             mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
         } else {
             mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8

@@ -626,23 +626,26 @@ impl<'t> Renderer<'t> {
         let root = &self.vars[r.root as usize];
         // A chain of properties through a JSON document is followed by node, building one
         // value at the end instead of one per step.
-        if let (Value::Json { id, doc }, false) = (root, root_changed(root)) {
-            let mut node = *id;
-            let mut steps = 0;
-            for a in &r.path {
-                let Access::Property(name) = a else { break };
-                match doc.member_keyed(node, name, name.word) {
-                    Some(m) => node = m,
-                    None => break,
+        // Once the document has changes, its nodes are read through values, which see them.
+        if let Value::Json { id, doc } = root {
+            if !doc.has_changes() {
+                let mut node = *id;
+                let mut steps = 0;
+                for a in &r.path {
+                    let Access::Property(name) = a else { break };
+                    match doc.member_keyed(node, name, name.word) {
+                        Some(m) => node = m,
+                        None => break,
+                    }
+                    steps += 1;
                 }
-                steps += 1;
-            }
-            if steps == r.path.len() {
-                return Ok(Value::node(doc, node));
-            }
-            if steps > 0 {
-                let v = Value::node(doc, node);
-                return self.walk(v, &r.path[steps..]);
+                if steps == r.path.len() {
+                    return Ok(Value::node(doc, node));
+                }
+                if steps > 0 {
+                    let v = Value::node(doc, node);
+                    return self.walk(v, &r.path[steps..]);
+                }
             }
         }
         match r.path.split_first() {
@@ -802,12 +805,6 @@ impl<'t> Renderer<'t> {
 }
 
 /// The node a chain of properties leads to from a JSON node, when every step is a member.
-/// Whether a JSON variable's document has changes, so that its nodes are read through values.
-#[inline]
-fn root_changed(v: &Value) -> bool {
-    matches!(v, Value::Json { doc, .. } if doc.has_changes())
-}
-
 fn json_path(doc: &Doc, mut node: u32, path: &[Access]) -> Option<u32> {
     // Once a template changed the document, its nodes are read through values, which see
     // the changes.

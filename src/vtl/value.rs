@@ -366,13 +366,24 @@ impl Value {
 
     /// A JSON array or object as a list or map the template can change (Java's collections
     /// are mutable, and so are those API Gateway makes from JSON), its items and members
-    /// still shared with the document; `None` for anything else.
+    /// still shared with the document; `None` for anything else. The first one made of a node
+    /// is recorded on its document, and every later call gives that same list or map.
     pub fn mutable_copy(&self) -> Option<Value> {
-        let j = self.json()?;
         if let Some(changed) = self.changed() {
             return Some(changed);
         }
-        let copy = if j.is_array() {
+        let copy = self.collection_copy()?;
+        if let Value::Json { id, doc } = self {
+            doc.record_change(*id, copy.clone());
+        }
+        Some(copy)
+    }
+
+    /// A JSON array or object as a new list or map of its items or members, not recorded as
+    /// the node's change ([`Value::mutable_copy`] records it).
+    pub(crate) fn collection_copy(&self) -> Option<Value> {
+        let j = self.json()?;
+        Some(if j.is_array() {
             Value::JsonList(Rc::new(RefCell::new(Items(j.items().map(Value::from).collect()))))
         } else {
             // A later duplicate key wins and the first one's place is kept, as a map insertion does.
@@ -381,9 +392,7 @@ impl Value {
                 members.insert(Rc::from(k), Value::from(v));
             }
             Value::new_map(members)
-        };
-        j.doc.record_change(j.id, copy.clone());
-        Some(copy)
+        })
     }
 
     /// The JSON node handle of a JSON array or object.
@@ -560,34 +569,12 @@ impl Value {
                 write_json_string(self.as_str().unwrap_or_default(), out)
             }
             Value::Json { id, doc } => {
-                if let Some(changed) = self.changed() {
-                    return changed.write_json_at(out, depth);
-                }
                 if !doc.has_changes() {
                     return doc.write_json_of(*id, out);
                 }
-                // Something inside may have changed: each child is printed as a value.
-                let j = Json { doc: doc.clone(), id: *id };
-                if j.is_array() {
-                    out.push('[');
-                    for (i, v) in j.items().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        Value::from(v).write_json_at(out, depth + 1);
-                    }
-                    out.push(']');
-                } else {
-                    out.push('{');
-                    for (i, (k, v)) in j.members().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        write_json_string(k, out);
-                        out.push(':');
-                        Value::from(v).write_json_at(out, depth + 1);
-                    }
-                    out.push('}');
+                // Something in it may have changed: printed through values, which see it.
+                if let Some(now) = self.changed().or_else(|| self.collection_copy()) {
+                    now.write_json_at(out, depth);
                 }
             }
             Value::List(l) | Value::JsonList(l) => {
