@@ -254,3 +254,31 @@ async fn a_request_template_changes_the_parsed_body_in_place() {
     assert_eq!(String::from_utf8_lossy(&backend.last().body), r#"true|["A-1","B-2","C-3"]|[other]"#);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_change_through_one_variable_reaches_the_backend_through_another() {
+    let backend = Backend::start().await;
+    // `$items` and `$root.items` are the same list, and `$order` the same map as `$root.order`:
+    // the backend gets the whole document with both changes.
+    let template = "#set($root = $input.path('$'))#set($items = $root.items)#set($order = $root.order)\
+                    #set($ok = $items.add(\"C-3\"))#set($order.state = \"packed\")$root.items|$root.order.state|$order.size()";
+    let server = portico_json(json!({
+        "restApi": {"name": "aliases"},
+        "stages": [{"stageName": "dev"}],
+        "resources": [{"path": "/items", "resourceMethods": {"POST": {
+            "methodResponses": {"200": {"statusCode": "200"}},
+            "methodIntegration": {
+                "type": "HTTP", "httpMethod": "POST", "uri": format!("{}/items", backend.url()),
+                "requestTemplates": {"application/json": template},
+                "integrationResponses": {"200": {"statusCode": "200"}}
+            }
+        }}}]
+    }))
+    .await;
+    let body = r#"{"items": ["A-1", "B-2"], "order": {"id": 7}}"#;
+    let reply =
+        send("POST", &format!("http://{}/dev/items", server.addr), &[("content-type", "application/json")], body).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(String::from_utf8_lossy(&backend.last().body), r#"["A-1","B-2","C-3"]|packed|2"#);
+    server.shutdown().await;
+}
