@@ -12,6 +12,7 @@
 //! period past it) is all a slow client needs.
 //! Nothing of this runs per request beyond a few counter updates.
 
+use super::http1::Outcome;
 use super::Gateway;
 use crate::pipeline;
 use atomic_waker::AtomicWaker;
@@ -34,7 +35,7 @@ const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
 /// What the sweep reads about a connection, and how it tells hyper to let go.
 #[derive(Default)]
-struct Activity {
+pub(super) struct Activity {
     /// Reads and writes that moved bytes.
     transfers: AtomicU64,
     /// `transfers` as the previous sweep saw it.
@@ -137,12 +138,14 @@ impl Connections {
     }
 }
 
-/// The socket as hyper sees it: counts transfers, ends the stream when the sweep releases the
-/// connection, and hands the socket back when hyper lets go of it.
-struct Watched {
+/// The socket as the connection's server sees it: counts transfers, ends the stream when the
+/// sweep releases the connection, and hands the socket back when it is let go of.
+pub(super) struct Watched {
     stream: Option<TcpStream>,
     activity: Arc<Activity>,
     back: Arc<Mutex<Option<TcpStream>>>,
+    /// Bytes read from the socket before hyper took the connection over, read first.
+    prefix: Bytes,
 }
 
 impl Drop for Watched {
@@ -154,6 +157,15 @@ impl Drop for Watched {
 }
 
 impl Watched {
+    pub(super) fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+
+    /// Whether the stream ended because the sweep released the connection.
+    pub(super) fn released(&self) -> bool {
+        self.activity.released.load(Relaxed)
+    }
+
     fn stream(&mut self) -> Pin<&mut TcpStream> {
         Pin::new(self.stream.as_mut().expect("the socket is present while hyper serves it"))
     }
@@ -186,8 +198,13 @@ impl AsyncRead for Watched {
                 "request head not received in time",
             )));
         }
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
         if self.activity.released.load(Relaxed) || self.releasing() {
-            // End of stream: hyper, idle between requests, lets go of the connection.
+            // End of stream: the server, idle between requests, lets go of the connection.
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
@@ -241,10 +258,10 @@ impl AsyncWrite for Watched {
 
 /// Marks its connection busy from the request until hyper drops the response body (written
 /// whole, or abandoned).
-struct Busy(Arc<Activity>);
+pub(super) struct Busy(Arc<Activity>);
 
 impl Busy {
-    fn new(activity: &Arc<Activity>) -> Self {
+    pub(super) fn new(activity: &Arc<Activity>) -> Self {
         activity.in_flight.fetch_add(1, Relaxed);
         activity.requests.fetch_add(1, Relaxed);
         Self(activity.clone())
@@ -290,19 +307,13 @@ pub(super) struct Listener {
     pub connections: Arc<Connections>,
     /// How long a parked connection waits for the client (the keep-alive timeout).
     pub keep_alive: Duration,
+    /// The largest request head read.
+    pub max_head_bytes: usize,
 }
 
 /// Serves the socket with hyper until the client leaves (true when hyper was only released).
-async fn run_hyper(
-    stream: TcpStream,
-    l: &Listener,
-    peer: SocketAddr,
-    stopped: &mut watch::Receiver<bool>,
-    back: &Arc<Mutex<Option<TcpStream>>>,
-) -> bool {
-    let activity = Arc::new(Activity::default());
-    l.connections.add(&activity);
-    let io = Watched { stream: Some(stream), activity: activity.clone(), back: back.clone() };
+async fn run_hyper(io: Watched, l: &Listener, peer: SocketAddr, stopped: &mut watch::Receiver<bool>) -> bool {
+    let activity = io.activity.clone();
     let service = {
         let (gateway, activity) = (l.gateway.clone(), activity.clone());
         service_fn(move |mut req| {
@@ -363,11 +374,25 @@ pub(super) async fn serve(
         if !ready || *stopped.borrow() {
             return;
         }
-        if !run_hyper(stream, &listener, peer, &mut stopped, &back).await {
+        let activity = Arc::new(Activity::default());
+        listener.connections.add(&activity);
+        let mut io = Watched { stream: Some(stream), activity, back: back.clone(), prefix: Bytes::new() };
+        let released = match super::http1::serve(&mut io, &listener, peer, &mut stopped).await {
+            Outcome::Closed => false,
+            Outcome::Released => {
+                drop(io);
+                true
+            }
+            Outcome::HandOff(read) => {
+                io.prefix = read;
+                run_hyper(io, &listener, peer, &mut stopped).await
+            }
+        };
+        if !released {
             return;
         }
         gateway.idle_releases.fetch_add(1, Relaxed);
-        // hyper let go; the socket came back through `Watched::drop`.
+        // The server let go; the socket came back through `Watched::drop`.
         let Some(returned) = back.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
         stream = returned;
     }

@@ -20,6 +20,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub mod access_log;
 pub mod allocator;
+mod http1;
 mod idle;
 pub mod metrics;
 pub mod registry;
@@ -246,6 +247,7 @@ async fn accept_loop(
         gateway: gateway.clone(),
         connections,
         keep_alive: options.limits.header_read_timeout,
+        max_head_bytes: options.limits.max_head_bytes.max(8192),
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(options.limits.max_connections));
     loop {
