@@ -137,3 +137,45 @@ async fn pipelined_requests_are_all_answered_after_a_quiet_spell() {
     assert!(first_at < second_at, "{rest}");
     server.shutdown().await;
 }
+
+/// Plain requests are answered on the connection's own task and the rest by hyper, on one
+/// connection and in order: a chunked body (hyper's), a HEAD (a head only: a body after it
+/// would be read as the next response), a request after a quiet spell, and `Connection:
+/// close`, answered with `connection: close` and the end of the connection.
+#[tokio::test]
+async fn plain_and_handed_over_requests_share_a_connection() {
+    let backend = Backend::start().await;
+    let server = portico_to(&backend.url()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /status/200 HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    let first = read_answer(&mut stream).await;
+    assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
+    assert!(first.contains("\r\nconnection: keep-alive\r\n") && first.contains("\r\ndate: "), "{first}");
+    stream
+        .write_all(b"POST /status/201 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        .await
+        .unwrap();
+    let chunked = read_answer(&mut stream).await;
+    assert!(chunked.starts_with("HTTP/1.1 201"), "{chunked}");
+    assert_eq!(backend.last().body.as_ref(), b"abc");
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    stream
+        .write_all(b"HEAD /status/200 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await.unwrap().unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.starts_with("HTTP/1.1 200 OK\r\n"), "{rest}");
+    let last = rest.find("HTTP/1.1 202").unwrap_or_else(|| panic!("the request after the HEAD: {rest}"));
+    assert!(rest[..last].ends_with("\r\n\r\n"), "nothing follows the HEAD's head: {rest}");
+    assert!(rest[last..].contains("\r\nconnection: close\r\n"), "{rest}");
+    server.shutdown().await;
+}
+
+/// One read's worth of an answer.
+async fn read_answer(stream: &mut TcpStream) -> String {
+    let mut answer = vec![0u8; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await.unwrap().unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
