@@ -1,10 +1,11 @@
-//! Plain HTTP/1.1 connections that cost little while idle. hyper keeps 16 KB of buffers for as
-//! long as it serves a connection, so 10,000 idle keep-alive clients would hold 160 MB. A sweep
-//! every half second finds connections that have been quiet since the last sweep (no request
-//! in flight, no response being written, the last bytes on the wire a response's) and ends
-//! hyper's part in them with an end-of-stream on reads, which hyper takes as a client that
-//! left between requests. The socket itself stays open: it comes back from hyper, waits
-//! without buffers until the client speaks again, and a new hyper connection takes it up.
+//! Plain HTTP/1.1 connections that cost little while idle. Whoever serves a connection (the
+//! gateway's own HTTP/1.1 path, `http1`, or hyper for what that path hands over) keeps buffers
+//! for it while it serves, so 10,000 idle keep-alive clients would hold 160 MB. A sweep every
+//! half second finds connections that have been quiet since the last sweep (no request in
+//! flight, no response being written, the last bytes on the wire a response's) and ends their
+//! server's part in them with an end-of-stream on reads, which it takes as a client that left
+//! between requests. The socket itself stays open: it comes back, waits without buffers until
+//! the client speaks again, and is served anew.
 //! The same sweep enforces the header read timeout: a connection that has received part of a
 //! request's head, and no request since, for the whole timeout is cut off. hyper could time
 //! the head itself, but it reads the clock, allocates a timer and puts it in the runtime's
