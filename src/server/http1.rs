@@ -242,9 +242,8 @@ async fn write_response(
     let known = body.size_hint().exact();
     let (mut framing, mut wrote_length, mut wrote_date, mut keep_alive) = (None, false, false, !close);
     let mut connection: Option<Vec<u8>> = None;
-    let mut headers = parts.headers.into_iter();
     let mut name = None;
-    while let Some((next, value)) = headers.next() {
+    for (next, value) in parts.headers {
         if next.is_some() {
             name = next;
         }
