@@ -91,12 +91,15 @@ pub fn mime(value: &str) -> &str {
 /// Template selection and passthrough (`runtime.md` §5.4): the key is the request's MIME type,
 /// `application/json` when the client sends none.
 pub fn choose_body<'p>(integration: &'p IntegrationPlan, headers: &HeaderMap) -> Result<BodyChoice<'p>, GatewayError> {
-    let content_type = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(mime)
-        .filter(|m| !m.is_empty())
-        .unwrap_or("application/json");
+    choose_body_for(integration, headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()))
+}
+
+/// [`choose_body`] for the client's Content-Type, read beforehand.
+fn choose_body_for<'p>(
+    integration: &'p IntegrationPlan,
+    content_type: Option<&str>,
+) -> Result<BodyChoice<'p>, GatewayError> {
+    let content_type = content_type.map(mime).filter(|m| !m.is_empty()).unwrap_or("application/json");
     let templates = &integration.request_templates;
     if let Some(t) = templates.get(content_type) {
         return Ok(BodyChoice::Template(t));
@@ -158,8 +161,10 @@ pub fn prepare(
         context: &inv.context,
     };
     let (mut path, mut query, mut headers) = map_parameters(integration, &view)?;
-    let choice = choose_body(integration, &parts.headers)?;
-    let content_type = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    // Read once: the template choice, the binary check and the HTTP integration all want it.
+    let client_content_type = parts.headers.get(http::header::CONTENT_TYPE);
+    let content_type = client_content_type.and_then(|v| v.to_str().ok());
+    let choice = choose_body_for(integration, content_type)?;
     let binary = payload::is_binary(&plan.binary_media_types, content_type);
     let converted = payload::convert_request(body.clone(), binary, integration.content_handling)?;
     let body = match choice {
@@ -181,11 +186,5 @@ pub fn prepare(
     for (name, value) in inv.overrides.request_path() {
         set_value(&mut path, name, value, false);
     }
-    Ok(IntegrationRequest {
-        path,
-        query,
-        headers,
-        body,
-        client_content_type: parts.headers.get(http::header::CONTENT_TYPE).cloned(),
-    })
+    Ok(IntegrationRequest { path, query, headers, body, client_content_type: client_content_type.cloned() })
 }

@@ -122,7 +122,11 @@ fn parse(buf: &[u8], mut headers: Vec<(HeaderName, usize, usize)>) -> (Parsed, V
 }
 
 /// The request the pipeline gets, its head and body sharing the bytes read.
-fn request(head: &mut Head, headers: &mut Vec<(HeaderName, usize, usize)>, bytes: Bytes) -> Option<Request<Full<Bytes>>> {
+fn request(
+    head: &mut Head,
+    headers: &mut Vec<(HeaderName, usize, usize)>,
+    bytes: Bytes,
+) -> Option<Request<Full<Bytes>>> {
     let uri = Uri::from_maybe_shared(bytes.slice(head.target.0..head.target.1)).ok()?;
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, start, end) in headers.drain(..) {
@@ -237,7 +241,8 @@ async fn write_response(
         out.extend_from_slice(status.canonical_reason().unwrap_or("<none>").as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let can_have_length = !status.is_informational() && !matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
+    let can_have_length =
+        !status.is_informational() && !matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
     let can_have_body = can_have_length && !head_request;
     let known = body.size_hint().exact();
     let (mut framing, mut wrote_length, mut wrote_date, mut keep_alive) = (None, false, false, !close);
