@@ -179,3 +179,44 @@ async fn read_answer(stream: &mut TcpStream) -> String {
     let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await.unwrap().unwrap();
     String::from_utf8_lossy(&answer[..n]).into_owned()
 }
+
+/// Requests that arrive in pieces, cut anywhere (inside the request line, a header, the blank
+/// line, the body, between two requests), are each answered once and in order.
+#[tokio::test]
+async fn requests_cut_anywhere_are_answered_in_order() {
+    let backend = Backend::start().await;
+    let server = portico_to(&backend.url()).await;
+    let mut requests = Vec::new();
+    for code in [201, 202, 203] {
+        requests.extend_from_slice(
+            format!("POST /status/{code} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nX-Note: n{code}\r\n\r\nb{code}\n")
+                .as_bytes(),
+        );
+    }
+    requests.extend_from_slice(
+        b"POST /status/204 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nb204\n",
+    );
+    for (round, cut) in [1, 7, 19, 33, 50, 58, 71, 90].into_iter().enumerate() {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let mut at = 0;
+        while at < requests.len() {
+            let end = (at + cut).min(requests.len());
+            stream.write_all(&requests[at..end]).await.unwrap();
+            stream.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            at = end;
+        }
+        let mut answers = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answers)).await.unwrap().unwrap();
+        let answers = String::from_utf8_lossy(&answers);
+        let at: Vec<usize> = ["HTTP/1.1 201", "HTTP/1.1 202", "HTTP/1.1 203", "HTTP/1.1 204"]
+            .iter()
+            .map(|s| answers.find(s).unwrap_or_else(|| panic!("cut every {cut} bytes, no {s}: {answers}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "cut every {cut} bytes: {answers}");
+        assert_eq!(answers.matches("HTTP/1.1 ").count(), 4, "cut every {cut} bytes: {answers}");
+        assert_eq!(backend.count(), 4 * (round + 1), "each request reached the backend once");
+        assert_eq!(backend.last().body.as_ref(), b"b204\n", "the last body whole");
+    }
+    server.shutdown().await;
+}
