@@ -34,7 +34,7 @@ use tokio::sync::watch;
 /// How often connections are swept; a connection quiet for a whole period is released.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
-/// What the sweep reads about a connection, and how it tells hyper to let go.
+/// What the sweep reads about a connection, and how it tells the connection's server to let go.
 #[derive(Default)]
 pub(super) struct Activity {
     /// Reads and writes that moved bytes.
@@ -168,7 +168,7 @@ impl Watched {
     }
 
     fn stream(&mut self) -> Pin<&mut TcpStream> {
-        Pin::new(self.stream.as_mut().expect("the socket is present while hyper serves it"))
+        Pin::new(self.stream.as_mut().expect("the socket is present while the connection is served"))
     }
 
     fn moved(&self, read: bool) {
@@ -257,8 +257,8 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// Marks its connection busy from the request until hyper drops the response body (written
-/// whole, or abandoned).
+/// Marks its connection busy from the request until its response is written whole (or
+/// abandoned): the plain path drops it after the write, hyper with the response body.
 pub(super) struct Busy(Arc<Activity>);
 
 impl Busy {

@@ -218,12 +218,14 @@ async fn accept_loop(
     options: Options,
 ) {
     let graceful = GracefulShutdown::new();
+    // The largest head read, by hyper and by the plain HTTP/1.1 path alike.
+    let max_head_bytes = options.limits.max_head_bytes.max(8192);
     let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(options.limits.header_read_timeout)
-        .max_buf_size(options.limits.max_head_bytes.max(8192))
+        .max_buf_size(max_head_bytes)
         .writev(false)
         .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
@@ -232,7 +234,7 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         // The connection sweep times request heads (see `idle`).
         .header_read_timeout(None)
-        .max_buf_size(options.limits.max_head_bytes.max(8192))
+        .max_buf_size(max_head_bytes)
         // One buffer, one `write` per response: measured faster than a vectored write of
         // head and body for the small responses an API gateway mostly sends.
         .writev(false)
@@ -247,7 +249,7 @@ async fn accept_loop(
         gateway: gateway.clone(),
         connections,
         keep_alive: options.limits.header_read_timeout,
-        max_head_bytes: options.limits.max_head_bytes.max(8192),
+        max_head_bytes,
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(options.limits.max_connections));
     loop {

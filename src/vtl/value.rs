@@ -732,10 +732,9 @@ impl Number {
     }
 }
 
-/// An integer in decimal, without the formatting machinery (it is printed often).
-pub fn write_int(i: i64, out: &mut String) {
-    let mut buf = [0u8; 20];
-    let mut n = i.unsigned_abs();
+/// The decimal digits of `n`, written at the end of `buf`: the one digit loop behind every
+/// number printed without the formatting machinery (template output, response lengths).
+pub fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
     loop {
         at -= 1;
@@ -745,10 +744,16 @@ pub fn write_int(i: i64, out: &mut String) {
             break;
         }
     }
+    &buf[at..]
+}
+
+/// An integer in decimal, without the formatting machinery (it is printed often).
+pub fn write_int(i: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
     if i < 0 {
         out.push('-');
     }
-    for &digit in &buf[at..] {
+    for &digit in decimal_digits(i.unsigned_abs(), &mut buf) {
         out.push(digit as char);
     }
 }
@@ -781,6 +786,18 @@ pub fn write_java_double(f: f64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 91, 1234567, u64::MAX] {
+            assert_eq!(decimal_digits(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+        for i in [0, -1, 42, i64::MIN, i64::MAX] {
+            let mut out = String::new();
+            write_int(i, &mut out);
+            assert_eq!(out, i.to_string());
+        }
+    }
 
     #[test]
     fn short_strings_of_every_length_read_back_whole() {
