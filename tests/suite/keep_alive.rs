@@ -121,17 +121,13 @@ async fn pipelined_requests_are_all_answered_after_a_quiet_spell() {
     let server = portico_to(&backend.url()).await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     stream.write_all(b"GET /status/200 HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
-    let mut first = vec![0u8; 4096];
-    let n = stream.read(&mut first).await.unwrap();
-    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    assert!(read_answer(&mut stream).await.starts_with("HTTP/1.1 200"));
     tokio::time::sleep(Duration::from_millis(1600)).await;
     stream
         .write_all(b"GET /status/201 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    let mut rest = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await.unwrap().unwrap();
-    let rest = String::from_utf8_lossy(&rest);
+    let rest = read_to_close(&mut stream, Duration::from_secs(10)).await;
     let first_at = rest.find("HTTP/1.1 201").expect("the first pipelined request is answered");
     let second_at = rest.find("HTTP/1.1 202").expect("the second pipelined request is answered");
     assert!(first_at < second_at, "{rest}");
@@ -163,9 +159,7 @@ async fn plain_and_handed_over_requests_share_a_connection() {
         .write_all(b"HEAD /status/200 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    let mut rest = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await.unwrap().unwrap();
-    let rest = String::from_utf8_lossy(&rest);
+    let rest = read_to_close(&mut stream, Duration::from_secs(5)).await;
     assert!(rest.starts_with("HTTP/1.1 200 OK\r\n"), "{rest}");
     let last = rest.find("HTTP/1.1 202").unwrap_or_else(|| panic!("the request after the HEAD: {rest}"));
     assert!(rest[..last].ends_with("\r\n\r\n"), "nothing follows the HEAD's head: {rest}");
@@ -206,9 +200,7 @@ async fn requests_cut_anywhere_are_answered_in_order() {
             tokio::time::sleep(Duration::from_millis(2)).await;
             at = end;
         }
-        let mut answers = Vec::new();
-        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answers)).await.unwrap().unwrap();
-        let answers = String::from_utf8_lossy(&answers);
+        let answers = read_to_close(&mut stream, Duration::from_secs(10)).await;
         let at: Vec<usize> = ["HTTP/1.1 201", "HTTP/1.1 202", "HTTP/1.1 203", "HTTP/1.1 204"]
             .iter()
             .map(|s| answers.find(s).unwrap_or_else(|| panic!("cut every {cut} bytes, no {s}: {answers}")))
@@ -219,4 +211,11 @@ async fn requests_cut_anywhere_are_answered_in_order() {
         assert_eq!(backend.last().body.as_ref(), b"b204\n", "the last body whole");
     }
     server.shutdown().await;
+}
+
+/// Everything the server sends until it closes the connection, which it must do `within`.
+async fn read_to_close(stream: &mut TcpStream, within: Duration) -> String {
+    let mut answers = Vec::new();
+    tokio::time::timeout(within, stream.read_to_end(&mut answers)).await.unwrap().unwrap();
+    String::from_utf8_lossy(&answers).into_owned()
 }

@@ -228,10 +228,13 @@ async fn headers_dropped_at_the_door_are_invisible_to_templates() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_request_template_changes_the_parsed_body_in_place() {
-    let backend = Backend::start().await;
-    let template = "#set($b = $input.path('$'))#set($keys = [\"items\", \"other\"])$b.get($keys.remove(0)).add(\"C-3\")|$b.items|$keys";
+/// Serves `POST /dev/items` as an HTTP integration to `backend` through `template`, and posts
+/// `body` to it as JSON.
+async fn post_through_request_template(
+    backend: &Backend,
+    template: &str,
+    body: &'static str,
+) -> (portico::server::Running, common::Reply) {
     let server = portico_json(json!({
         "restApi": {"name": "changes"},
         "stages": [{"stageName": "dev"}],
@@ -245,9 +248,17 @@ async fn a_request_template_changes_the_parsed_body_in_place() {
         }}}]
     }))
     .await;
-    let body = r#"{"items": ["A-1", "B-2"]}"#;
     let reply =
         send("POST", &format!("http://{}/dev/items", server.addr), &[("content-type", "application/json")], body).await;
+    (server, reply)
+}
+
+#[tokio::test]
+async fn a_request_template_changes_the_parsed_body_in_place() {
+    let backend = Backend::start().await;
+    let template = "#set($b = $input.path('$'))#set($keys = [\"items\", \"other\"])$b.get($keys.remove(0)).add(\"C-3\")|$b.items|$keys";
+    let body = r#"{"items": ["A-1", "B-2"]}"#;
+    let (server, reply) = post_through_request_template(&backend, template, body).await;
     assert_eq!(reply.status, 200);
     // The list from $input.path changes where it is and still prints as JSON; the index
     // expression ran once.
@@ -262,22 +273,8 @@ async fn a_change_through_one_variable_reaches_the_backend_through_another() {
     // the backend gets the whole document with both changes.
     let template = "#set($root = $input.path('$'))#set($items = $root.items)#set($order = $root.order)\
                     #set($ok = $items.add(\"C-3\"))#set($order.state = \"packed\")$root.items|$root.order.state|$order.size()";
-    let server = portico_json(json!({
-        "restApi": {"name": "aliases"},
-        "stages": [{"stageName": "dev"}],
-        "resources": [{"path": "/items", "resourceMethods": {"POST": {
-            "methodResponses": {"200": {"statusCode": "200"}},
-            "methodIntegration": {
-                "type": "HTTP", "httpMethod": "POST", "uri": format!("{}/items", backend.url()),
-                "requestTemplates": {"application/json": template},
-                "integrationResponses": {"200": {"statusCode": "200"}}
-            }
-        }}}]
-    }))
-    .await;
     let body = r#"{"items": ["A-1", "B-2"], "order": {"id": 7}}"#;
-    let reply =
-        send("POST", &format!("http://{}/dev/items", server.addr), &[("content-type", "application/json")], body).await;
+    let (server, reply) = post_through_request_template(&backend, template, body).await;
     assert_eq!(reply.status, 200);
     assert_eq!(String::from_utf8_lossy(&backend.last().body), r#"["A-1","B-2","C-3"]|packed|2"#);
     server.shutdown().await;
