@@ -219,3 +219,23 @@ async fn read_to_close(stream: &mut TcpStream, within: Duration) -> String {
     tokio::time::timeout(within, stream.read_to_end(&mut answers)).await.unwrap().unwrap();
     String::from_utf8_lossy(&answers).into_owned()
 }
+
+/// A request the parser refuses (a space in a header name: hyper's to answer) and one whose
+/// target is no URI (`http://[::1`, refused after parsing) are both answered 400 Bad Request,
+/// and the connection ends.
+#[tokio::test]
+async fn malformed_requests_are_answered_400_and_the_connection_ends() {
+    let backend = Backend::start().await;
+    let server = portico_to(&backend.url()).await;
+    for request in
+        [&b"GET /status/200 HTTP/1.1\r\nBad Header: x\r\n\r\n"[..], b"GET http://[::1 HTTP/1.1\r\nHost: a\r\n\r\n"]
+    {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let answer = read_to_close(&mut stream, Duration::from_secs(10)).await;
+        assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
+    assert_eq!(backend.count(), 0, "neither reached the backend");
+    server.shutdown().await;
+}
