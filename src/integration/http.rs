@@ -33,34 +33,40 @@ fn target_uri(
     let template =
         method.integration.uri.as_ref().ok_or_else(|| GatewayError::ApiConfiguration("no integration uri".into()))?;
     let encoded: Vec<(&str, String)> = path.iter().map(|(k, v)| (k.as_str(), encode_path_value(v))).collect();
-    let rendered = template.render(
+    let mut text = template.render(
         |name| encoded.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()),
         |name| stage.variables.get(name).map(String::as_str),
     );
-    let (base, own_query) = match rendered.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rendered.as_str(), None),
-    };
-    let mut query = String::new();
-    for part in [own_query, client_query].into_iter().flatten().filter(|q| !q.is_empty()) {
-        if !query.is_empty() {
-            query.push('&');
+    // The rest of the query goes onto the rendered URI in place; a bare `?` ends nothing.
+    let mut has_query = match text.find('?') {
+        Some(at) if at + 1 == text.len() => {
+            text.truncate(at);
+            false
         }
-        query.push_str(part);
+        found => found.is_some(),
+    };
+    let mut separate = |text: &mut String| {
+        text.push(if has_query { '&' } else { '?' });
+        has_query = true;
+    };
+    if let Some(q) = client_query.filter(|q| !q.is_empty()) {
+        separate(&mut text);
+        text.push_str(q);
     }
     for (k, v) in mapped_query {
-        if !query.is_empty() {
-            query.push('&');
-        }
-        form_encode(k, &mut query);
-        query.push('=');
-        form_encode(v, &mut query);
+        separate(&mut text);
+        form_encode(k, &mut text);
+        text.push('=');
+        form_encode(v, &mut text);
     }
-    let text = if query.is_empty() { base.to_string() } else { format!("{base}?{query}") };
-    let uri: Uri =
-        text.parse().map_err(|_| GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")))?;
+    // Parsed from the text's own bytes, not a copy.
+    let text = bytes::Bytes::from(text);
+    let invalid = || {
+        GatewayError::ApiConfiguration(format!("Invalid endpoint address: {}", String::from_utf8_lossy(&text)))
+    };
+    let uri = Uri::from_maybe_shared(text.clone()).map_err(|_| invalid())?;
     if !matches!(uri.scheme_str(), Some("http") | Some("https")) || uri.authority().is_none() {
-        return Err(GatewayError::ApiConfiguration(format!("Invalid endpoint address: {text}")));
+        return Err(invalid());
     }
     Ok(uri)
 }
@@ -122,9 +128,7 @@ fn add_gateway_headers(headers: &mut HeaderMap, plan: &Plan, uri: &Uri, inv: &In
     if let Ok(v) = HeaderValue::from_str(inv.trace_id()) {
         headers.insert(&header_names::X_AMZN_TRACE_ID, v);
     }
-    for name in &DROPPED_AFTER_MAPPING {
-        headers.remove(name);
-    }
+    header_names::remove_all(headers, &DROPPED_AFTER_MAPPING);
 }
 
 fn classify(error: crate::pipeline::BoxError) -> GatewayError {

@@ -181,8 +181,12 @@ impl Connection {
     pub(crate) async fn read_head(&mut self, head_request: bool, close_requested: bool) -> Result<Head, BoxError> {
         loop {
             let parsed = loop {
-                if let Some(head) = parse_head(&mut self.buf, head_request)? {
-                    break head;
+                // Nothing read yet is nothing to parse (and a parse starts by clearing a
+                // hundred header slots).
+                if !self.buf.is_empty() {
+                    if let Some(head) = parse_head(&mut self.buf, head_request)? {
+                        break head;
+                    }
                 }
                 if self.buf.len() > MAX_HEAD {
                     return Err(fail("the backend's response head is too large"));
@@ -219,6 +223,14 @@ impl Connection {
 
 /// The `content-length` of a message; differing values are an error.
 fn content_length(headers: &HeaderMap) -> Result<Option<u64>, BoxError> {
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    // The usual case, one value of digits, read without splitting it.
+    if let (Some(one), None) = (values.next(), values.next()) {
+        let digits = one.as_bytes();
+        if !digits.is_empty() && digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit) {
+            return Ok(Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0'))));
+        }
+    }
     let mut found = None;
     for value in headers.get_all(CONTENT_LENGTH) {
         for part in value.to_str().map_err(|_| fail("invalid content-length"))?.split(',') {
@@ -255,7 +267,9 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Bo
         raw
     };
     let bytes = buf.split_to(len).freeze();
-    let mut headers = HeaderMap::with_capacity(raw.len());
+    // Room for what the gateway adds on the way to the client (its ids, `Connection`,
+    // renamed framing headers): a map grown then costs a second allocation and a rehash.
+    let mut headers = HeaderMap::with_capacity(raw.len() + 6);
     for (name, range) in raw {
         let value = HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| fail("invalid header value"))?;
         headers.append(name, value);
@@ -457,6 +471,22 @@ mod tests {
     fn conflicting_lengths_and_partial_heads() {
         let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n"[..]);
         assert!(parse_head(&mut buf, false).is_err());
+        let lengths: &[(&str, Option<u64>)] = &[
+            ("7", Some(7)),
+            ("0042", Some(42)),
+            (" 42 ", Some(42)),
+            ("42, 42", Some(42)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("18446744073709551616", None),
+            ("4 2", None),
+            ("-1", None),
+            ("42, 43", None),
+        ];
+        for (value, length) in lengths {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_str(value).unwrap());
+            assert_eq!(content_length(&headers).ok().flatten(), *length, "{value:?}");
+        }
         let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-le"[..]);
         assert!(parse_head(&mut buf, false).unwrap().is_none());
         assert_eq!(buf.len(), 27, "a partial head stays in the buffer");

@@ -68,8 +68,29 @@ struct ThreadLists {
     swept: u64,
     /// Keyed with the standard (randomly seeded) hasher: an integration URI may take its host
     /// from the client's request.
-    by_backend: HashMap<Authority, Vec<Idle>>,
+    by_backend: HashMap<Backend, Vec<Idle>>,
 }
+
+/// A backend's authority as a pool key. `Authority` hashes itself a byte at a time, each byte
+/// a call into the hasher; this key gives the hasher the lowercased text in a few pieces,
+/// equal keys alike (authorities compare case-insensitively).
+#[derive(Clone, PartialEq, Eq)]
+struct Backend(Authority);
+
+impl std::hash::Hash for Backend {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let text = self.0.as_str().as_bytes();
+        state.write_usize(text.len());
+        let mut lower = [0u8; 64];
+        for piece in text.chunks(lower.len()) {
+            let lower = &mut lower[..piece.len()];
+            lower.copy_from_slice(piece);
+            lower.make_ascii_lowercase();
+            state.write(lower);
+        }
+    }
+}
+
 
 impl ThreadLists {
     /// Lets go of connections unused for two sweeps or closed by their backend.
@@ -97,19 +118,19 @@ impl Http1Pool {
         mut req: Request<Body>,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Response<Body>, BoxError> {
-        let authority = req.uri().authority().cloned().ok_or("the backend URI has no host")?;
+        let backend = Backend(req.uri().authority().cloned().ok_or("the backend URI has no host")?);
         // A request without a `Host` gets the URI's, as hyper's pooled client gives it.
         if !req.headers().contains_key(http::header::HOST) {
-            let host = http::HeaderValue::from_str(authority.as_str())?;
+            let host = http::HeaderValue::from_str(backend.0.as_str())?;
             req.headers_mut().insert(http::header::HOST, host);
         }
         let head_request = req.method() == Method::HEAD;
         let close_requested = lists_token(req.headers(), http::header::CONNECTION, "close");
-        let mut conn = match self.take(&authority) {
+        let mut conn = match self.take(&backend) {
             Some(conn) => conn,
             None => {
                 self.start_sweeping();
-                connect(&authority).await?
+                connect(&backend.0).await?
             }
         };
         conn.write_request(req).await?;
@@ -117,17 +138,17 @@ impl Http1Pool {
             conn.read_head(head_request, close_requested).await?;
         let body = match framing {
             Framing::Empty => {
-                self.finish(authority, conn, keep_alive);
+                self.finish(backend, conn, keep_alive);
                 empty()
             }
             // The usual case: the whole body came with the head.
             Framing::Length(n) if conn.buffered() as u64 >= n => {
                 let bytes = conn.take_buffered(n as usize);
-                self.finish(authority, conn, keep_alive);
+                self.finish(backend, conn, keep_alive);
                 full(bytes)
             }
             _ => {
-                let body = StreamedBody { conn: Some(conn), framing, keep_alive, pool: self.clone(), authority };
+                let body = StreamedBody { conn: Some(conn), framing, keep_alive, pool: self.clone(), backend };
                 super::deadline::bound(body.boxed_unsync(), deadline)
             }
         };
@@ -161,9 +182,9 @@ impl Http1Pool {
 
     /// A kept connection, the most recently used first (the likeliest to be warm and open);
     /// those the backend closed meanwhile are let go.
-    fn take(&self, authority: &Authority) -> Option<Connection> {
+    fn take(&self, backend: &Backend) -> Option<Connection> {
         IDLE.with_borrow_mut(|idle| {
-            let list = self.lists(idle, false)?.by_backend.get_mut(authority)?;
+            let list = self.lists(idle, false)?.by_backend.get_mut(backend)?;
             while let Some(i) = list.pop() {
                 if i.conn.is_usable() {
                     return Some(i.conn);
@@ -174,7 +195,7 @@ impl Http1Pool {
     }
 
     /// Gives a connection whose exchange ended back, unless it may not carry another.
-    fn finish(&self, authority: Authority, conn: Connection, keep_alive: bool) {
+    fn finish(&self, backend: Backend, conn: Connection, keep_alive: bool) {
         if !keep_alive || conn.buffered() > 0 {
             return;
         }
@@ -183,7 +204,7 @@ impl Http1Pool {
         let _ = IDLE.try_with(|idle| {
             let mut idle = idle.borrow_mut();
             if let Some(lists) = self.lists(&mut idle, true) {
-                let list = lists.by_backend.entry(authority).or_default();
+                let list = lists.by_backend.entry(backend).or_default();
                 if list.len() < MAX_IDLE_PER_BACKEND {
                     list.push(Idle { conn, since });
                 }
@@ -234,7 +255,7 @@ struct StreamedBody {
     framing: Framing,
     keep_alive: bool,
     pool: Arc<Http1Pool>,
-    authority: Authority,
+    backend: Backend,
 }
 
 impl StreamedBody {
@@ -244,7 +265,7 @@ impl StreamedBody {
 
     fn give_back(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.pool.finish(self.authority.clone(), conn, self.keep_alive);
+            self.pool.finish(self.backend.clone(), conn, self.keep_alive);
         }
     }
 }
@@ -353,6 +374,20 @@ mod tests {
         IDLE.with_borrow_mut(|idle| {
             pool.lists(idle, false).map_or(0, |lists| lists.by_backend.values().map(Vec::len).sum())
         })
+    }
+
+    #[test]
+    fn backends_differing_only_in_case_are_one_key() {
+        use std::hash::BuildHasher;
+        let hasher = std::collections::hash_map::RandomState::new();
+        let long = format!("{}.example:8080", "a".repeat(100));
+        for (a, b) in [("Example.COM:80", "example.com:80"), (long.to_uppercase().as_str(), long.as_str())] {
+            let (a, b) = (Backend(a.parse().unwrap()), Backend(b.parse().unwrap()));
+            assert!(a == b);
+            assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
+        }
+        let (a, b) = (Backend("a.example:80".parse().unwrap()), Backend("b.example:80".parse().unwrap()));
+        assert_ne!(hasher.hash_one(&a), hasher.hash_one(&b));
     }
 
     #[tokio::test]

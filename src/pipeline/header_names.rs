@@ -2,7 +2,7 @@
 //! given as text is parsed on each use, and one that is not a standard header is copied
 //! into a new allocation as well.
 
-use http::HeaderName;
+use http::{HeaderMap, HeaderName};
 
 pub static X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 pub static X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
@@ -29,3 +29,23 @@ pub static REMAPPED_PROXY: [(HeaderName, HeaderName); 5] = [
     (http::header::SERVER, HeaderName::from_static("x-amzn-remapped-server")),
     (HeaderName::from_static("x-amzn-requestid"), HeaderName::from_static("x-amzn-remapped-x-amzn-requestid")),
 ];
+
+/// Which of `candidates` the map holds, one bit each: a message carries few headers and
+/// seldom any of the gateway's candidates, so one pass over its names is cheaper than a
+/// hashed lookup for every candidate.
+pub fn present<T>(headers: &HeaderMap, candidates: &[T], name: impl Fn(&T) -> &HeaderName) -> u32 {
+    headers.keys().fold(0, |bits, key| match candidates.iter().position(|c| name(c) == key) {
+        Some(i) => bits | 1 << i,
+        None => bits,
+    })
+}
+
+/// Removes every one of `names` the map holds.
+pub fn remove_all(headers: &mut HeaderMap, names: &[HeaderName]) {
+    let found = present(headers, names, |name| name);
+    for (i, name) in names.iter().enumerate() {
+        if found & 1 << i != 0 {
+            headers.remove(name);
+        }
+    }
+}

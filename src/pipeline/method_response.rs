@@ -41,7 +41,11 @@ fn remapped_name(name: &str) -> Option<HeaderName> {
 
 /// Moves every value of each header to its new name.
 fn rename(headers: &mut HeaderMap, renames: &[(HeaderName, HeaderName)]) {
-    for (name, renamed) in renames {
+    let found = header_names::present(headers, renames, |(name, _)| name);
+    for (i, (name, renamed)) in renames.iter().enumerate() {
+        if found & 1 << i == 0 {
+            continue;
+        }
         let http::header::Entry::Occupied(entry) = headers.entry(name) else { continue };
         let mut values = entry.remove_entry_mult().1;
         // One value is the rule; more are gathered without a vector for the first.
@@ -63,9 +67,7 @@ pub fn remap_lambda_proxy_headers(headers: &mut HeaderMap) {
 /// HTTP_PROXY response headers: the backend's, with framing and identity headers renamed
 /// and transport headers dropped.
 pub fn remap_proxy_headers(headers: &mut HeaderMap) {
-    for name in &header_names::DROPPED_PROXY {
-        headers.remove(name);
-    }
+    header_names::remove_all(headers, &header_names::DROPPED_PROXY);
     rename(headers, &header_names::REMAPPED_PROXY);
 }
 

@@ -229,19 +229,27 @@ fn extended_request_id() -> String {
     std::str::from_utf8(&out).map(str::to_string).unwrap_or_default()
 }
 
-/// Appends `len` random lowercase hex digits.
+/// The 122 random bits of a version 4 UUID, its version and variant fields taken out.
+fn random_bits() -> u128 {
+    let u = uuid::Uuid::new_v4().as_u128();
+    (u & ((1 << 62) - 1)) | ((u >> 64) & 0xfff) << 62 | (u >> 80) << 74
+}
+
+/// Appends `len` random lowercase hex digits, 30 from each draw of 122 bits.
 fn push_random_hex(out: &mut String, len: usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    // SAFETY: only ASCII digits are appended, so `out` stays UTF-8.
+    let out = unsafe { out.as_mut_vec() };
+    out.reserve(len);
     let mut left = len;
     while left > 0 {
-        for b in uuid::Uuid::new_v4().into_bytes() {
-            for nibble in [b >> 4, b & 0xf] {
-                if left > 0 {
-                    out.push(HEX[nibble as usize] as char);
-                    left -= 1;
-                }
-            }
+        let mut bits = random_bits();
+        let n = left.min(30);
+        for _ in 0..n {
+            out.push(HEX[(bits & 0xf) as usize]);
+            bits >>= 4;
         }
+        left -= n;
     }
 }
 
@@ -580,6 +588,17 @@ mod tests {
             assert_eq!(bytes.len(), 11, "{id}");
             assert_eq!(base64::engine::general_purpose::URL_SAFE.encode(&bytes), id);
         }
+    }
+
+    #[test]
+    fn random_bits_are_the_122_random_bits_of_a_uuid() {
+        let (mut any, mut all) = (0u128, u128::MAX);
+        for _ in 0..500 {
+            let bits = super::random_bits();
+            (any, all) = (any | bits, all & bits);
+        }
+        assert_eq!(any, (1 << 122) - 1, "every one of the 122 bits is set in some draw, none above");
+        assert_eq!(all, 0, "no bit is fixed");
     }
 
     #[test]
