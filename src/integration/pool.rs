@@ -66,9 +66,53 @@ struct ThreadLists {
     sweeps: Weak<AtomicU64>,
     /// The sweep these lists were last looked over at.
     swept: u64,
-    /// Keyed with the standard (randomly seeded) hasher: an integration URI may take its host
-    /// from the client's request.
-    by_backend: HashMap<Backend, Vec<Idle>>,
+    by_backend: ByBackend,
+}
+
+/// How many backends are looked up in a list before the rest go to a hash map.
+const LISTED_BACKENDS: usize = 8;
+
+/// Idle connections by backend. A gateway mostly talks to a handful of backends: those are
+/// found by comparing keys in a short list, cheaper than hashing one. Any more are hashed
+/// with the standard (randomly seeded) hasher: an integration URI may take its host from
+/// the client's request.
+#[derive(Default)]
+struct ByBackend {
+    listed: Vec<(Backend, Vec<Idle>)>,
+    hashed: HashMap<Backend, Vec<Idle>>,
+}
+
+impl ByBackend {
+    fn get_mut(&mut self, backend: &Backend) -> Option<&mut Vec<Idle>> {
+        match self.listed.iter_mut().find(|(key, _)| key == backend) {
+            Some((_, list)) => Some(list),
+            None if self.hashed.is_empty() => None,
+            None => self.hashed.get_mut(backend),
+        }
+    }
+
+    fn entry(&mut self, backend: Backend) -> &mut Vec<Idle> {
+        if let Some(at) = self.listed.iter().position(|(key, _)| *key == backend) {
+            return &mut self.listed[at].1;
+        }
+        if self.listed.len() < LISTED_BACKENDS && (self.hashed.is_empty() || !self.hashed.contains_key(&backend)) {
+            self.listed.push((backend, Vec::new()));
+            let at = self.listed.len() - 1;
+            return &mut self.listed[at].1;
+        }
+        self.hashed.entry(backend).or_default()
+    }
+
+    /// Keeps the lists `keep` says to keep, after it has looked each over.
+    fn retain(&mut self, mut keep: impl FnMut(&mut Vec<Idle>) -> bool) {
+        self.listed.retain_mut(|(_, list)| keep(list));
+        self.hashed.retain(|_, list| keep(list));
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.listed.iter().map(|(_, list)| list.len()).sum::<usize>() + self.hashed.values().map(Vec::len).sum::<usize>()
+    }
 }
 
 /// A backend's authority as a pool key. `Authority` hashes itself a byte at a time, each byte
@@ -96,7 +140,7 @@ impl ThreadLists {
     /// Lets go of connections unused for two sweeps or closed by their backend.
     fn sweep(&mut self, now: u64) {
         self.swept = now;
-        self.by_backend.retain(|_, list| {
+        self.by_backend.retain(|list| {
             list.retain(|i| now - i.since < 2 && i.conn.is_usable());
             !list.is_empty()
         });
@@ -168,7 +212,7 @@ impl Http1Pool {
             None if make => {
                 idle.retain(|l| l.sweeps.strong_count() > 0);
                 let sweeps = Arc::downgrade(&self.sweeps);
-                idle.push(ThreadLists { pool: self.id, sweeps, swept: now, by_backend: HashMap::new() });
+                idle.push(ThreadLists { pool: self.id, sweeps, swept: now, by_backend: ByBackend::default() });
                 idle.len() - 1
             }
             None => return None,
@@ -204,7 +248,7 @@ impl Http1Pool {
         let _ = IDLE.try_with(|idle| {
             let mut idle = idle.borrow_mut();
             if let Some(lists) = self.lists(&mut idle, true) {
-                let list = lists.by_backend.entry(backend).or_default();
+                let list = lists.by_backend.entry(backend);
                 if list.len() < MAX_IDLE_PER_BACKEND {
                     list.push(Idle { conn, since });
                 }
@@ -372,8 +416,28 @@ mod tests {
     /// The connections this (the test's) thread keeps for `pool`.
     fn idle_count(pool: &Http1Pool) -> usize {
         IDLE.with_borrow_mut(|idle| {
-            pool.lists(idle, false).map_or(0, |lists| lists.by_backend.values().map(Vec::len).sum())
+            pool.lists(idle, false).map_or(0, |lists| lists.by_backend.len())
         })
+    }
+
+    #[test]
+    fn backends_past_the_listed_few_are_hashed_and_found_alike() {
+        let mut by = ByBackend::default();
+        let backend = |i: usize| Backend(format!("b{i}.example:80").parse().unwrap());
+        for i in 0..3 * LISTED_BACKENDS {
+            assert!(by.get_mut(&backend(i)).is_none());
+            by.entry(backend(i));
+        }
+        assert_eq!((by.listed.len(), by.hashed.len()), (LISTED_BACKENDS, 2 * LISTED_BACKENDS));
+        for i in 0..3 * LISTED_BACKENDS {
+            assert!(by.get_mut(&backend(i)).is_some(), "{i}");
+        }
+        // A backend already hashed stays there when the list has room again.
+        by.retain(|_| false);
+        by.entry(backend(0));
+        by.hashed.insert(backend(1), Vec::new());
+        by.entry(backend(1));
+        assert_eq!((by.listed.len(), by.hashed.len()), (1, 1));
     }
 
     #[test]

@@ -199,6 +199,7 @@ mod tests {
             ("transfer-encoding", "chunked"),
             ("via", "1.1 cache"),
             ("x-kept", "yes"),
+            ("via", "1.0 proxy"),
         ] {
             headers.append(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
@@ -210,6 +211,17 @@ mod tests {
         }
         assert_eq!(values(&headers, "x-kept"), ["yes"]);
         assert_eq!(headers.len(), 4);
+    }
+
+    #[test]
+    fn a_map_with_nothing_to_remap_is_left_as_it_is() {
+        let mut headers = HeaderMap::new();
+        headers.append(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        headers.append(HeaderName::from_static("x-one"), HeaderValue::from_static("1"));
+        headers.append(HeaderName::from_static("x-one"), HeaderValue::from_static("2"));
+        let before = headers.clone();
+        remap_proxy_headers(&mut headers);
+        assert_eq!(headers, before);
     }
 
     #[test]

@@ -238,17 +238,20 @@ fn random_bits() -> u128 {
 /// Appends `len` random lowercase hex digits, 30 from each draw of 122 bits.
 fn push_random_hex(out: &mut String, len: usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // SAFETY: only ASCII digits are appended, so `out` stays UTF-8.
-    let out = unsafe { out.as_mut_vec() };
-    out.reserve(len);
     let mut left = len;
     while left > 0 {
-        let mut bits = random_bits();
-        let n = left.min(30);
-        for _ in 0..n {
-            out.push(HEX[(bits & 0xf) as usize]);
-            bits >>= 4;
+        let bits = random_bits();
+        // Two halves of 15 digits each, shifted as machine words.
+        let mut digits = [0u8; 30];
+        for (half, mut word) in digits.chunks_exact_mut(15).zip([bits as u64, (bits >> 60) as u64]) {
+            for d in half {
+                *d = HEX[(word & 0xf) as usize];
+                word >>= 4;
+            }
         }
+        let n = left.min(digits.len());
+        // SAFETY: hex digits are ASCII, so `out` stays UTF-8.
+        unsafe { out.as_mut_vec() }.extend_from_slice(&digits[..n]);
         left -= n;
     }
 }
