@@ -3,6 +3,7 @@
 //! client with rustls. It lives outside the plan, so a reload keeps its warm keep-alive
 //! connections.
 
+use super::http1::Rename;
 use super::pool::Http1Pool;
 use crate::pipeline::{Body, BoxError};
 use http::{Request, Response};
@@ -121,18 +122,34 @@ impl HttpClient {
     /// Sends an HTTP or HTTP_PROXY integration's request: to a plain-HTTP backend through the
     /// gateway's own connection pool, to an HTTPS one through the TLS client (`insecure` for
     /// `tlsConfig.insecureSkipVerification`).
-    /// `deadline` bounds a body still arriving after the head ([`super::deadline`]).
+    /// `deadline` bounds a body still arriving after the head ([`super::deadline`]); the
+    /// response's header names are those `rename` gives, when given.
     pub(crate) async fn send(
         &self,
         req: Request<Body>,
         insecure: bool,
         deadline: Option<tokio::time::Instant>,
+        rename: Option<Rename>,
     ) -> Result<Response<Body>, BoxError> {
         if req.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
-            return self.plain.send(req, deadline).await;
+            return self.plain.send(req, deadline, rename).await;
         }
         let client = if insecure { &self.insecure } else { &self.inner };
-        let response = client.request(req).await?;
+        let mut response = client.request(req).await?;
+        if let Some(rename) = rename {
+            let headers = std::mem::take(response.headers_mut());
+            let renamed = response.headers_mut();
+            let mut name = None;
+            // A name comes with its first value only, `None` with the next ones.
+            for (first, value) in headers {
+                if let Some(first) = first {
+                    name = rename(&first);
+                }
+                if let Some(name) = &name {
+                    renamed.append(name, value);
+                }
+            }
+        }
         Ok(response.map(|body| super::deadline::bound(body.map_err(Into::into).boxed_unsync(), deadline)))
     }
 }

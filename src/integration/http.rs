@@ -182,13 +182,17 @@ pub async fn proxy(
     let deadline = tokio::time::Instant::now() + method.integration.timeout;
     let response = tokio::time::timeout_at(
         deadline,
-        client.send(outgoing, method.integration.tls_insecure_skip_verification, Some(deadline)),
+        client.send(
+            outgoing,
+            method.integration.tls_insecure_skip_verification,
+            Some(deadline),
+            Some(method_response::proxy_header_name),
+        ),
     )
     .await
     .map_err(|_| GatewayError::IntegrationTimeout)?
     .map_err(classify)?;
     let (mut parts, body) = response.into_parts();
-    method_response::remap_proxy_headers(&mut parts.headers);
     inv.add_request_headers(&mut parts.headers);
     if !parts.headers.contains_key(http::header::CONTENT_TYPE) {
         parts.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -240,7 +244,7 @@ pub async fn invoke(
     *outgoing.headers_mut() = headers;
     let exchange = async {
         let response =
-            client.send(outgoing, method.integration.tls_insecure_skip_verification, None).await.map_err(classify)?;
+            client.send(outgoing, method.integration.tls_insecure_skip_verification, None, None).await.map_err(classify)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
         Ok::<_, GatewayError>(EndpointResponse {

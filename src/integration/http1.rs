@@ -3,7 +3,7 @@
 //! waits, and a body that arrived with its head handed over whole. No connection task, no
 //! channel and no wake-up between the request and its backend connection.
 
-use crate::pipeline::{lists_token, Body, BoxError};
+use crate::pipeline::{Body, BoxError};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, Request, StatusCode, Version};
@@ -178,13 +178,18 @@ impl Connection {
 
     /// Reads the response head, skipping interim (1xx) responses. `head_request` and the
     /// request's own `Connection: close` bear on the framing and on keeping the connection.
-    pub(crate) async fn read_head(&mut self, head_request: bool, close_requested: bool) -> Result<Head, BoxError> {
+    pub(crate) async fn read_head(
+        &mut self,
+        head_request: bool,
+        close_requested: bool,
+        rename: Option<Rename>,
+    ) -> Result<Head, BoxError> {
         loop {
             let parsed = loop {
                 // Nothing read yet is nothing to parse (and a parse starts by clearing a
                 // hundred header slots).
                 if !self.buf.is_empty() {
-                    if let Some(head) = parse_head(&mut self.buf, head_request)? {
+                    if let Some(head) = parse_head(&mut self.buf, head_request, rename)? {
                         break head;
                     }
                 }
@@ -223,17 +228,25 @@ impl Connection {
 
 /// The `content-length` of a message; differing values are an error.
 fn content_length(headers: &HeaderMap) -> Result<Option<u64>, BoxError> {
-    let mut values = headers.get_all(CONTENT_LENGTH).iter();
-    // The usual case, one value of digits, read without splitting it.
-    if let (Some(one), None) = (values.next(), values.next()) {
-        let digits = one.as_bytes();
-        if !digits.is_empty() && digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit) {
-            return Ok(Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0'))));
-        }
-    }
+    content_length_of(headers.get_all(CONTENT_LENGTH).iter().map(HeaderValue::as_bytes))
+}
+
+/// The length the `content-length` values give, if they give one.
+fn content_length_of<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Result<Option<u64>, BoxError> {
+    let Some(first) = values.next() else { return Ok(None) };
     let mut found = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for part in value.to_str().map_err(|_| fail("invalid content-length"))?.split(',') {
+    for value in std::iter::once(first).chain(values) {
+        // The usual case, digits alone, read without splitting.
+        if !value.is_empty() && value.len() <= 19 && value.iter().all(u8::is_ascii_digit) {
+            let n = value.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0'));
+            if found.is_some_and(|f| f != n) {
+                return Err(fail("conflicting content-length values"));
+            }
+            found = Some(n);
+            continue;
+        }
+        let text = std::str::from_utf8(value).map_err(|_| fail("invalid content-length"))?;
+        for part in text.split(',') {
             let n: u64 = part.trim().parse().map_err(|_| fail("invalid content-length"))?;
             if found.is_some_and(|f| f != n) {
                 return Err(fail("conflicting content-length values"));
@@ -244,8 +257,14 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, BoxError> {
     Ok(found)
 }
 
+/// What the gateway does with a backend's response header name: keeps it, gives it another,
+/// or (`None`) drops the header.
+pub(crate) type Rename = fn(&HeaderName) -> Option<HeaderName>;
+
 /// Parses a response head from the front of `buf`, taking it off; `None` until it is whole.
-fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, BoxError> {
+/// The framing is read from the names as sent; the headers come with the names `rename`
+/// gives them, when given one.
+fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) -> Result<Option<Head>, BoxError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut slots);
     let len = match response.parse(buf) {
@@ -267,36 +286,56 @@ fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, Bo
         raw
     };
     let bytes = buf.split_to(len).freeze();
-    // Room for what the gateway adds on the way to the client (its ids, `Connection`,
-    // renamed framing headers): a map grown then costs a second allocation and a rehash.
-    let mut headers = HeaderMap::with_capacity(raw.len() + 6);
-    for (name, range) in raw {
-        let value = HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| fail("invalid header value"))?;
-        headers.append(name, value);
-    }
+    let values = |name: HeaderName| {
+        let bytes = &bytes;
+        raw.iter().filter(move |(n, _)| *n == name).map(move |(_, range)| &bytes[range.clone()])
+    };
     let no_body = head_request
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
     let framing = if no_body {
         Framing::Empty
-    } else if headers.contains_key(TRANSFER_ENCODING) {
+    } else if let Some(last) = values(TRANSFER_ENCODING).last() {
         // Chunked only when it is the last coding; otherwise the body runs to the close.
-        let last = headers.get_all(TRANSFER_ENCODING).iter().next_back().and_then(|v| v.to_str().ok());
-        match last.and_then(|s| s.rsplit(',').next()) {
+        let last = std::str::from_utf8(last).ok().and_then(|s| s.rsplit(',').next());
+        match last {
             Some(t) if t.trim().eq_ignore_ascii_case("chunked") => Framing::Chunked(Chunk::Size),
             _ => Framing::Close,
         }
     } else {
-        match content_length(&headers)? {
+        match content_length_of(values(CONTENT_LENGTH))? {
             Some(n) => Framing::Length(n),
             None => Framing::Close,
         }
     };
-    let keep_alive = match version {
-        Version::HTTP_10 => lists_token(&headers, CONNECTION, "keep-alive"),
-        _ => !lists_token(&headers, CONNECTION, "close"),
+    let connection_lists = |token: &str| {
+        values(CONNECTION).any(|v| {
+            std::str::from_utf8(v).is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        })
     };
+    let keep_alive = match version {
+        Version::HTTP_10 => connection_lists("keep-alive"),
+        _ => !connection_lists("close"),
+    };
+    // Room for what the gateway adds on the way to the client (its ids, `Connection`): a
+    // map grown then costs a second allocation and a rehash.
+    let mut headers = HeaderMap::with_capacity(raw.len() + 4);
+    let mut last: Option<(HeaderName, Option<HeaderName>)> = None;
+    for (name, range) in &raw {
+        let value = HeaderValue::from_maybe_shared(bytes.slice(range.clone())).map_err(|_| fail("invalid header value"))?;
+        let Some(rename) = rename else {
+            headers.append(name, value);
+            continue;
+        };
+        // A name repeated in a row is looked up once.
+        if last.as_ref().is_none_or(|(n, _)| n != name) {
+            last = Some((name.clone(), rename(name)));
+        }
+        if let Some((_, Some(to))) = &last {
+            headers.append(to, value);
+        }
+    }
     Ok(Some(Head { status, version, headers, framing, keep_alive }))
 }
 
@@ -460,7 +499,7 @@ mod tests {
         ];
         for (wire, head_request, framing, keep_alive) in cases {
             let mut buf = BytesMut::from(*wire);
-            let head = parse_head(&mut buf, *head_request).unwrap().unwrap();
+            let head = parse_head(&mut buf, *head_request, None).unwrap().unwrap();
             let text = String::from_utf8_lossy(wire);
             assert_eq!(head.framing, *framing, "{text}");
             assert_eq!(head.keep_alive, *keep_alive, "{text}");
@@ -468,9 +507,34 @@ mod tests {
     }
 
     #[test]
+    fn renamed_heads_are_framed_by_the_names_as_sent() {
+        let rename = Some(crate::pipeline::method_response::proxy_header_name as Rename);
+        let wire: &[u8] = b"HTTP/1.1 200 OK\r\nServer: one\r\nContent-Length: 3\r\nx-a: 1\r\nServer: two\r\n\
+            Connection: close\r\nVia: 1.1 x\r\n\r\nabc";
+        let head = parse_head(&mut BytesMut::from(wire), false, rename).unwrap().unwrap();
+        assert_eq!(head.framing, Framing::Length(3));
+        assert!(!head.keep_alive, "read from `Connection` before it is renamed");
+        let names: Vec<_> = head.headers.iter().map(|(n, v)| format!("{n}={}", v.to_str().unwrap())).collect();
+        assert_eq!(
+            names,
+            [
+                "x-amzn-remapped-server=one",
+                "x-amzn-remapped-server=two",
+                "x-amzn-remapped-content-length=3",
+                "x-a=1",
+                "x-amzn-remapped-connection=close"
+            ]
+        );
+        let chunked: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let head = parse_head(&mut BytesMut::from(chunked), false, rename).unwrap().unwrap();
+        assert_eq!(head.framing, Framing::Chunked(Chunk::Size));
+        assert!(head.headers.is_empty(), "transfer-encoding is dropped");
+    }
+
+    #[test]
     fn conflicting_lengths_and_partial_heads() {
         let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n"[..]);
-        assert!(parse_head(&mut buf, false).is_err());
+        assert!(parse_head(&mut buf, false, None).is_err());
         let lengths: &[(&str, Option<u64>)] = &[
             ("7", Some(7)),
             ("0042", Some(42)),
@@ -488,7 +552,7 @@ mod tests {
             assert_eq!(content_length(&headers).ok().flatten(), *length, "{value:?}");
         }
         let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-le"[..]);
-        assert!(parse_head(&mut buf, false).unwrap().is_none());
+        assert!(parse_head(&mut buf, false, None).unwrap().is_none());
         assert_eq!(buf.len(), 27, "a partial head stays in the buffer");
     }
 }

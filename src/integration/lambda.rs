@@ -116,7 +116,7 @@ async fn invoke(
         // A plain-HTTP endpoint (a local Lambda emulator) goes through the gateway's own
         // keep-alive pool, an HTTPS one through the TLS client.
         let response = client
-            .send(request, false, None)
+            .send(request, false, None, None)
             .await
             .map_err(|e| GatewayError::BadGateway(format!("invoking {}: {e}", function.name)))?;
         let (parts, body) = response.into_parts();

@@ -4,7 +4,7 @@
 //! when the body arrived with the head. Idle connections are kept by the thread that gave them
 //! back, so that taking and giving back touch no lock and nothing another thread writes.
 
-use super::http1::{Connection, Framing, Head, Step};
+use super::http1::{Connection, Framing, Head, Rename, Step};
 use crate::pipeline::{empty, full, lists_token, Body, BoxError};
 use bytes::Bytes;
 use http::uri::Authority;
@@ -161,6 +161,7 @@ impl Http1Pool {
         self: &Arc<Self>,
         mut req: Request<Body>,
         deadline: Option<tokio::time::Instant>,
+        rename: Option<Rename>,
     ) -> Result<Response<Body>, BoxError> {
         let backend = Backend(req.uri().authority().cloned().ok_or("the backend URI has no host")?);
         // A request without a `Host` gets the URI's, as hyper's pooled client gives it.
@@ -179,7 +180,7 @@ impl Http1Pool {
         };
         conn.write_request(req).await?;
         let Head { status, version, headers, framing, keep_alive } =
-            conn.read_head(head_request, close_requested).await?;
+            conn.read_head(head_request, close_requested, rename).await?;
         let body = match framing {
             Framing::Empty => {
                 self.finish(backend, conn, keep_alive);
@@ -410,7 +411,7 @@ mod tests {
     }
 
     async fn get(pool: &Arc<Http1Pool>, url: String) -> Response<Body> {
-        pool.send(Request::get(url).body(full("")).unwrap(), None).await.unwrap()
+        pool.send(Request::get(url).body(full("")).unwrap(), None, None).await.unwrap()
     }
 
     /// The connections this (the test's) thread keeps for `pool`.

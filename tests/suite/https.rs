@@ -105,6 +105,9 @@ async fn https_backends_with_a_test_ca() {
     let reply = send("GET", &format!("http://{}/secure", trusted.addr), &[], "").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), "secure hello");
+    // Through the TLS client too, the backend's framing headers come back renamed.
+    assert_eq!(reply.header("x-amzn-Remapped-Content-Length"), Some("12"));
+    assert!(reply.header("x-amzn-Remapped-Date").is_some());
     trusted.shutdown().await;
 
     let untrusted = portico(&document(addr, None, false)).await;
