@@ -7,6 +7,8 @@ use super::jsonpath::JsonPath;
 use crate::vtl::json::Json;
 use crate::vtl::{self, Limits, Object, Template, Value, Variable};
 use base64::Engine;
+use http::{HeaderName, HeaderValue};
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -36,7 +38,13 @@ pub struct Params {
     pub path: Vec<(String, String)>,
     /// Single-value view: the last value of each name, in first-seen order.
     pub querystring: Vec<(String, String)>,
-    pub header: Vec<(String, String)>,
+    /// The same view of the headers, their values shared with the request rather than copied.
+    pub header: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// A header value as templates read it: bytes that are not UTF-8 become U+FFFD.
+fn header_text(value: &HeaderValue) -> Cow<'_, str> {
+    String::from_utf8_lossy(value.as_bytes())
 }
 
 impl Params {
@@ -44,13 +52,16 @@ impl Params {
         list.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    fn find_header<'a>(&'a self, name: &str) -> Option<&'a str> {
-        self.header.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    fn find_header(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.header.iter().rev().find(|(k, _)| k.as_str().eq_ignore_ascii_case(name)).map(|(_, v)| header_text(v))
     }
 
     /// `$input.params(name)`: path, then query string, then header.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        Self::find(&self.path, name).or_else(|| Self::find(&self.querystring, name)).or_else(|| self.find_header(name))
+    pub fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        Self::find(&self.path, name)
+            .or_else(|| Self::find(&self.querystring, name))
+            .map(Cow::Borrowed)
+            .or_else(|| self.find_header(name))
     }
 }
 
@@ -290,7 +301,8 @@ impl InputObject {
         let mut m = indexmap::IndexMap::new();
         m.insert(Rc::from("path"), section(&self.params.path));
         m.insert(Rc::from("querystring"), section(&self.params.querystring));
-        m.insert(Rc::from("header"), section(&self.params.header));
+        let header = self.params.header.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(&*header_text(v))));
+        m.insert(Rc::from("header"), Value::new_map(header.collect()));
         Value::new_map(m)
     }
 }
@@ -317,7 +329,7 @@ impl Object for InputObject {
                 None => Value::from("\"\""),
             },
             ("params", []) => self.params_map(),
-            ("params", [n]) => Value::from(self.params.get(&n.display()).unwrap_or("")),
+            ("params", [n]) => Value::from(self.params.get(&n.display()).as_deref().unwrap_or("")),
             ("getBody", []) => self.property("body"),
             _ => return None,
         })

@@ -18,7 +18,7 @@ use crate::mapping::template::{Overrides, Params};
 use crate::plan::Plan;
 use bytes::Bytes;
 use gateway_response::GatewayError;
-use http::{HeaderMap, HeaderValue, Request, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Empty, Full};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -79,17 +79,19 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    fn new<B>(req: &Request<B>, peer: SocketAddr) -> Self {
+    /// `host`, `user_agent` and `trace` are the request's first values of those headers.
+    fn new<B>(
+        req: &Request<B>,
+        peer: SocketAddr,
+        [host, user_agent, trace]: [Option<&HeaderValue>; 3],
+    ) -> Self {
         let (request_time, request_time_epoch) = context::request_time(SystemTime::now());
-        let host = req
-            .headers()
-            .get(http::header::HOST)
+        let host = host
             .and_then(|h| h.to_str().ok())
             .map(str::to_string)
             .or_else(|| req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
-        let user_agent =
-            req.headers().get(http::header::USER_AGENT).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+        let user_agent = user_agent.and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
         Self {
             context: Arc::new(RequestContext {
                 domain_name: host,
@@ -111,11 +113,7 @@ impl Invocation {
             stage: None,
             method: None,
             resource_relative_path: String::new(),
-            incoming_trace_id: req
-                .headers()
-                .get(&header_names::X_AMZN_TRACE_ID)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            incoming_trace_id: trace.and_then(|v| v.to_str().ok()).map(str::to_string),
             trace_id: std::sync::OnceLock::new(),
             log: None,
         }
@@ -147,15 +145,14 @@ impl Invocation {
                 None => querystring.push((k.clone(), v.clone())),
             }
         }
-        let mut header: Vec<(String, String)> = Vec::with_capacity(headers.len());
+        let mut header: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(headers.len());
         for (name, value) in headers {
             if DROPPED_AT_THE_DOOR.contains(&name.as_str()) {
                 continue;
             }
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match header.iter_mut().find(|(n, _)| n == name.as_str()) {
-                Some(slot) => slot.1 = value,
-                None => header.push((name.as_str().to_string(), value)),
+            match header.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = value.clone(),
+                None => header.push((name.clone(), value.clone())),
             }
         }
         let params = Arc::new(Params { path: self.path_params.clone(), querystring, header });
@@ -339,13 +336,19 @@ where
     B::Error: Into<BoxError>,
 {
     let started = std::time::Instant::now();
-    let mut inv = Invocation::new(&req, peer);
+    let [host, user_agent, trace, connection] = header_names::first_values(
+        req.headers(),
+        [&http::header::HOST, &http::header::USER_AGENT, &header_names::X_AMZN_TRACE_ID, &http::header::CONNECTION],
+    );
+    let mut inv = Invocation::new(&req, peer, [host, user_agent, trace]);
+    // API Gateway answers `Connection: keep-alive` unless the client asked to close.
+    let keep_alive = req.version() == http::Version::HTTP_11
+        && (connection.is_none() || !lists_token(req.headers(), http::header::CONNECTION, "close"));
     if log.is_some() {
         inv.log = Some(Vec::new());
         let id = inv.context.request_id.clone();
         inv.trace(|| format!("Starting execution for request: {id}"));
     }
-    let keep_alive = wants_keep_alive(&req);
     let (parts, body) = req.into_parts();
     let body = body.map_err(Into::into).boxed_unsync();
     panic_guard::PanicGuard::new(async move {
@@ -397,11 +400,6 @@ pub trait Observer: Send + Sync {
 /// Observes nothing.
 impl Observer for () {
     fn finished(&self, _: &Plan, _: &Invocation, _: http::StatusCode, _: Option<u64>, _: std::time::Duration) {}
-}
-
-/// API Gateway answers `Connection: keep-alive` unless the client asked to close.
-fn wants_keep_alive<B>(req: &Request<B>) -> bool {
-    req.version() == http::Version::HTTP_11 && !lists_token(req.headers(), http::header::CONNECTION, "close")
 }
 
 /// Whether a comma-separated header (`Connection`) lists `token`, case-insensitively.

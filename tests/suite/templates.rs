@@ -279,3 +279,31 @@ async fn a_change_through_one_variable_reaches_the_backend_through_another() {
     assert_eq!(String::from_utf8_lossy(&backend.last().body), r#"["A-1","B-2","C-3"]|packed|2"#);
     server.shutdown().await;
 }
+
+/// `$input.params` reads headers case-insensitively, the last of repeated values, values as
+/// sent (bytes that are not UTF-8 as U+FFFD), and not the headers dropped at the door.
+#[tokio::test]
+async fn header_parameters_as_templates_read_them() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let template = "$input.params('X-Name')|$input.params('x-raw')|$input.params('connection')|$input.params().header.get('x-name')|$input.params().header.size()";
+    let server = portico_json(json!({
+        "restApi": {"name": "hdr", "id": "headers001"},
+        "resources": [{"path": "/h", "resourceMethods": {"GET": mock(
+            "{\"statusCode\": 200}",
+            json!({"200": {"statusCode": "200", "responseTemplates": {"application/json": template}}}),
+            json!({"200": {"statusCode": "200"}}))}}]
+    }))
+    .await;
+    let mut client = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut request = b"GET /h HTTP/1.1\r\nHost: x\r\nX-Name: first\r\nx-name: caf\xc3\xa9\r\nX-Raw: a\xffb\r\n".to_vec();
+    request.extend_from_slice(b"Connection: close\r\n\r\n");
+    client.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    client.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8(answer).unwrap();
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    // host, x-name and x-raw: `connection` is dropped at the door.
+    assert_eq!(body, "café|a\u{FFFD}b||café|3");
+    server.shutdown().await;
+}
