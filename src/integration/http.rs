@@ -61,9 +61,8 @@ fn target_uri(
     }
     // Parsed from the text's own bytes, not a copy.
     let text = bytes::Bytes::from(text);
-    let invalid = || {
-        GatewayError::ApiConfiguration(format!("Invalid endpoint address: {}", String::from_utf8_lossy(&text)))
-    };
+    let invalid =
+        || GatewayError::ApiConfiguration(format!("Invalid endpoint address: {}", String::from_utf8_lossy(&text)));
     let uri = Uri::from_maybe_shared(text.clone()).map_err(|_| invalid())?;
     if !matches!(uri.scheme_str(), Some("http") | Some("https")) || uri.authority().is_none() {
         return Err(invalid());
@@ -243,8 +242,10 @@ pub async fn invoke(
     *outgoing.uri_mut() = uri;
     *outgoing.headers_mut() = headers;
     let exchange = async {
-        let response =
-            client.send(outgoing, method.integration.tls_insecure_skip_verification, None, None).await.map_err(classify)?;
+        let response = client
+            .send(outgoing, method.integration.tls_insecure_skip_verification, None, None)
+            .await
+            .map_err(classify)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| GatewayError::IntegrationFailure(e.to_string()))?.to_bytes();
         Ok::<_, GatewayError>(EndpointResponse {

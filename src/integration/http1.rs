@@ -3,7 +3,7 @@
 //! waits, and a body that arrived with its head handed over whole. No connection task, no
 //! channel and no wake-up between the request and its backend connection.
 
-use crate::pipeline::{Body, BoxError};
+use crate::pipeline::{value_lists, Body, BoxError};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, Request, StatusCode, Version};
@@ -245,7 +245,7 @@ fn content_length_of<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Result<O
             found = Some(n);
             continue;
         }
-        let text = std::str::from_utf8(value).map_err(|_| fail("invalid content-length"))?;
+        let text = header_text(value).ok_or_else(|| fail("invalid content-length"))?;
         for part in text.split(',') {
             let n: u64 = part.trim().parse().map_err(|_| fail("invalid content-length"))?;
             if found.is_some_and(|f| f != n) {
@@ -255,6 +255,16 @@ fn content_length_of<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Result<O
         }
     }
     Ok(found)
+}
+
+/// A header value's bytes as text, by `HeaderValue::to_str`'s rule: visible ASCII and tabs
+/// only.
+fn header_text(value: &[u8]) -> Option<&str> {
+    if value.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
+    }
 }
 
 /// What the gateway does with a backend's response header name: keeps it, gives it another,
@@ -298,7 +308,7 @@ fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) ->
         Framing::Empty
     } else if let Some(last) = values(TRANSFER_ENCODING).last() {
         // Chunked only when it is the last coding; otherwise the body runs to the close.
-        let last = std::str::from_utf8(last).ok().and_then(|s| s.rsplit(',').next());
+        let last = header_text(last).and_then(|s| s.rsplit(',').next());
         match last {
             Some(t) if t.trim().eq_ignore_ascii_case("chunked") => Framing::Chunked(Chunk::Size),
             _ => Framing::Close,
@@ -309,11 +319,8 @@ fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) ->
             None => Framing::Close,
         }
     };
-    let connection_lists = |token: &str| {
-        values(CONNECTION).any(|v| {
-            std::str::from_utf8(v).is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-        })
-    };
+    let connection_lists =
+        |token: &str| values(CONNECTION).any(|v| header_text(v).is_some_and(|s| value_lists(s.as_bytes(), token)));
     let keep_alive = match version {
         Version::HTTP_10 => connection_lists("keep-alive"),
         _ => !connection_lists("close"),
@@ -323,7 +330,8 @@ fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) ->
     let mut headers = HeaderMap::with_capacity(raw.len() + 4);
     let mut last: Option<(HeaderName, Option<HeaderName>)> = None;
     for (name, range) in &raw {
-        let value = HeaderValue::from_maybe_shared(bytes.slice(range.clone())).map_err(|_| fail("invalid header value"))?;
+        let value =
+            HeaderValue::from_maybe_shared(bytes.slice(range.clone())).map_err(|_| fail("invalid header value"))?;
         let Some(rename) = rename else {
             headers.append(name, value);
             continue;
@@ -490,6 +498,14 @@ mod tests {
             (b"HTTP/1.1 200 OK\r\n\r\n", false, Framing::Close, true),
             (b"HTTP/1.1 200 OK\r\nConnection: Close\r\ncontent-length: 0\r\n\r\n", false, Framing::Length(0), false),
             (b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n", false, Framing::Length(0), false),
+            // A value that is not visible ASCII is not read as text, as `HeaderValue::to_str`.
+            (
+                b"HTTP/1.1 200 OK\r\nConnection: \xc3\xa9, close\r\ncontent-length: 0\r\n\r\n",
+                false,
+                Framing::Length(0),
+                true,
+            ),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \xc3\xa9, chunked\r\n\r\n", false, Framing::Close, true),
             (
                 b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n",
                 false,

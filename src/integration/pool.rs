@@ -111,7 +111,8 @@ impl ByBackend {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.listed.iter().map(|(_, list)| list.len()).sum::<usize>() + self.hashed.values().map(Vec::len).sum::<usize>()
+        self.listed.iter().map(|(_, list)| list.len()).sum::<usize>()
+            + self.hashed.values().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -134,7 +135,6 @@ impl std::hash::Hash for Backend {
         }
     }
 }
-
 
 impl ThreadLists {
     /// Lets go of connections unused for two sweeps or closed by their backend.
@@ -416,9 +416,7 @@ mod tests {
 
     /// The connections this (the test's) thread keeps for `pool`.
     fn idle_count(pool: &Http1Pool) -> usize {
-        IDLE.with_borrow_mut(|idle| {
-            pool.lists(idle, false).map_or(0, |lists| lists.by_backend.len())
-        })
+        IDLE.with_borrow_mut(|idle| pool.lists(idle, false).map_or(0, |lists| lists.by_backend.len()))
     }
 
     #[test]

@@ -149,7 +149,10 @@ pub fn render_case(case: &Case) -> Result<String, crate::vtl::Error> {
             .header
             .iter()
             .filter_map(|(k, v)| {
-                Some((http::HeaderName::from_bytes(k.as_bytes()).ok()?, http::HeaderValue::from_bytes(v.as_bytes()).ok()?))
+                Some((
+                    http::HeaderName::from_bytes(k.as_bytes()).ok()?,
+                    http::HeaderValue::from_bytes(v.as_bytes()).ok()?,
+                ))
             })
             .collect(),
     };

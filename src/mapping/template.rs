@@ -301,7 +301,8 @@ impl InputObject {
         let mut m = indexmap::IndexMap::new();
         m.insert(Rc::from("path"), section(&self.params.path));
         m.insert(Rc::from("querystring"), section(&self.params.querystring));
-        let header = self.params.header.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(&*header_text(v))));
+        let header =
+            self.params.header.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::from(&*header_text(v))));
         m.insert(Rc::from("header"), Value::new_map(header.collect()));
         Value::new_map(m)
     }

@@ -52,7 +52,10 @@ pub fn remove_all(headers: &mut HeaderMap, names: &[HeaderName]) {
 
 /// The first value of each of `names`, found in one pass over the map: for the few headers a
 /// request carries, cheaper than a hashed lookup for each name.
-pub fn first_values<'a, const N: usize>(headers: &'a HeaderMap, names: [&HeaderName; N]) -> [Option<&'a HeaderValue>; N] {
+pub fn first_values<'a, const N: usize>(
+    headers: &'a HeaderMap,
+    names: [&HeaderName; N],
+) -> [Option<&'a HeaderValue>; N] {
     let mut found = [None; N];
     for (name, value) in headers {
         if let Some(at) = names.iter().position(|n| *n == name) {

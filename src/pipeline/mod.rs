@@ -80,11 +80,7 @@ pub struct Invocation {
 
 impl Invocation {
     /// `host`, `user_agent` and `trace` are the request's first values of those headers.
-    fn new<B>(
-        req: &Request<B>,
-        peer: SocketAddr,
-        [host, user_agent, trace]: [Option<&HeaderValue>; 3],
-    ) -> Self {
+    fn new<B>(req: &Request<B>, peer: SocketAddr, [host, user_agent, trace]: [Option<&HeaderValue>; 3]) -> Self {
         let (request_time, request_time_epoch) = context::request_time(SystemTime::now());
         let host = host
             .and_then(|h| h.to_str().ok())
@@ -404,10 +400,12 @@ impl Observer for () {
 
 /// Whether a comma-separated header (`Connection`) lists `token`, case-insensitively.
 pub(crate) fn lists_token(headers: &HeaderMap, name: http::header::HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))))
+    headers.get_all(name).iter().any(|v| v.to_str().is_ok() && value_lists(v.as_bytes(), token))
+}
+
+/// Whether one comma-separated header value lists `token`, case-insensitively.
+pub(crate) fn value_lists(value: &[u8], token: &str) -> bool {
+    value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// `$context.integrationLatency`, `.integrationStatus` and `.integration.error`, for access

@@ -9,7 +9,7 @@
 //! `connection: close` when the connection ends).
 
 use super::idle::{Busy, Listener, Watched};
-use crate::pipeline::{self, Body};
+use crate::pipeline::{self, value_lists, Body};
 use crate::vtl::value::decimal_digits;
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
@@ -66,11 +66,6 @@ fn span(within: &[u8], part: &[u8]) -> (usize, usize) {
     (start, start + part.len())
 }
 
-/// Whether a comma-separated header value lists `token`, case-insensitively.
-fn lists(value: &[u8], token: &[u8]) -> bool {
-    value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
-}
-
 /// Parses the head at the start of `buf`. `headers` is the connection's list, reused.
 fn parse(buf: &[u8], mut headers: Vec<(HeaderName, usize, usize)>) -> (Parsed, Vec<(HeaderName, usize, usize)>) {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -104,10 +99,10 @@ fn parse(buf: &[u8], mut headers: Vec<(HeaderName, usize, usize)>) -> (Parsed, V
             }
             TRANSFER_ENCODING | http::header::EXPECT | http::header::UPGRADE => return (Parsed::HandOff, headers),
             CONNECTION => {
-                if lists(h.value, b"upgrade") {
+                if value_lists(h.value, "upgrade") {
                     return (Parsed::HandOff, headers);
                 }
-                close |= lists(h.value, b"close");
+                close |= value_lists(h.value, "close");
             }
             _ => {}
         }
@@ -287,9 +282,9 @@ async fn write_response(
         out.extend_from_slice(b"\r\n");
     }
     if let Some(value) = &connection {
-        keep_alive &= !lists(value, b"close");
+        keep_alive &= !value_lists(value, "close");
     }
-    if !keep_alive && !connection.as_deref().is_some_and(|v| lists(v, b"close")) {
+    if !keep_alive && !connection.as_deref().is_some_and(|v| value_lists(v, "close")) {
         let joined = connection.get_or_insert_with(Vec::new);
         if !joined.is_empty() {
             joined.extend_from_slice(b", ");

@@ -295,7 +295,8 @@ async fn header_parameters_as_templates_read_them() {
     }))
     .await;
     let mut client = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let mut request = b"GET /h HTTP/1.1\r\nHost: x\r\nX-Name: first\r\nx-name: caf\xc3\xa9\r\nX-Raw: a\xffb\r\n".to_vec();
+    let mut request =
+        b"GET /h HTTP/1.1\r\nHost: x\r\nX-Name: first\r\nx-name: caf\xc3\xa9\r\nX-Raw: a\xffb\r\n".to_vec();
     request.extend_from_slice(b"Connection: close\r\n\r\n");
     client.write_all(&request).await.unwrap();
     let mut answer = Vec::new();
