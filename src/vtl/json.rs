@@ -352,7 +352,6 @@ impl Json {
     pub fn parse(bytes: &[u8]) -> Result<Json, String> {
         let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         let mut p = Parser {
-            src: text,
             b: text.as_bytes(),
             i: 0,
             doc: Doc {
@@ -530,22 +529,28 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
+/// Eight bytes' special bytes (quote, backslash, control character): a mask with the high
+/// bit of each such byte set, exact up to and including the lowest one, and the quotes' mask.
+/// A byte's high bit is set when the byte is zero; bits above a zero byte may be set wrongly
+/// (the borrow), never below it, so the lowest set bit is exact; and as no special byte comes
+/// before the first, the quote mask is exact there too.
+#[inline(always)]
+fn special_mask(w: u64) -> (u64, u64) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let quote = zero(w ^ (ONES * b'"' as u64));
+    (quote | zero(w ^ (ONES * b'\\' as u64)) | control, quote)
+}
+
 /// The first quote, backslash or control character, eight bytes at a time, and whether it
 /// is the closing quote (told from the masks already in registers, so that the common case
 /// does not wait on reading the byte back).
 fn special_position(bytes: &[u8]) -> Option<(usize, bool)> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte's high bit is set in the result when the byte is zero. Bits above a zero byte
-    // may be set wrongly (the borrow), never below it, so the lowest set bit is exact; and
-    // as no special byte comes before the first, the quote mask is exact there too.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut i = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        let quote = zero(w ^ (ONES * b'"' as u64));
-        let found = quote | zero(w ^ (ONES * b'\\' as u64)) | control;
+        let (found, quote) = special_mask(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
         if found != 0 {
             let bit = found.trailing_zeros();
             return Some((i + (bit / 8) as usize, (quote >> bit) & 1 == 1));
@@ -556,7 +561,6 @@ fn special_position(bytes: &[u8]) -> Option<(usize, bool)> {
 }
 
 struct Parser<'a> {
-    src: &'a str,
     b: &'a [u8],
     i: usize,
     doc: Doc,
@@ -644,7 +648,18 @@ impl Parser<'_> {
         Failed
     }
 
+    /// Skips whitespace. Most tokens are followed by none or by one space (`": "`, `", "`):
+    /// both are told by one comparison each before the loop.
+    #[inline(always)]
     fn ws(&mut self) {
+        match self.b.get(self.i) {
+            Some(&c) if c > b' ' => return,
+            Some(b' ') if self.b.get(self.i + 1).is_some_and(|&c| c > b' ') => {
+                self.i += 1;
+                return;
+            }
+            _ => {}
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
             self.i += 1;
         }
@@ -755,7 +770,14 @@ impl Parser<'_> {
         self.doc.nodes[o.id as usize] = if o.object {
             let start = self.doc.members.len() as u32;
             let len = (self.scratch.members.len() - mark) as u32;
-            self.doc.members.extend_from_slice(&self.scratch.members[mark..]);
+            // A few members (the usual object) one by one: cheaper than a call to copy.
+            if len <= 4 {
+                for &member in &self.scratch.members[mark..] {
+                    self.doc.members.push(member);
+                }
+            } else {
+                self.doc.members.extend_from_slice(&self.scratch.members[mark..]);
+            }
             self.scratch.members.truncate(mark);
             Node::Object { start, len }
         } else {
@@ -840,85 +862,128 @@ impl Parser<'_> {
             self.i = begin + n + 1;
             return Ok(Span { start: begin as u32, len: n as u32 }.pack());
         }
-        let start = self.doc.text.len() as u32;
-        let run = begin;
         // The scan resumes at the first special byte, if there was one.
         self.i = plain.map_or(self.b.len(), |(n, _)| begin + n);
-        self.string_escaped(start, run)
+        self.string_escaped(begin)
     }
 
-    /// The rest of a string that has escapes (or no end): the text before `self.i` is plain
-    /// and starts at `run`.
+    /// The rest of a string that has escapes (or no end): the text from `begin` to `self.i`
+    /// is plain, and `self.i` is at a special byte or the end of the input. The string is
+    /// copied unescaped after the payload; plain runs eight bytes at a time (written whole,
+    /// then cut back to the special byte found in them), which is cheaper than a copy call
+    /// for each run between escapes.
     #[inline(never)]
-    fn string_escaped(&mut self, start: u32, mut run: usize) -> Result<u64, Failed> {
+    fn string_escaped(&mut self, begin: usize) -> Result<u64, Failed> {
+        let start = self.doc.text.len();
+        let result = self.unescape(begin);
+        if result.is_err() {
+            self.doc.text.truncate(start);
+        }
+        result.map(|()| Span { start: start as u32, len: (self.doc.text.len() - start) as u32 }.pack())
+    }
+
+    fn unescape(&mut self, begin: usize) -> Result<(), Failed> {
+        let b = self.b;
+        let mut i = self.i;
+        // SAFETY: the bytes appended are runs of the input, which was checked to be UTF-8,
+        // and characters encoded whole. A run is cut only before a quote, a backslash or a
+        // control character (ASCII, so a character boundary); a run written whole may end
+        // inside a character only until the next run completes it, and a failed string is
+        // cut back to where it started ([`Parser::string_escaped`]), so the text is UTF-8
+        // whenever anything reads it.
+        let text = unsafe { self.doc.text.as_mut_vec() };
+        text.extend_from_slice(&b[begin..i]);
         loop {
-            let rest = &self.b[self.i..];
-            let skip = special_position(rest).map_or(rest.len(), |(n, _)| n);
-            self.i += skip;
-            let Some(&c) = self.b.get(self.i) else {
+            let Some(&c) = b.get(i) else {
+                self.i = i;
                 return Err(self.err("unterminated string"));
             };
             match c {
                 b'"' => {
-                    self.flush(run);
-                    self.i += 1;
-                    break;
+                    self.i = i + 1;
+                    return Ok(());
                 }
                 b'\\' => {
-                    self.flush(run);
-                    self.i += 1;
-                    let Some(&e) = self.b.get(self.i) else {
+                    let Some(&e) = b.get(i + 1) else {
+                        self.i = i + 1;
                         return Err(self.err("unterminated string"));
                     };
-                    self.i += 1;
-                    let ch = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi) && self.b[self.i..].starts_with(b"\\u") {
-                                self.i += 2;
-                                let lo = self.hex4()?;
-                                0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(code).unwrap_or('\u{FFFD}')
+                    i += 2;
+                    let byte = match e {
+                        b'u' => match unicode_escape(b, &mut i) {
+                            Ok(ch) => {
+                                text.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+                                None
+                            }
+                            Err(message) => {
+                                self.i = i;
+                                return Err(self.err(message));
+                            }
+                        },
+                        b'"' => Some(b'"'),
+                        b'\\' => Some(b'\\'),
+                        b'/' => Some(b'/'),
+                        b'b' => Some(0x08),
+                        b'f' => Some(0x0c),
+                        b'n' => Some(b'\n'),
+                        b'r' => Some(b'\r'),
+                        b't' => Some(b'\t'),
+                        _ => {
+                            self.i = i;
+                            return Err(self.err("invalid escape"));
                         }
-                        _ => return Err(self.err("invalid escape")),
                     };
-                    self.doc.text.push(ch);
-                    run = self.i;
+                    if let Some(byte) = byte {
+                        text.push(byte);
+                    }
                 }
-                c if c < 0x20 => return Err(self.err("control character in string")),
-                _ => self.i += 1,
+                _ => {
+                    self.i = i;
+                    return Err(self.err("control character in string"));
+                }
+            }
+            // The plain run up to the next special byte.
+            loop {
+                let Some(chunk) = b.get(i..i + 8) else {
+                    let n = b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
+                    text.extend_from_slice(&b[i..i + n]);
+                    i += n;
+                    break;
+                };
+                let chunk: [u8; 8] = chunk.try_into().unwrap_or_default();
+                text.extend_from_slice(&chunk);
+                let (found, _) = special_mask(u64::from_le_bytes(chunk));
+                if found != 0 {
+                    let n = (found.trailing_zeros() / 8) as usize;
+                    text.truncate(text.len() - 8 + n);
+                    i += n;
+                    break;
+                }
+                i += 8;
             }
         }
-        Ok(Span { start, len: self.doc.text.len() as u32 - start }.pack())
     }
+}
 
-    /// Copies the run of plain text before a quote or backslash (both ASCII, so both ends
-    /// are character boundaries of the validated input).
-    fn flush(&mut self, run: usize) {
-        self.doc.text.push_str(&self.src[run..self.i]);
-    }
+/// The character of a `\u` escape (`i` just after the `u`, and after the escape when it
+/// returns), a surrogate pair joined; an unpaired surrogate becomes U+FFFD.
+fn unicode_escape(b: &[u8], i: &mut usize) -> Result<char, &'static str> {
+    let hi = hex4(b, i)?;
+    let code = if (0xD800..0xDC00).contains(&hi) && b[*i..].starts_with(b"\\u") {
+        *i += 2;
+        let lo = hex4(b, i)?;
+        0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
+    } else {
+        hi
+    };
+    Ok(char::from_u32(code).unwrap_or('\u{FFFD}'))
+}
 
-    fn hex4(&mut self) -> Result<u32, Failed> {
-        let Some(h) = self.b.get(self.i..self.i + 4) else {
-            return Err(self.err("truncated \\u escape"));
-        };
-        let Some(v) = std::str::from_utf8(h).ok().and_then(|s| u32::from_str_radix(s, 16).ok()) else {
-            return Err(self.err("invalid \\u escape"));
-        };
-        self.i += 4;
-        Ok(v)
-    }
+fn hex4(b: &[u8], i: &mut usize) -> Result<u32, &'static str> {
+    let h = b.get(*i..*i + 4).ok_or("truncated \\u escape")?;
+    let v = std::str::from_utf8(h).ok().and_then(|s| u32::from_str_radix(s, 16).ok()).ok_or("invalid \\u escape")?;
+    *i += 4;
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -1005,11 +1070,40 @@ mod tests {
         assert_eq!(err("[tru]"), "expected a JSON value at byte 1");
         assert_eq!(err("\"abc"), "unterminated string at byte 4");
         assert_eq!(err("[1] x"), "unexpected text after the JSON value at byte 4");
+        assert_eq!(err(r#""a\x""#), "invalid escape at byte 4");
+        assert_eq!(err(r#""a\u12""#), "truncated \\u escape at byte 4");
+        assert_eq!(err(r#""a\uzzzz""#), "invalid \\u escape at byte 4");
+        assert_eq!(err("\"ab\n\""), "control character in string at byte 3");
+        assert_eq!(err("\"a\\n\u{1}\""), "control character in string at byte 4");
+        assert_eq!(err(r#""a\"#), "unterminated string at byte 3");
+        assert_eq!(err(r#""a\"bcdéfghijklmn"#), "unterminated string at byte 18");
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(Json::parse(deep(MAX_DEPTH).as_bytes()).is_ok());
         assert_eq!(err(&deep(MAX_DEPTH + 1)), format!("nesting too deep at byte {MAX_DEPTH}"));
         // Deeper than any machine stack would allow recursion: refused, not a crash.
         assert!(err(&deep(1_000_000)).starts_with("nesting too deep"));
+    }
+
+    /// Escaped strings are copied eight bytes at a time and cut back at each special byte:
+    /// every length and position of an escape, around multi-byte characters.
+    #[test]
+    fn escaped_strings_unescape_at_every_offset() {
+        for len in 0..24 {
+            for at in 0..=len {
+                for plain in ["a", "é", "😀"] {
+                    let mut text: String = plain.repeat(len);
+                    let cut = text.char_indices().nth(at).map_or(text.len(), |(i, _)| i);
+                    text.insert_str(cut, "\"\n§/🎉");
+                    let json = serde_json::to_string(&text)
+                        .unwrap()
+                        .replace('/', "\\/")
+                        .replace('§', "\\u00a7")
+                        .replace('🎉', "\\ud83c\\udf89");
+                    let parsed = Json::parse(json.as_bytes()).unwrap();
+                    assert_eq!(parsed.as_str(), Some(text.as_str()), "{json}");
+                }
+            }
+        }
     }
 
     #[test]
