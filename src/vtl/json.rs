@@ -353,7 +353,6 @@ impl Json {
         let text = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         let mut p = Parser {
             b: text.as_bytes(),
-            i: 0,
             doc: Doc {
                 nodes: Vec::with_capacity(bytes.len() / 8 + 1),
                 items: Vec::with_capacity(bytes.len() / 32),
@@ -371,11 +370,12 @@ impl Json {
             scratch: SCRATCH.take(),
             failure: ("", 0),
         };
-        p.ws();
-        let root = p.value().and_then(|root| {
-            p.ws();
-            if p.i != bytes.len() {
-                return Err(p.err("unexpected text after the JSON value"));
+        let mut i = 0;
+        p.ws(&mut i);
+        let root = p.value(&mut i).and_then(|root| {
+            p.ws(&mut i);
+            if i != bytes.len() {
+                return Err(p.err("unexpected text after the JSON value", i));
             }
             Ok(root)
         });
@@ -562,7 +562,6 @@ fn special_position(bytes: &[u8]) -> Option<(usize, bool)> {
 
 struct Parser<'a> {
     b: &'a [u8],
-    i: usize,
     doc: Doc,
     scratch: Scratch,
     failure: (&'static str, usize),
@@ -641,83 +640,105 @@ struct Open {
 struct Failed;
 
 impl Parser<'_> {
-    /// Records why parsing stopped; the message is built once, by [`Json::parse`].
+    /// Records why parsing stopped, and where; the message is built once, by [`Json::parse`].
     #[cold]
-    fn err(&mut self, m: &'static str) -> Failed {
-        self.failure = (m, self.i);
+    fn err(&mut self, m: &'static str, at: usize) -> Failed {
+        self.failure = (m, at);
         Failed
     }
 
     /// Skips whitespace. Most tokens are followed by none or by one space (`": "`, `", "`):
     /// both are told by one comparison each before the loop.
     #[inline(always)]
-    fn ws(&mut self) {
-        match self.b.get(self.i) {
+    fn ws(&self, i: &mut usize) {
+        let b = self.b;
+        match b.get(*i) {
             Some(&c) if c > b' ' => return,
-            Some(b' ') if self.b.get(self.i + 1).is_some_and(|&c| c > b' ') => {
-                self.i += 1;
+            Some(b' ') if b.get(*i + 1).is_some_and(|&c| c > b' ') => {
+                *i += 1;
                 return;
             }
             _ => {}
         }
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
-            self.i += 1;
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(*i) {
+            *i += 1;
         }
     }
 
+    #[inline(always)]
     fn push(&mut self, n: Node) -> u32 {
+        let id = self.doc.nodes.len() as u32;
         self.doc.nodes.push(n);
-        self.doc.nodes.len() as u32 - 1
+        id
     }
 
-    /// Parses one value, containers included, with an explicit stack of open containers
-    /// instead of recursion (the nesting bound is ours, not the machine stack's).
-    fn value(&mut self) -> Result<u32, Failed> {
+    /// Parses one value from `*i`, containers included, with an explicit stack of open
+    /// containers instead of recursion (the nesting bound is ours, not the machine stack's).
+    fn value(&mut self, i: &mut usize) -> Result<u32, Failed> {
         let mut open = std::mem::take(&mut self.scratch.open);
-        let result = self.value_with(&mut open);
+        let mut at = *i;
+        let result = self.value_with(&mut open, &mut at);
+        *i = at;
         self.scratch.open = open;
         result
     }
 
-    fn value_with(&mut self, open: &mut Vec<Open>) -> Result<u32, Failed> {
+    /// The position is a local of this loop (and of the helpers inlined into it), so that
+    /// it stays in a register instead of going through memory at every byte.
+    fn value_with(&mut self, open: &mut Vec<Open>, pos: &mut usize) -> Result<u32, Failed> {
         let b = self.b;
-        'value: loop {
-            // A value starts at `self.i`.
-            let mut id = match b.get(self.i) {
+        let mut i = *pos;
+        let result = 'value: loop {
+            // A value starts at `i`.
+            let mut id = match b.get(i) {
                 Some(&c @ (b'{' | b'[')) => {
                     if open.len() >= MAX_DEPTH {
-                        return Err(self.err("nesting too deep"));
+                        break Err(self.err("nesting too deep", i));
                     }
-                    self.i += 1;
+                    i += 1;
                     let id = self.push(Node::Null);
                     let object = c == b'{';
                     let mark = if object { self.scratch.members.len() } else { self.scratch.items.len() } as u32;
                     open.push(Open { id, mark, object });
-                    self.ws();
+                    self.ws(&mut i);
                     let close = if object { b'}' } else { b']' };
-                    if b.get(self.i) == Some(&close) {
-                        self.i += 1;
+                    if b.get(i) == Some(&close) {
+                        i += 1;
                         self.close(open.pop().unwrap_or_else(|| unreachable!()))
                     } else {
                         if object {
-                            self.key()?;
+                            if let Err(e) = self.key(&mut i) {
+                                break Err(e);
+                            }
                         }
                         continue 'value;
                     }
                 }
-                Some(b'"') => {
-                    let s = Span::unpack(self.string()?);
-                    self.push(Node::Str(s))
-                }
-                Some(b't') => self.word("true", Node::Bool(true))?,
-                Some(b'f') => self.word("false", Node::Bool(false))?,
-                Some(b'n') => self.word("null", Node::Null)?,
-                Some(b'-' | b'0'..=b'9') => self.number()?,
-                _ => return Err(self.err("expected a JSON value")),
+                Some(b'"') => match self.string(&mut i) {
+                    Ok(s) => self.push(Node::Str(Span::unpack(s))),
+                    Err(e) => break Err(e),
+                },
+                Some(b't') => match self.word(&mut i, "true", Node::Bool(true)) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                Some(b'f') => match self.word(&mut i, "false", Node::Bool(false)) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                Some(b'n') => match self.word(&mut i, "null", Node::Null) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                Some(b'-' | b'0'..=b'9') => match self.number(&mut i) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                _ => break Err(self.err("expected a JSON value", i)),
             };
             // `id` is complete: it joins the innermost open container, which may then close.
             loop {
-                let Some(top) = open.last() else { return Ok(id) };
+                let Some(top) = open.last() else { break 'value Ok(id) };
                 let object = top.object;
                 if object {
                     if let Some(m) = self.scratch.members.last_mut() {
@@ -726,39 +747,46 @@ impl Parser<'_> {
                 } else {
                     self.scratch.items.push(id);
                 }
-                self.ws();
-                match b.get(self.i) {
+                self.ws(&mut i);
+                match b.get(i) {
                     Some(b',') => {
-                        self.i += 1;
-                        self.ws();
+                        i += 1;
+                        self.ws(&mut i);
                         if object {
-                            self.key()?;
+                            if let Err(e) = self.key(&mut i) {
+                                break 'value Err(e);
+                            }
                         }
                         continue 'value;
                     }
                     Some(b'}') if object => {}
                     Some(b']') if !object => {}
-                    _ => return Err(self.err(if object { "expected ',' or '}'" } else { "expected ',' or ']'" })),
+                    _ => {
+                        let message = if object { "expected ',' or '}'" } else { "expected ',' or ']'" };
+                        break 'value Err(self.err(message, i));
+                    }
                 }
-                self.i += 1;
+                i += 1;
                 id = self.close(open.pop().unwrap_or_else(|| unreachable!()));
             }
-        }
+        };
+        *pos = i;
+        result
     }
 
     /// An object member's key and colon; the member waits on the stack for its value.
     #[inline(always)]
-    fn key(&mut self) -> Result<(), Failed> {
-        if self.b.get(self.i) != Some(&b'"') {
-            return Err(self.err("expected a string key"));
+    fn key(&mut self, i: &mut usize) -> Result<(), Failed> {
+        if self.b.get(*i) != Some(&b'"') {
+            return Err(self.err("expected a string key", *i));
         }
-        let key = Span::unpack(self.string()?);
-        self.ws();
-        if self.b.get(self.i) != Some(&b':') {
-            return Err(self.err("expected ':'"));
+        let key = Span::unpack(self.string(i)?);
+        self.ws(i);
+        if self.b.get(*i) != Some(&b':') {
+            return Err(self.err("expected ':'", *i));
         }
-        self.i += 1;
-        self.ws();
+        *i += 1;
+        self.ws(i);
         let word = key_word_at(self.doc.text.as_bytes(), key.start as usize, key.len as usize);
         self.scratch.members.push(Member { key, word, value: 0 });
         Ok(())
@@ -797,170 +825,169 @@ impl Parser<'_> {
         o.id
     }
 
-    fn word(&mut self, w: &str, n: Node) -> Result<u32, Failed> {
-        if self.b[self.i..].starts_with(w.as_bytes()) {
-            self.i += w.len();
+    fn word(&mut self, i: &mut usize, w: &str, n: Node) -> Result<u32, Failed> {
+        if self.b[*i..].starts_with(w.as_bytes()) {
+            *i += w.len();
             Ok(self.push(n))
         } else {
-            Err(self.err("expected a JSON value"))
+            Err(self.err("expected a JSON value", *i))
         }
     }
 
     /// A number's node.
-    fn number(&mut self) -> Result<u32, Failed> {
-        let start = self.i;
+    #[inline(always)]
+    fn number(&mut self, i: &mut usize) -> Result<u32, Failed> {
+        let b = self.b;
+        let start = *i;
         // Fast path: a small non-negative integer.
         let mut n: i64 = 0;
         let mut digits = 0;
-        while let Some(&c @ b'0'..=b'9') = self.b.get(self.i) {
+        while let Some(&c @ b'0'..=b'9') = b.get(*i) {
             n = n * 10 + (c - b'0') as i64;
             digits += 1;
-            self.i += 1;
+            *i += 1;
             if digits > 17 {
                 break;
             }
         }
         if digits > 0
             && digits <= 17
-            && !matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
-            && (digits == 1 || self.b[start] != b'0')
+            && !matches!(b.get(*i), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
+            && (digits == 1 || b[start] != b'0')
         {
             return Ok(self.push(Node::Int(n)));
         }
-        self.i = start;
+        self.number_in_full(i, start)
+    }
+
+    /// A number that is not a small non-negative integer: negative, long, a double, or
+    /// malformed.
+    #[inline(never)]
+    fn number_in_full(&mut self, i: &mut usize, start: usize) -> Result<u32, Failed> {
+        let b = self.b;
+        *i = start;
         let mut float = false;
-        while let Some(&c) = self.b.get(self.i) {
+        while let Some(&c) = b.get(*i) {
             match c {
                 b'0'..=b'9' | b'-' | b'+' => {}
                 b'.' | b'e' | b'E' => float = true,
                 _ => break,
             }
-            self.i += 1;
+            *i += 1;
         }
         // Only ASCII bytes were taken, so this is valid UTF-8.
-        let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("");
+        let text = std::str::from_utf8(&b[start..*i]).unwrap_or("");
         if !float {
-            if let Ok(i) = text.parse::<i64>() {
-                return Ok(self.push(Node::Int(i)));
+            if let Ok(int) = text.parse::<i64>() {
+                return Ok(self.push(Node::Int(int)));
             }
         }
         match text.parse::<f64>() {
             Ok(f) => Ok(self.push(Node::Float(f))),
-            Err(_) => Err(self.err("malformed number")),
+            Err(_) => Err(self.err("malformed number", *i)),
         }
     }
 
-    /// Copies a string, unescaped, into the text buffer. The input was checked to be UTF-8
-    /// and escapes produce whole characters, so the buffer stays UTF-8. The span comes back
-    /// packed ([`Span::pack`]) so that the result travels in registers.
+    /// A string from its opening quote at `*i`, copied unescaped into the text buffer when
+    /// it has escapes (a span of the payload when it has none). The input was checked to be
+    /// UTF-8 and escapes produce whole characters, so the buffer stays UTF-8. The span comes
+    /// back packed ([`Span::pack`]) so that the result travels in registers.
     #[inline(always)]
-    fn string(&mut self) -> Result<u64, Failed> {
-        self.i += 1;
-        let begin = self.i;
+    fn string(&mut self, i: &mut usize) -> Result<u64, Failed> {
+        let begin = *i + 1;
         let plain = special_position(&self.b[begin..]);
         if let Some((n, true)) = plain {
-            self.i = begin + n + 1;
+            *i = begin + n + 1;
             return Ok(Span { start: begin as u32, len: n as u32 }.pack());
         }
         // The scan resumes at the first special byte, if there was one.
-        self.i = plain.map_or(self.b.len(), |(n, _)| begin + n);
-        self.string_escaped(begin)
+        let at = plain.map_or(self.b.len(), |(n, _)| begin + n);
+        let (span, end) = self.string_escaped(begin, at)?;
+        *i = end;
+        Ok(span)
     }
 
-    /// The rest of a string that has escapes (or no end): the text from `begin` to `self.i`
-    /// is plain, and `self.i` is at a special byte or the end of the input. The string is
-    /// copied unescaped after the payload; plain runs eight bytes at a time (written whole,
-    /// then cut back to the special byte found in them), which is cheaper than a copy call
-    /// for each run between escapes.
+    /// The rest of a string that has escapes (or no end): the text from `begin` to `at` is
+    /// plain, and `at` is a special byte or the end of the input. The string is copied
+    /// unescaped after the payload; plain runs eight bytes at a time (written whole, then cut
+    /// back to the special byte found in them), which is cheaper than a copy call for each
+    /// run between escapes. Gives the span and the position after the closing quote.
     #[inline(never)]
-    fn string_escaped(&mut self, begin: usize) -> Result<u64, Failed> {
+    fn string_escaped(&mut self, begin: usize, at: usize) -> Result<(u64, usize), Failed> {
         let start = self.doc.text.len();
-        let result = self.unescape(begin);
-        if result.is_err() {
-            self.doc.text.truncate(start);
+        match unescape(self.b, begin, at, &mut self.doc.text) {
+            Ok(end) => Ok((Span { start: start as u32, len: (self.doc.text.len() - start) as u32 }.pack(), end)),
+            Err((message, at)) => {
+                self.doc.text.truncate(start);
+                Err(self.err(message, at))
+            }
         }
-        result.map(|()| Span { start: start as u32, len: (self.doc.text.len() - start) as u32 }.pack())
     }
+}
 
-    fn unescape(&mut self, begin: usize) -> Result<(), Failed> {
-        let b = self.b;
-        let mut i = self.i;
-        // SAFETY: the bytes appended are runs of the input, which was checked to be UTF-8,
-        // and characters encoded whole. A run is cut only before a quote, a backslash or a
-        // control character (ASCII, so a character boundary); a run written whole may end
-        // inside a character only until the next run completes it, and a failed string is
-        // cut back to where it started ([`Parser::string_escaped`]), so the text is UTF-8
-        // whenever anything reads it.
-        let text = unsafe { self.doc.text.as_mut_vec() };
-        text.extend_from_slice(&b[begin..i]);
-        loop {
-            let Some(&c) = b.get(i) else {
-                self.i = i;
-                return Err(self.err("unterminated string"));
-            };
-            match c {
-                b'"' => {
-                    self.i = i + 1;
-                    return Ok(());
-                }
-                b'\\' => {
-                    let Some(&e) = b.get(i + 1) else {
-                        self.i = i + 1;
-                        return Err(self.err("unterminated string"));
-                    };
-                    i += 2;
-                    let byte = match e {
-                        b'u' => match unicode_escape(b, &mut i) {
-                            Ok(ch) => {
-                                text.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
-                                None
-                            }
-                            Err(message) => {
-                                self.i = i;
-                                return Err(self.err(message));
-                            }
-                        },
-                        b'"' => Some(b'"'),
-                        b'\\' => Some(b'\\'),
-                        b'/' => Some(b'/'),
-                        b'b' => Some(0x08),
-                        b'f' => Some(0x0c),
-                        b'n' => Some(b'\n'),
-                        b'r' => Some(b'\r'),
-                        b't' => Some(b'\t'),
-                        _ => {
-                            self.i = i;
-                            return Err(self.err("invalid escape"));
-                        }
-                    };
-                    if let Some(byte) = byte {
-                        text.push(byte);
-                    }
-                }
-                _ => {
-                    self.i = i;
-                    return Err(self.err("control character in string"));
-                }
-            }
-            // The plain run up to the next special byte.
-            loop {
-                let Some(chunk) = b.get(i..i + 8) else {
-                    let n = b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
-                    text.extend_from_slice(&b[i..i + n]);
-                    i += n;
-                    break;
+/// Appends the string whose text starts at `begin` (plain up to `i`) to `text`, unescaped;
+/// the position after its closing quote, or why and where it is malformed. On an error the
+/// caller cuts `text` back to where the string started.
+fn unescape(b: &[u8], begin: usize, mut i: usize, text: &mut String) -> Result<usize, (&'static str, usize)> {
+    // SAFETY: the bytes appended are runs of the input, which was checked to be UTF-8, and
+    // characters encoded whole. A run is cut only before a quote, a backslash or a control
+    // character (ASCII, so a character boundary); a run written whole may end inside a
+    // character only until the next run completes it, and a failed string is cut back to
+    // where it started ([`Parser::string_escaped`]), so the text is UTF-8 whenever anything
+    // reads it.
+    let text = unsafe { text.as_mut_vec() };
+    text.extend_from_slice(&b[begin..i]);
+    loop {
+        let Some(&c) = b.get(i) else {
+            return Err(("unterminated string", i));
+        };
+        match c {
+            b'"' => return Ok(i + 1),
+            b'\\' => {
+                let Some(&e) = b.get(i + 1) else {
+                    return Err(("unterminated string", i + 1));
                 };
-                let chunk: [u8; 8] = chunk.try_into().unwrap_or_default();
-                text.extend_from_slice(&chunk);
-                let (found, _) = special_mask(u64::from_le_bytes(chunk));
-                if found != 0 {
-                    let n = (found.trailing_zeros() / 8) as usize;
-                    text.truncate(text.len() - 8 + n);
-                    i += n;
-                    break;
+                i += 2;
+                let byte = match e {
+                    b'u' => {
+                        let ch = unicode_escape(b, &mut i).map_err(|message| (message, i))?;
+                        text.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+                        None
+                    }
+                    b'"' => Some(b'"'),
+                    b'\\' => Some(b'\\'),
+                    b'/' => Some(b'/'),
+                    b'b' => Some(0x08),
+                    b'f' => Some(0x0c),
+                    b'n' => Some(b'\n'),
+                    b'r' => Some(b'\r'),
+                    b't' => Some(b'\t'),
+                    _ => return Err(("invalid escape", i)),
+                };
+                if let Some(byte) = byte {
+                    text.push(byte);
                 }
-                i += 8;
             }
+            _ => return Err(("control character in string", i)),
+        }
+        // The plain run up to the next special byte.
+        loop {
+            let Some(chunk) = b.get(i..i + 8) else {
+                let n = b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
+                text.extend_from_slice(&b[i..i + n]);
+                i += n;
+                break;
+            };
+            let chunk: [u8; 8] = chunk.try_into().unwrap_or_default();
+            text.extend_from_slice(&chunk);
+            let (found, _) = special_mask(u64::from_le_bytes(chunk));
+            if found != 0 {
+                let n = (found.trailing_zeros() / 8) as usize;
+                text.truncate(text.len() - 8 + n);
+                i += n;
+                break;
+            }
+            i += 8;
         }
     }
 }
