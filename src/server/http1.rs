@@ -149,6 +149,9 @@ pub(super) async fn serve(
     let mut headers = Vec::new();
     let mut out = Vec::new();
     let mut stopping = *stopped.borrow();
+    // One wait for the stop for the whole connection: made afresh for every read, the wait
+    // would join and leave the channel's waiters at every request.
+    let mut stop = std::pin::pin!(stop_signal(stopped.clone()));
     loop {
         // A whole head, and the body it declares.
         let mut head = loop {
@@ -175,7 +178,7 @@ pub(super) async fn serve(
                     Ok(0) | Err(_) => return Outcome::Closed,
                     Ok(_) => {}
                 },
-                _ = stopped.changed(), if !stopping => stopping = true,
+                _ = &mut stop, if !stopping => stopping = true,
             }
         };
         let bytes = buf.split_to(head.len + head.body).freeze();
@@ -208,6 +211,12 @@ pub(super) async fn serve(
             buf = BytesMut::new();
         }
     }
+}
+
+/// Done when the server starts to stop (or is gone). Polled only until then: the connection
+/// stops waiting on it once `stopping` is set, however it learnt of the stop.
+async fn stop_signal(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stopped| *stopped).await;
 }
 
 /// How the response body goes out.

@@ -239,3 +239,21 @@ async fn malformed_requests_are_answered_400_and_the_connection_ends() {
     assert_eq!(backend.count(), 0, "neither reached the backend");
     server.shutdown().await;
 }
+
+/// A stop reaches a connection waiting for its next request: it is closed at once, and the
+/// server finishes stopping well before its drain timeout.
+#[tokio::test]
+async fn waiting_connections_close_when_the_server_stops() {
+    let backend = Backend::start().await;
+    let server = portico_to(&backend.url()).await;
+    let mut answered = TcpStream::connect(server.addr).await.unwrap();
+    answered.write_all(b"GET /status/200 HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    assert!(read_answer(&mut answered).await.starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), server.shutdown())
+        .await
+        .expect("stopped without waiting out the drain");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(read_to_close(&mut answered, Duration::from_secs(1)).await, "", "closed without another answer");
+}
