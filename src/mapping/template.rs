@@ -5,6 +5,7 @@
 use super::context::RequestContext;
 use super::jsonpath::JsonPath;
 use crate::vtl::json::Json;
+use crate::vtl::swar;
 use crate::vtl::{self, Limits, Object, Template, Value, Variable};
 use base64::Engine;
 use http::{HeaderName, HeaderValue};
@@ -425,28 +426,7 @@ pub fn escape_javascript_into(s: &str, out: &mut String) {
     let mut i = 0;
     loop {
         // The plain run from `i`.
-        loop {
-            let Some(chunk) = bytes.get(i..i + 8) else {
-                while let Some(&b) = bytes.get(i) {
-                    if b >= 0x80 || JS_ESCAPE[b as usize] != 0 {
-                        break;
-                    }
-                    out.push(b);
-                    i += 1;
-                }
-                break;
-            };
-            let chunk: [u8; 8] = chunk.try_into().unwrap_or_default();
-            out.extend_from_slice(&chunk);
-            let found = js_escape_mask(u64::from_le_bytes(chunk));
-            if found != 0 {
-                let n = (found.trailing_zeros() / 8) as usize;
-                out.truncate(out.len() - 8 + n);
-                i += n;
-                break;
-            }
-            i += 8;
-        }
+        i = swar::copy_run(bytes, i, out, js_escape_mask, |b| b >= 0x80 || JS_ESCAPE[b as usize] != 0);
         let Some(&b) = bytes.get(i) else { return };
         if b < 0x80 {
             i += 1;
@@ -466,20 +446,15 @@ pub fn escape_javascript_into(s: &str, out: &mut String) {
 }
 
 /// Eight bytes' bytes that `escapeJavaScript` changes (past ASCII, control characters, `"`,
-/// `'`, `\\`, `/`), each flagged by its high bit: exact up to and including the lowest
-/// (bits above a matching byte may be set wrongly by the borrow, never below it).
+/// `'`, `\\`, `/`), as a [`swar`] mask.
 #[inline(always)]
 fn js_escape_mask(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    (w & HIGH)
-        | control
-        | zero(w ^ (ONES * b'"' as u64))
-        | zero(w ^ (ONES * b'\'' as u64))
-        | zero(w ^ (ONES * b'\\' as u64))
-        | zero(w ^ (ONES * b'/' as u64))
+    swar::past_ascii(w)
+        | swar::control(w)
+        | swar::equal(w, b'"')
+        | swar::equal(w, b'\'')
+        | swar::equal(w, b'\\')
+        | swar::equal(w, b'/')
 }
 
 /// `\uXXXX`, upper-case hex, as Java's `StringEscapeUtils` writes it.

@@ -2,6 +2,7 @@
 //! arena (a handful of allocations, whatever the size), and referenced by node, so that
 //! `$input.path` results and their members are shared without copying.
 
+use super::swar;
 use super::value::Value;
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
@@ -529,19 +530,13 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
-/// Eight bytes' special bytes (quote, backslash, control character): a mask with the high
-/// bit of each such byte set, exact up to and including the lowest one, and the quotes' mask.
-/// A byte's high bit is set when the byte is zero; bits above a zero byte may be set wrongly
-/// (the borrow), never below it, so the lowest set bit is exact; and as no special byte comes
-/// before the first, the quote mask is exact there too.
+/// Eight bytes' special bytes (quote, backslash, control character), and the quotes among
+/// them ([`super::swar`]: as no special byte comes before the first, the quote mask is exact
+/// there too).
 #[inline(always)]
 fn special_mask(w: u64) -> (u64, u64) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    let quote = zero(w ^ (ONES * b'"' as u64));
-    (quote | zero(w ^ (ONES * b'\\' as u64)) | control, quote)
+    let quote = swar::equal(w, b'"');
+    (quote | swar::equal(w, b'\\') | swar::control(w), quote)
 }
 
 /// The first quote, backslash or control character, eight bytes at a time, and whether it
@@ -971,24 +966,7 @@ fn unescape(b: &[u8], begin: usize, mut i: usize, text: &mut String) -> Result<u
             _ => return Err(("control character in string", i)),
         }
         // The plain run up to the next special byte.
-        loop {
-            let Some(chunk) = b.get(i..i + 8) else {
-                let n = b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
-                text.extend_from_slice(&b[i..i + n]);
-                i += n;
-                break;
-            };
-            let chunk: [u8; 8] = chunk.try_into().unwrap_or_default();
-            text.extend_from_slice(&chunk);
-            let (found, _) = special_mask(u64::from_le_bytes(chunk));
-            if found != 0 {
-                let n = (found.trailing_zeros() / 8) as usize;
-                text.truncate(text.len() - 8 + n);
-                i += n;
-                break;
-            }
-            i += 8;
-        }
+        i = swar::copy_run(b, i, text, |w| special_mask(w).0, |c| SPECIAL[c as usize]);
     }
 }
 

@@ -7,6 +7,7 @@ mod eval;
 pub mod json;
 mod methods;
 mod parser;
+pub(crate) mod swar;
 pub mod value;
 
 use ast::{Access, Expr, Node};
