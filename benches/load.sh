@@ -14,6 +14,7 @@
 # with a generated 1,000-resource document (the median of three starts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/nginx.sh
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-6}
 WARMUP=${WARMUP:-2}
@@ -41,21 +42,7 @@ taskset -c $SERVER_CPU target/release/examples/bare $BARE >/dev/null & pids+=($!
 sed "s/BARE/$BARE/" benches/load.yaml > "$work/load.yaml"
 taskset -c $SERVER_CPU target/release/portico serve --no-watch --config "$work/load.yaml" --listen $PORTICO >/dev/null 2>&1 & pids+=($!)
 portico_pid=$!
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  upstream bare { server $BARE; keepalive 128; }
-  server {
-    listen $NGINX;
-    location / { proxy_pass http://bare; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
+nginx_conf "$work" $NGINX $BARE
 taskset -c $SERVER_CPU nginx -c "$work/nginx.conf" & pids+=($!)
 nginx_master=$!
 wait_for "http://$BARE/" && wait_for "http://$PORTICO/bench/mock" && wait_for "http://$NGINX/"

@@ -12,6 +12,7 @@
 # callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/nginx.sh
 DURATION=${DURATION:-8}
 BARE=127.0.0.1:18090 SERVER=127.0.0.1:18091
 echo "command: DURATION=$DURATION bash benches/profile.sh"
@@ -32,22 +33,8 @@ wait_for() { for _ in $(seq 200); do curl -s -o /dev/null "$1" && return 0; slee
 
 target/release/examples/bare $BARE >/dev/null & pids+=($!)
 sed "s/BARE/$BARE/" benches/load.yaml > "$work/load.yaml"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-master_process off;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  upstream bare { server $BARE; keepalive 128; }
-  server {
-    listen $SERVER;
-    location / { proxy_pass http://bare; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
+# One process, so that callgrind follows the worker.
+nginx_conf "$work" $SERVER $BARE "master_process off;"
 wait_for "http://$BARE/"
 
 # Instructions of one callgrind run of the server ($2...) answering `$1` once, or under wrk
