@@ -152,4 +152,18 @@ impl HttpClient {
         }
         Ok(response.map(|body| super::deadline::bound(body.map_err(Into::into).boxed_unsync(), deadline)))
     }
+
+    /// Sends a request to a plain-HTTP backend whose head the caller wrote
+    /// ([`Http1Pool::send_head`]).
+    pub(crate) async fn send_head(
+        &self,
+        backend: &http::uri::Authority,
+        head: Vec<u8>,
+        method: &http::Method,
+        body: Body,
+        deadline: Option<tokio::time::Instant>,
+        rename: Option<Rename>,
+    ) -> Result<Response<Body>, BoxError> {
+        self.plain.send_head(backend, head, method, body, deadline, rename).await
+    }
 }

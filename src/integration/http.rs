@@ -3,11 +3,13 @@
 //! bounded by `timeoutInMillis`.
 
 use super::client::HttpClient;
+use super::http1::header_line;
 use super::EndpointResponse;
 use crate::mapping::params::{form_encode, MethodRequestView};
 use crate::pipeline::gateway_response::GatewayError;
 use crate::pipeline::integration_request::{map_parameters, IntegrationRequest};
 use crate::pipeline::{full, header_names, method_response, Body, Invocation, DROPPED_AT_THE_DOOR};
+use crate::plan::uri::PlainHttpTarget;
 use crate::plan::{MethodPlan, Plan, StagePlan};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, Uri};
@@ -37,7 +39,21 @@ fn target_uri(
         |name| encoded.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()),
         |name| stage.variables.get(name).map(String::as_str),
     );
-    // The rest of the query goes onto the rendered URI in place; a bare `?` ends nothing.
+    append_query(&mut text, client_query, mapped_query);
+    // Parsed from the text's own bytes, not a copy.
+    let text = bytes::Bytes::from(text);
+    let invalid =
+        || GatewayError::ApiConfiguration(format!("Invalid endpoint address: {}", String::from_utf8_lossy(&text)));
+    let uri = Uri::from_maybe_shared(text.clone()).map_err(|_| invalid())?;
+    if !matches!(uri.scheme_str(), Some("http") | Some("https")) || uri.authority().is_none() {
+        return Err(invalid());
+    }
+    Ok(uri)
+}
+
+/// Puts the rest of the query onto a rendered URI in place: the client's query string
+/// (HTTP_PROXY), then the mapped query parameters; a bare `?` ends nothing.
+fn append_query(text: &mut String, client_query: Option<&str>, mapped_query: &[(String, String)]) {
     let mut has_query = match text.find('?') {
         Some(at) if at + 1 == text.len() => {
             text.truncate(at);
@@ -50,39 +66,36 @@ fn target_uri(
         has_query = true;
     };
     if let Some(q) = client_query.filter(|q| !q.is_empty()) {
-        separate(&mut text);
+        separate(text);
         text.push_str(q);
     }
     for (k, v) in mapped_query {
-        separate(&mut text);
-        form_encode(k, &mut text);
+        separate(text);
+        form_encode(k, text);
         text.push('=');
-        form_encode(v, &mut text);
+        form_encode(v, text);
     }
-    // Parsed from the text's own bytes, not a copy.
-    let text = bytes::Bytes::from(text);
-    let invalid =
-        || GatewayError::ApiConfiguration(format!("Invalid endpoint address: {}", String::from_utf8_lossy(&text)));
-    let uri = Uri::from_maybe_shared(text.clone()).map_err(|_| invalid())?;
-    if !matches!(uri.scheme_str(), Some("http") | Some("https")) || uri.authority().is_none() {
-        return Err(invalid());
-    }
-    Ok(uri)
 }
 
 /// A value for a `{name}` placeholder: raw path parameters keep their percent-encoding, and
 /// whatever a URI cannot hold (a decoded query value's spaces, say) is percent-encoded.
 fn encode_path_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
+    encode_path_value_into(value, &mut out);
+    out
+}
+
+fn encode_path_value_into(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in value.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%/".contains(&b);
-        if keep {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%/".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
-    out
 }
 
 fn set_header(headers: &mut HeaderMap, name: &str, value: &str) {
@@ -157,46 +170,112 @@ pub async fn proxy(
         context: &inv.context,
     };
     let (path, query, mapped_headers) = map_parameters(&method.integration, &view)?;
-    let uri = target_uri(method, stage, &path, parts.uri.query(), &query)?;
-    let (uri, link_host) = through_vpc_link(plan, stage, method, uri)?;
-    let verb = method.integration.http_method.clone().unwrap_or_else(|| parts.method.clone());
-    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
-    if let Some(host) = &link_host {
-        set_header(&mut headers, "host", host);
-    }
-    for (name, value) in &parts.headers {
-        if !DROPPED_AT_THE_DOOR.contains(&name.as_str()) && !NOT_FORWARDED.contains(&name.as_str()) {
-            headers.append(name.clone(), value.clone());
-        }
-    }
-    for (name, value) in &mapped_headers {
-        set_header(&mut headers, name, value);
-    }
-    add_gateway_headers(&mut headers, plan, &uri, inv);
-    let mut outgoing = Request::new(body);
-    *outgoing.method_mut() = verb;
-    *outgoing.uri_mut() = uri;
-    *outgoing.headers_mut() = headers;
+    let verb = method.integration.http_method.as_ref().unwrap_or(&parts.method);
     // The body streams on after the head: it too must be in by the integration's deadline.
     let deadline = tokio::time::Instant::now() + method.integration.timeout;
-    let response = tokio::time::timeout_at(
-        deadline,
-        client.send(
-            outgoing,
-            method.integration.tls_insecure_skip_verification,
-            Some(deadline),
-            Some(method_response::proxy_header_name),
-        ),
-    )
-    .await
-    .map_err(|_| GatewayError::IntegrationTimeout)?
-    .map_err(classify)?;
+    let rename = Some(method_response::proxy_header_name as super::http1::Rename);
+    let direct = match (&method.integration.plain_http, mapped_headers.is_empty()) {
+        (Some(target), true) => direct_head(plan, target, verb, &path, parts, &query, inv).map(|head| (target, head)),
+        _ => None,
+    };
+    let sent = match direct {
+        Some((target, head)) => {
+            let send = client.send_head(&target.authority, head, verb, body, Some(deadline), rename);
+            tokio::time::timeout_at(deadline, send).await
+        }
+        None => {
+            let uri = target_uri(method, stage, &path, parts.uri.query(), &query)?;
+            let (uri, link_host) = through_vpc_link(plan, stage, method, uri)?;
+            let mut headers = HeaderMap::with_capacity(parts.headers.len() + 4);
+            if let Some(host) = &link_host {
+                set_header(&mut headers, "host", host);
+            }
+            for (name, value) in &parts.headers {
+                if forwarded(name) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+            for (name, value) in &mapped_headers {
+                set_header(&mut headers, name, value);
+            }
+            add_gateway_headers(&mut headers, plan, &uri, inv);
+            let mut outgoing = Request::new(body);
+            *outgoing.method_mut() = verb.clone();
+            *outgoing.uri_mut() = uri;
+            *outgoing.headers_mut() = headers;
+            let insecure = method.integration.tls_insecure_skip_verification;
+            tokio::time::timeout_at(deadline, client.send(outgoing, insecure, Some(deadline), rename)).await
+        }
+    };
+    let response = sent.map_err(|_| GatewayError::IntegrationTimeout)?.map_err(classify)?;
     let (mut parts, body) = response.into_parts();
     inv.add_request_headers(&mut parts.headers);
     if !parts.headers.contains_key(http::header::CONTENT_TYPE) {
         parts.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     Ok(Response::from_parts(parts, body))
+}
+
+/// Whether HTTP_PROXY passes a client header on.
+fn forwarded(name: &HeaderName) -> bool {
+    !DROPPED_AT_THE_DOOR.contains(&name.as_str()) && !NOT_FORWARDED.contains(&name.as_str())
+}
+
+/// The head (up to its framing) of an HTTP_PROXY request to a plain-HTTP backend named
+/// outright, written from the client's head: the bytes the general path sends (the target
+/// as [`target_uri`] makes it, the forwarded headers in the order a header map gives them,
+/// then `Host`, the API id and the trace header, each of the last two in place of a
+/// client's), without a header map built for it and a URI parsed back. `None` when a
+/// placeholder has no value: the general path answers that.
+fn direct_head(
+    plan: &Plan,
+    backend: &PlainHttpTarget,
+    verb: &Method,
+    path: &[(String, String)],
+    parts: &http::request::Parts,
+    mapped_query: &[(String, String)],
+    inv: &Invocation,
+) -> Option<Vec<u8>> {
+    let mut target = String::with_capacity(64);
+    let rendered =
+        backend.path.render_into(&mut target, |name, out| match path.iter().rev().find(|(k, _)| k == name) {
+            Some((_, v)) => {
+                encode_path_value_into(v, out);
+                true
+            }
+            None => false,
+        });
+    if !rendered {
+        return None;
+    }
+    append_query(&mut target, parts.uri.query(), mapped_query);
+    let mut out = Vec::with_capacity(256 + parts.headers.len() * 32);
+    out.extend_from_slice(verb.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let (mut api_id, mut trace) = (plan.api_id_header.as_ref(), Some(inv.trace_id()));
+    for (name, value) in &parts.headers {
+        if *name == header_names::X_AMZN_TRACE_ID {
+            if let Some(t) = trace.take() {
+                header_line(&mut out, name.as_str(), t.as_bytes());
+            }
+        } else if *name == header_names::X_AMZN_APIGATEWAY_API_ID && plan.api_id_header.is_some() {
+            if let Some(v) = api_id.take() {
+                header_line(&mut out, name.as_str(), v.as_bytes());
+            }
+        } else if forwarded(name) {
+            header_line(&mut out, name.as_str(), value.as_bytes());
+        }
+    }
+    header_line(&mut out, "host", backend.authority.as_str().as_bytes());
+    if let Some(v) = api_id {
+        header_line(&mut out, header_names::X_AMZN_APIGATEWAY_API_ID.as_str(), v.as_bytes());
+    }
+    if let Some(t) = trace {
+        header_line(&mut out, header_names::X_AMZN_TRACE_ID.as_str(), t.as_bytes());
+    }
+    Some(out)
 }
 
 /// HTTP (non-proxy): only what the mappings and the template say reaches the backend; the

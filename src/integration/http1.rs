@@ -55,6 +55,33 @@ pub(crate) enum Chunk {
     Trailers(usize),
 }
 
+/// How a request's head frames its body, as written by its sender.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Framed {
+    /// By a `transfer-encoding` header: the body goes out chunked.
+    Chunked,
+    /// By a `content-length` header: the body goes out as it is.
+    Length,
+    /// Not at all: the framing is chosen from the body.
+    Not,
+}
+
+/// `METHOD target HTTP/1.1` and its line end.
+pub(crate) fn request_line(out: &mut Vec<u8>, method: &Method, target: &str) {
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+}
+
+/// `name: value` and its line end.
+pub(crate) fn header_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// A parsed response head.
 pub(crate) struct Head {
     pub status: StatusCode,
@@ -103,33 +130,49 @@ impl Connection {
     /// for an ended body, `content-length` for a body of known size, otherwise chunked but
     /// for `GET`, `HEAD` and `CONNECT`), then the body as it comes.
     pub(crate) async fn write_request(&mut self, req: Request<Body>) -> Result<(), BoxError> {
-        let (parts, mut body) = req.into_parts();
+        let (parts, body) = req.into_parts();
         let mut out = Vec::with_capacity(256 + parts.headers.len() * 32);
-        out.extend_from_slice(parts.method.as_str().as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(parts.uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes());
-        out.extend_from_slice(b" HTTP/1.1\r\n");
+        request_line(&mut out, &parts.method, parts.uri.path_and_query().map_or("/", |p| p.as_str()));
         for (name, value) in &parts.headers {
-            out.extend_from_slice(name.as_str().as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value.as_bytes());
-            out.extend_from_slice(b"\r\n");
+            header_line(&mut out, name.as_str(), value.as_bytes());
         }
-        let length = content_length(&parts.headers)?;
-        let chunked = if parts.headers.contains_key(TRANSFER_ENCODING) {
-            true
-        } else if length.is_some() || body.is_end_stream() {
-            false
-        } else if let Some(n) = body.size_hint().exact() {
-            let _ = write!(out, "content-length: {n}\r\n");
-            false
-        } else if matches!(parts.method, Method::GET | Method::HEAD | Method::CONNECT) {
-            // hyper's rule: these almost never carry a body, so none is sent.
-            out.extend_from_slice(b"\r\n");
-            return self.write(&out).await;
+        let framed = if parts.headers.contains_key(TRANSFER_ENCODING) {
+            Framed::Chunked
+        } else if content_length(&parts.headers)?.is_some() {
+            Framed::Length
         } else {
-            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
-            true
+            Framed::Not
+        };
+        self.write_message(out, &parts.method, body, framed).await
+    }
+
+    /// Writes a request whose head the caller wrote up to its framing (`head`: the request
+    /// line and headers, without the blank line), framed as [`Self::write_request`] frames
+    /// one by `framed`, then its body.
+    pub(crate) async fn write_message(
+        &mut self,
+        mut out: Vec<u8>,
+        method: &Method,
+        mut body: Body,
+        framed: Framed,
+    ) -> Result<(), BoxError> {
+        let chunked = match framed {
+            Framed::Chunked => true,
+            Framed::Length => false,
+            Framed::Not if body.is_end_stream() => false,
+            Framed::Not => {
+                if let Some(n) = body.size_hint().exact() {
+                    let _ = write!(out, "content-length: {n}\r\n");
+                    false
+                } else if matches!(*method, Method::GET | Method::HEAD | Method::CONNECT) {
+                    // hyper's rule: these almost never carry a body, so none is sent.
+                    out.extend_from_slice(b"\r\n");
+                    return self.write(&out).await;
+                } else {
+                    out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+                    true
+                }
+            }
         };
         out.extend_from_slice(b"\r\n");
         while let Some(frame) = body.frame().await {

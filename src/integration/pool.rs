@@ -4,7 +4,7 @@
 //! when the body arrived with the head. Idle connections are kept by the thread that gave them
 //! back, so that taking and giving back touch no lock and nothing another thread writes.
 
-use super::http1::{Connection, Framing, Head, Rename, Step};
+use super::http1::{Connection, Framed, Framing, Head, Rename, Step};
 use crate::pipeline::{empty, full, lists_token, Body, BoxError};
 use bytes::Bytes;
 use http::uri::Authority;
@@ -171,14 +171,50 @@ impl Http1Pool {
         }
         let head_request = req.method() == Method::HEAD;
         let close_requested = lists_token(req.headers(), http::header::CONNECTION, "close");
-        let mut conn = match self.take(&backend) {
-            Some(conn) => conn,
+        let mut conn = self.connection(&backend).await?;
+        conn.write_request(req).await?;
+        self.receive(backend, conn, head_request, close_requested, deadline, rename).await
+    }
+
+    /// As [`Self::send`], for a request whose head the caller wrote: `head` holds the request
+    /// line and the headers (`Host` among them, no `Connection: close`, no framing header),
+    /// and the body's framing is added as for any request.
+    pub async fn send_head(
+        self: &Arc<Self>,
+        backend: &Authority,
+        head: Vec<u8>,
+        method: &Method,
+        body: Body,
+        deadline: Option<tokio::time::Instant>,
+        rename: Option<Rename>,
+    ) -> Result<Response<Body>, BoxError> {
+        let backend = Backend(backend.clone());
+        let mut conn = self.connection(&backend).await?;
+        conn.write_message(head, method, body, Framed::Not).await?;
+        self.receive(backend, conn, method == Method::HEAD, false, deadline, rename).await
+    }
+
+    /// A kept connection to `backend`, or a new one.
+    async fn connection(self: &Arc<Self>, backend: &Backend) -> Result<Connection, BoxError> {
+        match self.take(backend) {
+            Some(conn) => Ok(conn),
             None => {
                 self.start_sweeping();
-                connect(&backend.0).await?
+                connect(&backend.0).await
             }
-        };
-        conn.write_request(req).await?;
+        }
+    }
+
+    /// The response to the request just written on `conn`.
+    async fn receive(
+        self: &Arc<Self>,
+        backend: Backend,
+        mut conn: Connection,
+        head_request: bool,
+        close_requested: bool,
+        deadline: Option<tokio::time::Instant>,
+        rename: Option<Rename>,
+    ) -> Result<Response<Body>, BoxError> {
         let Head { status, version, headers, framing, keep_alive } =
             conn.read_head(head_request, close_requested, rename).await?;
         let body = match framing {

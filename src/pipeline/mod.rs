@@ -4,6 +4,7 @@
 
 pub mod gateway_response;
 pub mod header_names;
+mod ids;
 pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
@@ -91,11 +92,11 @@ impl Invocation {
         Self {
             context: Arc::new(RequestContext {
                 domain_name: host,
-                extended_request_id: extended_request_id(),
+                extended_request_id: ids::extended_request_id(),
                 http_method: method_name(req.method()),
                 path: req.uri().path().to_string(),
                 protocol: protocol(req.version()),
-                request_id: request_id(),
+                request_id: ids::request_id(),
                 request_time,
                 request_time_epoch,
                 source_ip: source_ip(peer.ip()),
@@ -118,7 +119,7 @@ impl Invocation {
     /// The `X-Amzn-Trace-Id` sent to integrations: the client's, completed, or a new one.
     pub fn trace_id(&self) -> &str {
         self.trace_id.get_or_init(|| {
-            trace_id(self.incoming_trace_id.as_deref(), (self.context.request_time_epoch / 1000) as u32)
+            ids::trace_id(self.incoming_trace_id.as_deref(), (self.context.request_time_epoch / 1000) as u32)
         })
     }
 
@@ -198,57 +199,6 @@ fn protocol(v: http::Version) -> &'static str {
     }
 }
 
-/// A request id: a random UUID, hyphenated, as AWS's.
-fn request_id() -> String {
-    let mut buf = uuid::Uuid::encode_buffer();
-    uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf).to_string()
-}
-
-/// An id shaped like AWS's `extendedRequestId` (`OE1AoH3hoAMF_bA=`): 11 random bytes in
-/// URL-safe base64, written directly (the general encoder costs more than the id).
-fn extended_request_id() -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut b = uuid::Uuid::new_v4().into_bytes();
-    // Eleven bytes, not twelve: the twelfth is zero, and the character it alone fills is padding.
-    b[11] = 0;
-    let mut out = [0u8; 16];
-    for (group, chars) in b[..12].chunks_exact(3).zip(out.chunks_exact_mut(4)) {
-        let n = u32::from_be_bytes([0, group[0], group[1], group[2]]);
-        for (i, c) in chars.iter_mut().enumerate() {
-            *c = ALPHABET[(n >> (18 - 6 * i)) as usize & 63];
-        }
-    }
-    out[15] = b'=';
-    std::str::from_utf8(&out).map(str::to_string).unwrap_or_default()
-}
-
-/// The 122 random bits of a version 4 UUID, its version and variant fields taken out.
-fn random_bits() -> u128 {
-    let u = uuid::Uuid::new_v4().as_u128();
-    (u & ((1 << 62) - 1)) | ((u >> 64) & 0xfff) << 62 | (u >> 80) << 74
-}
-
-/// Appends `len` random lowercase hex digits, 30 from each draw of 122 bits.
-fn push_random_hex(out: &mut String, len: usize) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut left = len;
-    while left > 0 {
-        let bits = random_bits();
-        // Two halves of 15 digits each, shifted as machine words.
-        let mut digits = [0u8; 30];
-        for (half, mut word) in digits.chunks_exact_mut(15).zip([bits as u64, (bits >> 60) as u64]) {
-            for d in half {
-                *d = HEX[(word & 0xf) as usize];
-                word >>= 4;
-            }
-        }
-        let n = left.min(digits.len());
-        // SAFETY: hex digits are ASCII, so `out` stays UTF-8.
-        unsafe { out.as_mut_vec() }.extend_from_slice(&digits[..n]);
-        left -= n;
-    }
-}
-
 /// The method's name, without an allocation for the standard ones.
 fn method_name(m: &http::Method) -> std::borrow::Cow<'static, str> {
     use http::Method;
@@ -263,38 +213,6 @@ fn method_name(m: &http::Method) -> std::borrow::Cow<'static, str> {
         _ => return m.as_str().to_string().into(),
     };
     name.into()
-}
-
-/// X-Ray's trace header: kept when the client sent a complete one, given a new `Parent`
-/// when it sent only `Root`, made up otherwise.
-fn trace_id(incoming: Option<&str>, epoch_secs: u32) -> String {
-    match incoming {
-        Some(v) if v.contains("Root=") && v.contains("Parent=") => v.to_string(),
-        Some(v) if v.contains("Root=") => {
-            let root = v.split(';').find(|p| p.trim_start().starts_with("Root=")).unwrap_or(v).trim();
-            let mut out = String::with_capacity(root.len() + 35);
-            out.push_str(root);
-            out.push_str(";Parent=");
-            push_random_hex(&mut out, 16);
-            out.push_str(";Sampled=0");
-            out
-        }
-        _ => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            let secs = epoch_secs;
-            let mut out = String::with_capacity(76);
-            out.push_str("Root=1-");
-            for shift in (0..8).rev() {
-                out.push(HEX[(secs >> (shift * 4)) as usize & 0xf] as char);
-            }
-            out.push('-');
-            push_random_hex(&mut out, 24);
-            out.push_str(";Parent=");
-            push_random_hex(&mut out, 16);
-            out.push_str(";Sampled=0");
-            out
-        }
-    }
 }
 
 /// Runs one request through `plan`. Never fails: errors become gateway responses.
@@ -571,51 +489,4 @@ async fn log_response(response: Response<Body>, inv: &mut Invocation) -> Respons
     inv.trace(|| format!("Method response headers: {headers}"));
     inv.trace(|| "Successfully completed execution".to_string());
     Response::from_parts(head, full(body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{extended_request_id, trace_id};
-
-    #[test]
-    fn extended_request_ids_are_url_safe_base64_of_eleven_bytes() {
-        use base64::Engine;
-        for _ in 0..200 {
-            let id = extended_request_id();
-            assert_eq!(id.len(), 16, "{id}");
-            let bytes = base64::engine::general_purpose::URL_SAFE.decode(&id).unwrap_or_else(|e| panic!("{id}: {e}"));
-            assert_eq!(bytes.len(), 11, "{id}");
-            assert_eq!(base64::engine::general_purpose::URL_SAFE.encode(&bytes), id);
-        }
-    }
-
-    #[test]
-    fn random_bits_are_the_122_random_bits_of_a_uuid() {
-        let (mut any, mut all) = (0u128, u128::MAX);
-        for _ in 0..500 {
-            let bits = super::random_bits();
-            (any, all) = (any | bits, all & bits);
-        }
-        assert_eq!(any, (1 << 122) - 1, "every one of the 122 bits is set in some draw, none above");
-        assert_eq!(all, 0, "no bit is fixed");
-    }
-
-    #[test]
-    fn trace_ids_follow_x_ray() {
-        // 2026-01-01T00:00:00Z is 0x69559780 seconds after the epoch.
-        let new = trace_id(None, 0x6955_9780);
-        let parts: Vec<&str> = new.split(';').collect();
-        assert_eq!(parts.len(), 3, "{new}");
-        let root = parts[0].strip_prefix("Root=1-69559780-").unwrap_or_else(|| panic!("{new}"));
-        assert!(root.len() == 24 && root.bytes().all(|b| b.is_ascii_hexdigit()), "{new}");
-        let parent = parts[1].strip_prefix("Parent=").unwrap_or_else(|| panic!("{new}"));
-        assert!(parent.len() == 16 && parent.bytes().all(|b| b.is_ascii_hexdigit()), "{new}");
-        assert_eq!(parts[2], "Sampled=0");
-        // A client's complete header is kept; a root alone gets a parent.
-        let full = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
-        assert_eq!(trace_id(Some(full), 0), full);
-        let completed = trace_id(Some("Root=1-5759e988-bd862e3fe1be46a994272793"), 0);
-        assert!(completed.starts_with("Root=1-5759e988-bd862e3fe1be46a994272793;Parent="), "{completed}");
-        assert!(completed.ends_with(";Sampled=0"), "{completed}");
-    }
 }

@@ -418,10 +418,15 @@ fn compile_integration(
             content_handling: ir.content_handling,
         });
     }
+    let plain_http = match (kind, integration.connection_type, &uri) {
+        (IntegrationType::HttpProxy, ConnectionType::Internet, Some(uri)) => uri.plain_http(),
+        _ => None,
+    };
     Some(IntegrationPlan {
         kind,
         http_method,
         uri,
+        plain_http,
         connection_type: integration.connection_type,
         connection_id: integration.connection_id.as_ref().and_then(|id| UriTemplate::parse(&id.value).ok()),
         timeout: Duration::from_millis(integration.timeout_in_millis as u64),

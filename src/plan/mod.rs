@@ -137,6 +137,9 @@ pub struct IntegrationPlan {
     /// `None` for MOCK; the client's method is used when the integration says `ANY`.
     pub http_method: Option<Method>,
     pub uri: Option<UriTemplate>,
+    /// An HTTP_PROXY integration's URI when it names a plain-HTTP backend outright over the
+    /// internet: its requests' heads are written straight from the client's.
+    pub plain_http: Option<uri::PlainHttpTarget>,
     pub connection_type: ConnectionType,
     /// The VPC link (a literal id, or `${stageVariables.NAME}`), for VPC_LINK integrations.
     pub connection_id: Option<UriTemplate>,
