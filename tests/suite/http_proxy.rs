@@ -447,8 +447,8 @@ async fn heads_written_directly_are_those_of_the_general_path() {
         ]
     });
     let server = portico_json(doc).await;
-    let complete = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
-    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+    const COMPLETE: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    type Case = (&'static str, &'static str, &'static [(&'static str, &'static str)], &'static str);
     let cases: &[Case] = &[
         (
             "GET",
@@ -458,7 +458,7 @@ async fn heads_written_directly_are_those_of_the_general_path() {
                 ("x-custom", "one"),
                 ("accept", "*/*"),
                 ("x-custom", "two"),
-                ("x-amzn-trace-id", complete),
+                ("x-amzn-trace-id", COMPLETE),
                 ("x-amzn-apigateway-api-id", "from-the-client"),
                 ("via", "1.1 other"),
                 ("max-forwards", "4"),
@@ -469,9 +469,9 @@ async fn heads_written_directly_are_those_of_the_general_path() {
             ],
             "",
         ),
-        ("POST", "items", &[("content-type", "text/plain"), ("x-amzn-trace-id", complete)], "hello"),
-        ("PUT", "items/%C3%A9t%C3%A9", &[("x-amzn-trace-id", complete)], ""),
-        ("HEAD", "items?", &[("x-amzn-trace-id", complete)], ""),
+        ("POST", "items", &[("content-type", "text/plain"), ("x-amzn-trace-id", COMPLETE)], "hello"),
+        ("PUT", "items/%C3%A9t%C3%A9", &[("x-amzn-trace-id", COMPLETE)], ""),
+        ("HEAD", "items?", &[("x-amzn-trace-id", COMPLETE)], ""),
         ("DELETE", "a%2Fb/c", &[], ""),
         ("PATCH", "x", &[("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793")], "{}"),
     ];
@@ -482,7 +482,7 @@ async fn heads_written_directly_are_those_of_the_general_path() {
         let lines: Vec<String> = text
             .split("\r\n")
             .map(|line| match line.strip_prefix("x-amzn-trace-id: ") {
-                Some(v) if v != complete => {
+                Some(v) if v != COMPLETE => {
                     assert!(v.starts_with("Root=1-") && v.contains(";Parent=") && v.ends_with(";Sampled=0"), "{v}");
                     "x-amzn-trace-id: (made)".to_string()
                 }
