@@ -69,35 +69,30 @@ pub fn trace_id(incoming: Option<&str>, epoch_secs: u32) -> String {
         Some(v) if v.contains("Root=") && v.contains("Parent=") => v.to_string(),
         Some(v) if v.contains("Root=") => {
             let root = v.split(';').find(|p| p.trim_start().starts_with("Root=")).unwrap_or(v).trim();
-            let mut out = String::with_capacity(root.len() + 35);
+            let mut rest = *b";Parent=0000000000000000;Sampled=0";
+            hex_into(&mut rest[8..24], next_u64());
+            let mut out = String::with_capacity(root.len() + rest.len());
             out.push_str(root);
-            out.push_str(";Parent=");
-            push_hex(&mut out, next_u64(), 16);
-            out.push_str(";Sampled=0");
+            out.push_str(std::str::from_utf8(&rest).unwrap_or_default());
             out
         }
         _ => {
-            let mut out = String::with_capacity(76);
-            out.push_str("Root=1-");
-            push_hex(&mut out, u64::from(epoch_secs), 8);
-            out.push('-');
-            push_hex(&mut out, next_u64(), 16);
-            push_hex(&mut out, next_u64(), 8);
-            out.push_str(";Parent=");
-            push_hex(&mut out, next_u64(), 16);
-            out.push_str(";Sampled=0");
-            out
+            let mut out = *b"Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
+            hex_into(&mut out[7..15], u64::from(epoch_secs));
+            hex_into(&mut out[16..32], next_u64());
+            hex_into(&mut out[32..40], next_u64());
+            hex_into(&mut out[48..64], next_u64());
+            ascii(&out)
         }
     }
 }
 
-/// Appends the low `digits` hex digits of `n`, most significant first.
-fn push_hex(out: &mut String, n: u64, digits: usize) {
-    let mut buf = [0u8; 16];
-    for (i, d) in buf[..digits].iter_mut().enumerate() {
-        *d = HEX[(n >> (4 * (digits - 1 - i))) as usize & 0xf];
+/// Fills `digits` with the low hex digits of `n`, most significant first.
+fn hex_into(digits: &mut [u8], mut n: u64) {
+    for d in digits.iter_mut().rev() {
+        *d = HEX[(n & 0xf) as usize];
+        n >>= 4;
     }
-    out.push_str(std::str::from_utf8(&buf[..digits]).unwrap_or_default());
 }
 
 /// Bytes this module wrote from its ASCII tables, as a `String`.
