@@ -229,8 +229,7 @@ impl Connection {
     ) -> Result<Head, BoxError> {
         loop {
             let parsed = loop {
-                // Nothing read yet is nothing to parse (and a parse starts by clearing a
-                // hundred header slots).
+                // Nothing read yet is nothing to parse.
                 if !self.buf.is_empty() {
                     if let Some(head) = parse_head(&mut self.buf, head_request, rename)? {
                         break head;
@@ -318,9 +317,11 @@ pub(crate) type Rename = fn(&HeaderName) -> Option<HeaderName>;
 /// The framing is read from the names as sent; the headers come with the names `rename`
 /// gives them, when given one.
 fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) -> Result<Option<Head>, BoxError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut slots);
-    let len = match response.parse(buf) {
+    // Slots left uninitialised: the parse writes those it fills.
+    let mut slots = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut response, buf, &mut slots)
+    {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(format!("invalid response from the backend: {e}").into()),

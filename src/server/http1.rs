@@ -68,9 +68,11 @@ fn span(within: &[u8], part: &[u8]) -> (usize, usize) {
 
 /// Parses the head at the start of `buf`. `headers` is the connection's list, reused.
 fn parse(buf: &[u8], mut headers: Vec<(HeaderName, usize, usize)>) -> (Parsed, Vec<(HeaderName, usize, usize)>) {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut slots);
-    let len = match req.parse(buf) {
+    // Slots left uninitialised: the parse writes those it fills (zeroing a hundred would
+    // cost more than parsing a short head).
+    let mut slots = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut slots) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return (Parsed::Partial, headers),
         Err(_) => return (Parsed::HandOff, headers),
