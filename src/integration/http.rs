@@ -3,7 +3,7 @@
 //! bounded by `timeoutInMillis`.
 
 use super::client::HttpClient;
-use super::http1::header_line;
+use super::http1::{header_line, request_line};
 use super::EndpointResponse;
 use crate::mapping::params::{form_encode, MethodRequestView};
 use crate::pipeline::gateway_response::GatewayError;
@@ -250,10 +250,7 @@ fn direct_head(
     }
     append_query(&mut target, parts.uri.query(), mapped_query);
     let mut out = Vec::with_capacity(256 + parts.headers.len() * 32);
-    out.extend_from_slice(verb.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    request_line(&mut out, verb, &target);
     let (mut api_id, mut trace) = (plan.api_id_header.as_ref(), Some(inv.trace_id()));
     for (name, value) in &parts.headers {
         if *name == header_names::X_AMZN_TRACE_ID {
