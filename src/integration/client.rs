@@ -3,7 +3,7 @@
 //! client with rustls. It lives outside the plan, so a reload keeps its warm keep-alive
 //! connections.
 
-use super::http1::Rename;
+use super::http1::{HeaderOutput, Rename};
 use super::pool::Http1Pool;
 use crate::pipeline::{Body, BoxError};
 use http::{Request, Response};
@@ -162,8 +162,8 @@ impl HttpClient {
         method: &http::Method,
         body: Body,
         deadline: Option<tokio::time::Instant>,
-        rename: Option<Rename>,
+        output: HeaderOutput<'_>,
     ) -> Result<Response<Body>, BoxError> {
-        self.plain.send_head(backend, head, method, body, deadline, rename).await
+        self.plain.send_head(backend, head, method, body, deadline, output).await
     }
 }

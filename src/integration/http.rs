@@ -3,7 +3,7 @@
 //! bounded by `timeoutInMillis`.
 
 use super::client::HttpClient;
-use super::http1::{header_line, request_line};
+use super::http1::{header_line, request_line, HeaderOutput};
 use super::EndpointResponse;
 use crate::mapping::params::{form_encode, MethodRequestView};
 use crate::pipeline::gateway_response::GatewayError;
@@ -178,9 +178,15 @@ pub async fn proxy(
         (Some(target), true) => direct_head(plan, target, verb, &path, parts, &query, inv).map(|head| (target, head)),
         _ => None,
     };
+    // The head written directly may have its response's headers written as lines too.
+    let mut lines = if direct.is_some() { inv.header_lines.take() } else { None };
     let sent = match direct {
         Some((target, head)) => {
-            let send = client.send_head(&target.authority, head, verb, body, Some(deadline), rename);
+            let output = match &mut lines {
+                Some(lines) => HeaderOutput::ProxyLines(lines),
+                None => HeaderOutput::Map(rename),
+            };
+            let send = client.send_head(&target.authority, head, verb, body, Some(deadline), output);
             tokio::time::timeout_at(deadline, send).await
         }
         None => {
@@ -207,7 +213,25 @@ pub async fn proxy(
             tokio::time::timeout_at(deadline, client.send(outgoing, insecure, Some(deadline), rename)).await
         }
     };
-    let response = sent.map_err(|_| GatewayError::IntegrationTimeout)?.map_err(classify)?;
+    let sent = sent.map_err(|_| GatewayError::IntegrationTimeout).and_then(|r| r.map_err(classify));
+    let written = lines.as_ref().is_some_and(|l| l.written && sent.is_ok());
+    let response = match lines {
+        Some(mut lines) if written => {
+            // What the general path's map gets below, in its order.
+            header_line(&mut lines.lines, header_names::X_AMZN_REQUESTID.as_str(), inv.context.request_id.as_bytes());
+            let extended = inv.context.extended_request_id.as_bytes();
+            header_line(&mut lines.lines, header_names::X_AMZ_APIGW_ID.as_str(), extended);
+            if !lines.content_type {
+                header_line(&mut lines.lines, "content-type", b"application/json");
+            }
+            inv.header_lines = Some(lines);
+            return sent;
+        }
+        lines => {
+            inv.header_lines = lines;
+            sent?
+        }
+    };
     let (mut parts, body) = response.into_parts();
     inv.add_request_headers(&mut parts.headers);
     if !parts.headers.contains_key(http::header::CONTENT_TYPE) {

@@ -3,9 +3,10 @@
 //! waits, and a body that arrived with its head handed over whole. No connection task, no
 //! channel and no wake-up between the request and its backend connection.
 
-use crate::pipeline::{value_lists, Body, BoxError};
+use crate::pipeline::method_response::{proxy_header_name, proxy_header_name_of, ProxyName};
+use crate::pipeline::{header_names, value_lists, Body, BoxError};
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, Request, StatusCode, Version};
 use http_body::Body as _;
 use http_body_util::BodyExt;
@@ -225,13 +226,13 @@ impl Connection {
         &mut self,
         head_request: bool,
         close_requested: bool,
-        rename: Option<Rename>,
+        output: &mut HeaderOutput<'_>,
     ) -> Result<Head, BoxError> {
         loop {
             let parsed = loop {
                 // Nothing read yet is nothing to parse.
                 if !self.buf.is_empty() {
-                    if let Some(head) = parse_head(&mut self.buf, head_request, rename)? {
+                    if let Some(head) = parse_head(&mut self.buf, head_request, output)? {
                         break head;
                     }
                 }
@@ -313,10 +314,83 @@ fn header_text(value: &[u8]) -> Option<&str> {
 /// or (`None`) drops the header.
 pub(crate) type Rename = fn(&HeaderName) -> Option<HeaderName>;
 
+/// Where a response head's headers go.
+pub(crate) enum HeaderOutput<'a> {
+    /// Into the head's map, each under the name `Rename` gives it (as sent without one).
+    Map(Option<Rename>),
+    /// HTTP_PROXY's: written as `name: value` lines under the proxy's names
+    /// ([`proxy_header_name_of`]), with no header name made and none hashed, when the lines are
+    /// what the map would give, in its order (see [`write_proxy_lines`]); into the map, with
+    /// the proxy's names, otherwise.
+    ProxyLines(&'a mut ProxyLines),
+}
+
+/// A backend response's headers written as the client's header lines.
+#[derive(Default)]
+pub(crate) struct ProxyLines {
+    pub lines: Vec<u8>,
+    /// Whether the last head's headers went into `lines` (not into its map).
+    pub written: bool,
+    /// Whether they hold a `content-type`.
+    pub content_type: bool,
+}
+
+/// The most headers a head may have to be written as lines (past them, the map's grouping
+/// check would cost more than the map).
+const MAX_WRITTEN: usize = 32;
+
+/// Writes `headers` under HTTP_PROXY's names into `out`, if that gives the bytes a header
+/// map would: a map keeps every value of a name at its first one's place, so a name that comes
+/// back after another is refused, as are more than [`MAX_WRITTEN`] headers and the gateway's
+/// own `x-amz-apigw-id` (which the gateway's value replaces where it stands). False, with
+/// `out` as it was, when refused.
+fn write_proxy_lines(headers: &[httparse::Header<'_>], out: &mut ProxyLines) -> bool {
+    if headers.len() > MAX_WRITTEN {
+        return false;
+    }
+    let start = out.lines.len();
+    let lines = &mut out.lines;
+    let mut content_type = false;
+    // Where each written name stands in `lines`.
+    let mut names = [(0usize, 0usize); MAX_WRITTEN];
+    let mut written = 0;
+    for h in headers {
+        let at = lines.len();
+        lines.extend_from_slice(h.name.as_bytes());
+        lines[at..].make_ascii_lowercase();
+        match proxy_header_name_of(&lines[at..]) {
+            ProxyName::Keep => {}
+            ProxyName::Drop => {
+                lines.truncate(at);
+                continue;
+            }
+            ProxyName::Renamed(to) => {
+                lines.truncate(at);
+                lines.extend_from_slice(to.as_str().as_bytes());
+            }
+        }
+        let name = &lines[at..];
+        let same = |(from, to): (usize, usize)| &lines[from..to] == name;
+        let refused = name == header_names::X_AMZ_APIGW_ID.as_str().as_bytes()
+            || (written > 0 && !same(names[written - 1]) && names[..written - 1].iter().any(|&span| same(span)));
+        if refused {
+            lines.truncate(start);
+            return false;
+        }
+        content_type |= name == b"content-type";
+        names[written] = (at, lines.len());
+        written += 1;
+        lines.extend_from_slice(b": ");
+        lines.extend_from_slice(h.value);
+        lines.extend_from_slice(b"\r\n");
+    }
+    out.content_type = content_type;
+    true
+}
+
 /// Parses a response head from the front of `buf`, taking it off; `None` until it is whole.
-/// The framing is read from the names as sent; the headers come with the names `rename`
-/// gives them, when given one.
-fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) -> Result<Option<Head>, BoxError> {
+/// The framing is read from the names as sent; the headers go where `output` says.
+fn parse_head(buf: &mut BytesMut, head_request: bool, output: &mut HeaderOutput<'_>) -> Result<Option<Head>, BoxError> {
     // Slots left uninitialised: the parse writes those it fills.
     let mut slots = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut []);
@@ -328,29 +402,15 @@ fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) ->
     };
     let status = StatusCode::from_u16(response.code.unwrap_or(0)).map_err(|_| fail("invalid status code"))?;
     let version = if response.version == Some(0) { Version::HTTP_10 } else { Version::HTTP_11 };
-    // Header values are shared with the head's bytes, not copied.
-    let raw: Vec<(HeaderName, std::ops::Range<usize>)> = {
-        let base = buf.as_ptr() as usize;
-        let mut raw = Vec::with_capacity(response.headers.len());
-        for h in response.headers.iter() {
-            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| fail("invalid header name"))?;
-            let start = h.value.as_ptr() as usize - base;
-            raw.push((name, start..start + h.value.len()));
-        }
-        raw
-    };
-    let bytes = buf.split_to(len).freeze();
-    let values = |name: HeaderName| {
-        let bytes = &bytes;
-        raw.iter().filter(move |(n, _)| *n == name).map(move |(_, range)| &bytes[range.clone()])
-    };
+    let sent = &*response.headers;
+    let values = |name: &'static str| sent.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
     let no_body = head_request
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
     let framing = if no_body {
         Framing::Empty
-    } else if let Some(last) = values(TRANSFER_ENCODING).last() {
+    } else if let Some(last) = values("transfer-encoding").next_back() {
         // Chunked only when it is the last coding; otherwise the body runs to the close.
         let last = header_text(last).and_then(|s| s.rsplit(',').next());
         match last {
@@ -358,17 +418,42 @@ fn parse_head(buf: &mut BytesMut, head_request: bool, rename: Option<Rename>) ->
             _ => Framing::Close,
         }
     } else {
-        match content_length_of(values(CONTENT_LENGTH))? {
+        match content_length_of(values("content-length"))? {
             Some(n) => Framing::Length(n),
             None => Framing::Close,
         }
     };
     let connection_lists =
-        |token: &str| values(CONNECTION).any(|v| header_text(v).is_some_and(|s| value_lists(s.as_bytes(), token)));
+        |token: &str| values("connection").any(|v| header_text(v).is_some_and(|s| value_lists(s.as_bytes(), token)));
     let keep_alive = match version {
         Version::HTTP_10 => connection_lists("keep-alive"),
         _ => !connection_lists("close"),
     };
+    let rename = match output {
+        // An interim head's headers are dropped: they go to a map, not before the final one's.
+        HeaderOutput::ProxyLines(out) if !status.is_informational() => {
+            out.written = write_proxy_lines(sent, out);
+            if out.written {
+                buf.advance(len);
+                return Ok(Some(Head { status, version, headers: HeaderMap::new(), framing, keep_alive }));
+            }
+            Some(proxy_header_name as Rename)
+        }
+        HeaderOutput::ProxyLines(_) => Some(proxy_header_name as Rename),
+        HeaderOutput::Map(rename) => *rename,
+    };
+    // Header values are shared with the head's bytes, not copied.
+    let raw: Vec<(HeaderName, std::ops::Range<usize>)> = {
+        let base = buf.as_ptr() as usize;
+        let mut raw = Vec::with_capacity(sent.len());
+        for h in sent {
+            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| fail("invalid header name"))?;
+            let start = h.value.as_ptr() as usize - base;
+            raw.push((name, start..start + h.value.len()));
+        }
+        raw
+    };
+    let bytes = buf.split_to(len).freeze();
     // Room for what the gateway adds on the way to the client (its ids, `Connection`): a
     // map grown then costs a second allocation and a rehash.
     let mut headers = HeaderMap::with_capacity(raw.len() + 4);
@@ -559,7 +644,7 @@ mod tests {
         ];
         for (wire, head_request, framing, keep_alive) in cases {
             let mut buf = BytesMut::from(*wire);
-            let head = parse_head(&mut buf, *head_request, None).unwrap().unwrap();
+            let head = parse_head(&mut buf, *head_request, &mut HeaderOutput::Map(None)).unwrap().unwrap();
             let text = String::from_utf8_lossy(wire);
             assert_eq!(head.framing, *framing, "{text}");
             assert_eq!(head.keep_alive, *keep_alive, "{text}");
@@ -571,7 +656,7 @@ mod tests {
         let rename = Some(crate::pipeline::method_response::proxy_header_name as Rename);
         let wire: &[u8] = b"HTTP/1.1 200 OK\r\nServer: one\r\nContent-Length: 3\r\nx-a: 1\r\nServer: two\r\n\
             Connection: close\r\nVia: 1.1 x\r\n\r\nabc";
-        let head = parse_head(&mut BytesMut::from(wire), false, rename).unwrap().unwrap();
+        let head = parse_head(&mut BytesMut::from(wire), false, &mut HeaderOutput::Map(rename)).unwrap().unwrap();
         assert_eq!(head.framing, Framing::Length(3));
         assert!(!head.keep_alive, "read from `Connection` before it is renamed");
         let names: Vec<_> = head.headers.iter().map(|(n, v)| format!("{n}={}", v.to_str().unwrap())).collect();
@@ -586,7 +671,7 @@ mod tests {
             ]
         );
         let chunked: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-        let head = parse_head(&mut BytesMut::from(chunked), false, rename).unwrap().unwrap();
+        let head = parse_head(&mut BytesMut::from(chunked), false, &mut HeaderOutput::Map(rename)).unwrap().unwrap();
         assert_eq!(head.framing, Framing::Chunked(Chunk::Size));
         assert!(head.headers.is_empty(), "transfer-encoding is dropped");
     }
@@ -594,7 +679,7 @@ mod tests {
     #[test]
     fn conflicting_lengths_and_partial_heads() {
         let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n"[..]);
-        assert!(parse_head(&mut buf, false, None).is_err());
+        assert!(parse_head(&mut buf, false, &mut HeaderOutput::Map(None)).is_err());
         let lengths: &[(&str, Option<u64>)] = &[
             ("7", Some(7)),
             ("0042", Some(42)),
@@ -612,7 +697,57 @@ mod tests {
             assert_eq!(content_length(&headers).ok().flatten(), *length, "{value:?}");
         }
         let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-le"[..]);
-        assert!(parse_head(&mut buf, false, None).unwrap().is_none());
+        assert!(parse_head(&mut buf, false, &mut HeaderOutput::Map(None)).unwrap().is_none());
         assert_eq!(buf.len(), 27, "a partial head stays in the buffer");
+    }
+
+    /// The lines a map of the proxy's names gives, as the server writes them.
+    fn map_lines(wire: &[u8]) -> (Vec<u8>, bool) {
+        let rename = Some(proxy_header_name as Rename);
+        let head = parse_head(&mut BytesMut::from(wire), false, &mut HeaderOutput::Map(rename)).unwrap().unwrap();
+        let mut lines = Vec::new();
+        for (name, value) in &head.headers {
+            header_line(&mut lines, name.as_str(), value.as_bytes());
+        }
+        (lines, head.headers.contains_key(http::header::CONTENT_TYPE))
+    }
+
+    #[test]
+    fn proxy_lines_are_the_lines_of_the_map_or_are_not_written() {
+        let many: String = (0..40).map(|i| format!("x-{i}: {i}\r\n")).collect();
+        let many = format!("HTTP/1.1 200 OK\r\n{many}\r\n");
+        let cases: &[(&[u8], bool)] = &[
+            (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nDate: x\r\n\r\nok", true),
+            (b"HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2\r\nX-B: 3\r\nServer: s\r\nVia: v\r\nKeep-Alive: k\r\n\r\n", true),
+            (b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n", true),
+            (b"HTTP/1.1 200 OK\r\nx-amzn-RequestId: r\r\nX-Amzn-Remapped-X-Amzn-RequestId: s\r\n\r\n", true),
+            (b"HTTP/1.1 204 No Content\r\n\r\n", true),
+            // A name back after another, its own or through a rename: the map groups them.
+            (b"HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-A: 3\r\n\r\n", false),
+            (b"HTTP/1.1 200 OK\r\nDate: d\r\nX-B: 2\r\nx-amzn-remapped-date: e\r\n\r\n", false),
+            (b"HTTP/1.1 200 OK\r\nServer: one\r\nVia: v\r\nServer: two\r\n\r\n", true),
+            (b"HTTP/1.1 200 OK\r\nx-amz-apigw-id: theirs\r\n\r\n", false),
+            (many.as_bytes(), false),
+        ];
+        for (wire, written) in cases {
+            let text = String::from_utf8_lossy(wire);
+            let mut out = ProxyLines::default();
+            let head = parse_head(&mut BytesMut::from(*wire), false, &mut HeaderOutput::ProxyLines(&mut out));
+            let head = head.unwrap().unwrap();
+            assert_eq!(out.written, *written, "{text}");
+            let (lines, content_type) = map_lines(wire);
+            if out.written {
+                assert!(head.headers.is_empty(), "{text}");
+                assert_eq!(String::from_utf8_lossy(&out.lines), String::from_utf8_lossy(&lines), "{text}");
+                assert_eq!(out.content_type, content_type, "{text}");
+            } else {
+                assert!(out.lines.is_empty(), "{text}");
+                let mut from_map = Vec::new();
+                for (name, value) in &head.headers {
+                    header_line(&mut from_map, name.as_str(), value.as_bytes());
+                }
+                assert_eq!(from_map, lines, "{text}");
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 pub mod client;
 mod deadline;
 pub mod http;
-mod http1;
+pub(crate) mod http1;
 pub mod lambda;
 pub mod mock;
 pub mod pool;

@@ -4,7 +4,7 @@
 //! when the body arrived with the head. Idle connections are kept by the thread that gave them
 //! back, so that taking and giving back touch no lock and nothing another thread writes.
 
-use super::http1::{Connection, Framed, Framing, Head, Rename, Step};
+use super::http1::{Connection, Framed, Framing, Head, HeaderOutput, Rename, Step};
 use crate::pipeline::{empty, full, lists_token, Body, BoxError};
 use bytes::Bytes;
 use http::uri::Authority;
@@ -173,25 +173,26 @@ impl Http1Pool {
         let close_requested = lists_token(req.headers(), http::header::CONNECTION, "close");
         let mut conn = self.connection(&backend).await?;
         conn.write_request(req).await?;
-        self.receive(backend, conn, head_request, close_requested, deadline, rename).await
+        self.receive(backend, conn, head_request, close_requested, deadline, HeaderOutput::Map(rename)).await
     }
 
     /// As [`Self::send`], for a request whose head the caller wrote: `head` holds the request
     /// line and the headers (`Host` among them, no `Connection: close`, no framing header),
-    /// and the body's framing is added as for any request.
-    pub async fn send_head(
+    /// and the body's framing is added as for any request. The response's headers go where
+    /// `output` says.
+    pub(crate) async fn send_head(
         self: &Arc<Self>,
         backend: &Authority,
         head: Vec<u8>,
         method: &Method,
         body: Body,
         deadline: Option<tokio::time::Instant>,
-        rename: Option<Rename>,
+        output: HeaderOutput<'_>,
     ) -> Result<Response<Body>, BoxError> {
         let backend = Backend(backend.clone());
         let mut conn = self.connection(&backend).await?;
         conn.write_message(head, method, body, Framed::Not).await?;
-        self.receive(backend, conn, method == Method::HEAD, false, deadline, rename).await
+        self.receive(backend, conn, method == Method::HEAD, false, deadline, output).await
     }
 
     /// A kept connection to `backend`, or a new one.
@@ -213,10 +214,10 @@ impl Http1Pool {
         head_request: bool,
         close_requested: bool,
         deadline: Option<tokio::time::Instant>,
-        rename: Option<Rename>,
+        mut output: HeaderOutput<'_>,
     ) -> Result<Response<Body>, BoxError> {
         let Head { status, version, headers, framing, keep_alive } =
-            conn.read_head(head_request, close_requested, rename).await?;
+            conn.read_head(head_request, close_requested, &mut output).await?;
         let body = match framing {
             Framing::Empty => {
                 self.finish(backend, conn, keep_alive);

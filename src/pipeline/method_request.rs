@@ -23,7 +23,7 @@ pub fn route<'p>(
     } else {
         // Leading duplicate slashes are collapsed before the stage is read.
         let trimmed = raw.trim_start_matches('/');
-        let (name, rest) = match trimmed.find('/') {
+        let (name, rest) = match memchr::memchr(b'/', trimmed.as_bytes()) {
             Some(i) => (&trimmed[..i], &trimmed[i..]),
             None => (trimmed, ""),
         };

@@ -75,6 +75,25 @@ pub fn proxy_header_name(name: &HeaderName) -> Option<HeaderName> {
     Some(renamed.map_or_else(|| name.clone(), |(_, to)| to.clone()))
 }
 
+/// What [`proxy_header_name`] does with a name, read from the name's lowercased bytes (for
+/// heads written without header maps).
+#[derive(Debug, PartialEq)]
+pub enum ProxyName {
+    Keep,
+    Drop,
+    Renamed(&'static HeaderName),
+}
+
+pub fn proxy_header_name_of(lower: &[u8]) -> ProxyName {
+    if header_names::DROPPED_PROXY.iter().any(|n| n.as_str().as_bytes() == lower) {
+        return ProxyName::Drop;
+    }
+    match header_names::REMAPPED_PROXY.iter().find(|(from, _)| from.as_str().as_bytes() == lower) {
+        Some((_, to)) => ProxyName::Renamed(to),
+        None => ProxyName::Keep,
+    }
+}
+
 /// The response template for the client's Accept: its MIME type, else `application/json`,
 /// else the first template (`runtime.md` §7.3).
 pub fn choose_template<'p>(templates: &'p Templates, headers: &HeaderMap) -> Option<&'p Template> {
@@ -210,6 +229,12 @@ mod tests {
             ("x-kept", Some("x-kept")),
         ] {
             assert_eq!(named(name).as_deref(), becomes, "{name}");
+            let of_bytes = match proxy_header_name_of(name.as_bytes()) {
+                ProxyName::Keep => Some(name.to_string()),
+                ProxyName::Drop => None,
+                ProxyName::Renamed(to) => Some(to.to_string()),
+            };
+            assert_eq!(of_bytes.as_deref(), becomes, "{name}, by its bytes");
         }
     }
 

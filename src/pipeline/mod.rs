@@ -13,6 +13,7 @@ mod panic_guard;
 pub mod payload;
 mod schema_messages;
 
+pub(crate) use crate::integration::http1::ProxyLines;
 use crate::integration::{self, client::HttpClient};
 use crate::mapping::context::{self, RequestContext};
 use crate::mapping::template::{Overrides, Params};
@@ -77,6 +78,9 @@ pub struct Invocation {
     trace_id: std::sync::OnceLock<String>,
     /// The execution log of TestInvokeMethod, one line per step; `None` when serving.
     pub log: Option<Vec<String>>,
+    /// Where an HTTP_PROXY response's headers may be written as lines, when the caller
+    /// writes the response head itself ([`execute_writing`]).
+    pub(crate) header_lines: Option<ProxyLines>,
 }
 
 impl Invocation {
@@ -113,6 +117,7 @@ impl Invocation {
             incoming_trace_id: trace.and_then(|v| v.to_str().ok()).map(str::to_string),
             trace_id: std::sync::OnceLock::new(),
             log: None,
+            header_lines: None,
         }
     }
 
@@ -227,16 +232,10 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    // The logged variant's own future, not an `async fn` around it: a second layer would
-    // keep another copy of the request in every request's future.
     execute_logged(plan, client, req, peer, observer, None)
 }
 
 /// As [`execute`], filling `log` with the execution log (TestInvokeMethod) when given.
-///
-/// What needs only the request runs before the future is made, so that the future holds the
-/// request's parts once, not also the whole request it came from: every request's future is
-/// moved a few times on its way to the connection, and its size is what each move copies.
 pub fn execute_logged<'a, B>(
     plan: &'a Plan,
     client: &'a HttpClient,
@@ -245,6 +244,47 @@ pub fn execute_logged<'a, B>(
     observer: &'a dyn Observer,
     log: Option<&'a mut Vec<String>>,
 ) -> impl std::future::Future<Output = Response<Body>> + Send + 'a
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    // Made here, so that the future below holds the request's future once, not also the
+    // request it was made from.
+    let answer = execute_in(plan, client, req, peer, observer, log, None);
+    async move { answer.await.0 }
+}
+
+/// As [`execute`], for a caller that writes the response head itself (the server's
+/// HTTP/1.1 path): an HTTP_PROXY response may come with the backend's headers written as
+/// header lines into `lines` ([`ProxyLines::written`]), its map then holding only what
+/// the gateway adds after them. `lines` comes back, written or not, for the next request.
+pub(crate) fn execute_writing<'a, B>(
+    plan: &'a Plan,
+    client: &'a HttpClient,
+    req: Request<B>,
+    peer: SocketAddr,
+    observer: &'a dyn Observer,
+    lines: ProxyLines,
+) -> impl std::future::Future<Output = (Response<Body>, ProxyLines)> + Send + 'a
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    execute_in(plan, client, req, peer, observer, None, Some(lines))
+}
+
+/// What needs only the request runs before the future is made, so that the future holds the
+/// request's parts once, not also the whole request it came from: every request's future is
+/// moved a few times on its way to the connection, and its size is what each move copies.
+fn execute_in<'a, B>(
+    plan: &'a Plan,
+    client: &'a HttpClient,
+    req: Request<B>,
+    peer: SocketAddr,
+    observer: &'a dyn Observer,
+    log: Option<&'a mut Vec<String>>,
+    mut lines: Option<ProxyLines>,
+) -> impl std::future::Future<Output = (Response<Body>, ProxyLines)> + Send + 'a
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -262,13 +302,25 @@ where
         inv.log = Some(Vec::new());
         let id = inv.context.request_id.clone();
         inv.trace(|| format!("Starting execution for request: {id}"));
+        // The execution log reads the response's headers from its map.
+        lines = None;
     }
+    if let Some(lines) = &mut lines {
+        lines.lines.clear();
+        lines.written = false;
+    }
+    inv.header_lines = lines;
     let (parts, body) = req.into_parts();
     let body = body.map_err(Into::into).boxed_unsync();
     panic_guard::PanicGuard::new(async move {
         let mut response = match run(plan, client, &parts, body, &mut inv).await {
             Ok(response) => response,
             Err(error) => {
+                // Lines written for a response that did not come to be are not its.
+                if let Some(lines) = &mut inv.header_lines {
+                    lines.lines.clear();
+                    lines.written = false;
+                }
                 inv.trace(|| format!("Execution failed: {error}"));
                 gateway_response::respond(plan, &parts.headers, &mut inv, &error)
             }
@@ -283,7 +335,7 @@ where
         if let Some(log) = log {
             *log = inv.log.take().unwrap_or_default();
         }
-        response
+        (response, inv.header_lines.take().unwrap_or_default())
     })
 }
 

@@ -26,14 +26,32 @@ impl<F> PanicGuard<F> {
     }
 }
 
-impl<F: Future<Output = Response<Body>>> Future for PanicGuard<F> {
-    type Output = Response<Body>;
+/// What a request's future gives: a response, or a response with what else its caller
+/// gets back (left at its default after a panic).
+pub trait Answer {
+    fn internal_error() -> Self;
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response<Body>> {
+impl Answer for Response<Body> {
+    fn internal_error() -> Self {
+        internal_error()
+    }
+}
+
+impl<T: Default> Answer for (Response<Body>, T) {
+    fn internal_error() -> Self {
+        (internal_error(), T::default())
+    }
+}
+
+impl<F: Future<Output: Answer>> Future for PanicGuard<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         if *this.done {
             // Polled after it gave its answer for a panic: the inner future is not touched again.
-            return Poll::Ready(internal_error());
+            return Poll::Ready(Answer::internal_error());
         }
         let inner = this.inner;
         match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
@@ -46,7 +64,7 @@ impl<F: Future<Output = Response<Body>>> Future for PanicGuard<F> {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!(%reason, "a request's execution panicked; answered 500");
-                Poll::Ready(internal_error())
+                Poll::Ready(Answer::internal_error())
             }
         }
     }

@@ -150,6 +150,7 @@ pub(super) async fn serve(
     let mut buf = BytesMut::new();
     let mut headers = Vec::new();
     let mut out = Vec::new();
+    let mut lines = pipeline::ProxyLines::default();
     let mut stopping = *stopped.borrow();
     // One wait for the stop for the whole connection: made afresh for every read, the wait
     // would join and leave the channel's waiters at every request.
@@ -197,10 +198,13 @@ pub(super) async fn serve(
         };
         let busy = Busy::new(io.activity());
         let plan = l.gateway.plan_for(&mut req);
-        let response = pipeline::execute(&plan, &l.gateway.client, req, peer, &*l.gateway).await;
+        let answer = pipeline::execute_writing(&plan, &l.gateway.client, req, peer, &*l.gateway, lines);
+        let (response, answered_lines) = answer.await;
+        lines = answered_lines;
         drop(plan);
         stopping |= *stopped.borrow();
-        let keep_alive = match write_response(io, &mut out, response, head_request, close || stopping).await {
+        let written = lines.written.then_some(&lines.lines[..]);
+        let keep_alive = match write_response(io, &mut out, response, written, head_request, close || stopping).await {
             Ok(keep_alive) => keep_alive,
             Err(_) => return Outcome::Closed,
         };
@@ -228,11 +232,13 @@ enum Framing {
     Chunked,
 }
 
-/// Writes the response as hyper writes it; true when the connection may carry another.
+/// Writes the response as hyper writes it, `lines` (header lines written before, if any)
+/// ahead of the map's headers; true when the connection may carry another.
 async fn write_response(
     io: &mut Watched,
     out: &mut Vec<u8>,
     response: Response<Body>,
+    lines: Option<&[u8]>,
     head_request: bool,
     close: bool,
 ) -> std::io::Result<bool> {
@@ -254,6 +260,10 @@ async fn write_response(
     let known = body.size_hint().exact();
     let (mut framing, mut wrote_length, mut wrote_date, mut keep_alive) = (None, false, false, !close);
     let mut connection: Option<Vec<u8>> = None;
+    if let Some(lines) = lines {
+        // No framing, date or connection header among them: the map's rules hold.
+        out.extend_from_slice(lines);
+    }
     let mut name = None;
     for (next, value) in parts.headers {
         if next.is_some() {

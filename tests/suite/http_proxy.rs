@@ -512,3 +512,110 @@ async fn heads_written_directly_are_those_of_the_general_path() {
     }
     server.shutdown().await;
 }
+
+/// Replies of [`replying_backend`], by the number the request path ends with, and whether
+/// the backend closes the connection after each.
+const REPLIES: &[(&[u8], bool)] = &[
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nServer: raw\r\n\r\nok", false),
+    (b"HTTP/1.1 201 Created\r\nX-Thing: a\r\nx-thing: b\r\nVia: 1.1 x\r\nKeep-Alive: timeout=5\r\nContent-Encoding: identity\r\nContent-Length: 0\r\n\r\n", false),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n\r\n2\r\n{}\r\n0\r\n\r\n", false),
+    (b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-B: 2\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok", false),
+    (b"HTTP/1.1 200 OK\r\nx-amz-apigw-id: theirs\r\nx-amzn-RequestId: theirs\r\nContent-Length: 2\r\n\r\nok", false),
+    (b"HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n", false),
+    (b"HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false),
+    (b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 4\r\n\r\nnope", false),
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nuntil the close", true),
+];
+
+/// A backend answering `GET /r/N` with `REPLIES[N]` (its head alone for `HEAD`).
+async fn replying_backend() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = vec![0; 4096];
+                loop {
+                    let end = loop {
+                        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                        let Ok(n @ 1..) = stream.read(&mut chunk).await else { return };
+                        buf.extend_from_slice(&chunk[..n]);
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    buf.drain(..end);
+                    let target = head.split(' ').nth(1).unwrap_or("");
+                    let n: usize = target.rsplit('/').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                    let (reply, close) = REPLIES[n];
+                    let reply = if head.starts_with("HEAD ") {
+                        &reply[..reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4]
+                    } else {
+                        reply
+                    };
+                    if stream.write_all(reply).await.is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A backend named outright has its responses' headers written as lines for the client, with
+/// no header map; one whose host comes from a stage variable goes through a map. The client
+/// must get the same bytes from both, ids and dates aside, kept alive and closing.
+#[tokio::test]
+async fn response_heads_written_directly_are_those_of_the_general_path() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = replying_backend().await;
+    let direct = proxy_method(&format!("http://{addr}/{{proxy}}"), &[("proxy", "proxy")]);
+    let general = proxy_method("http://${stageVariables.backend}/{proxy}", &[("proxy", "proxy")]);
+    let doc = json!({
+        "restApi": {"name": "proxy", "id": "proxyapi01"},
+        "stages": [{"stageName": "v1", "variables": {"backend": addr.to_string()}}],
+        "resources": [
+            {"path": "/direct/{proxy+}", "resourceMethods": {"ANY": direct}},
+            {"path": "/general/{proxy+}", "resourceMethods": {"ANY": general}}
+        ]
+    });
+    let server = portico_json(doc).await;
+    let normalized = |answer: &[u8]| -> String {
+        let text = String::from_utf8_lossy(answer).into_owned();
+        let lines: Vec<String> = text
+            .split("\r\n")
+            .map(|line| {
+                for name in ["x-amzn-requestid: ", "x-amz-apigw-id: ", "date: "] {
+                    if line.starts_with(name) {
+                        return format!("{name}(varies)");
+                    }
+                }
+                line.to_string()
+            })
+            .collect();
+        lines.join("\r\n")
+    };
+    let mut cases: Vec<(&str, usize)> = (0..REPLIES.len()).map(|n| ("GET", n)).collect();
+    cases.extend([("HEAD", 0), ("HEAD", 2), ("POST", 1)]);
+    for (method, n) in cases {
+        let mut seen = Vec::new();
+        for route in ["direct", "general"] {
+            let mut client = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+            let request = format!(
+                "{method} /v1/{route}/r/{n} HTTP/1.1\r\nHost: x\r\n\r\n\
+                 {method} /v1/{route}/r/{n} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            );
+            client.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            let read = tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut answer)).await;
+            assert!(read.is_ok(), "{method} {route} {n}: no end");
+            seen.push(normalized(&answer));
+        }
+        assert_eq!(seen[0], seen[1], "{method} reply {n}");
+        assert_eq!(seen[0].matches("x-amzn-requestid: (varies)").count(), 2, "{}", seen[0]);
+    }
+    server.shutdown().await;
+}
