@@ -210,7 +210,9 @@ pub async fn proxy(
             *outgoing.uri_mut() = uri;
             *outgoing.headers_mut() = headers;
             let insecure = method.integration.tls_insecure_skip_verification;
-            tokio::time::timeout_at(deadline, client.send(outgoing, insecure, Some(deadline), rename)).await
+            // Boxed: held inline, the general exchange would make every proxy's future larger.
+            let send = Box::pin(client.send(outgoing, insecure, Some(deadline), rename));
+            tokio::time::timeout_at(deadline, send).await
         }
     };
     let sent = sent.map_err(|_| GatewayError::IntegrationTimeout).and_then(|r| r.map_err(classify));

@@ -119,8 +119,17 @@ impl ByBackend {
 /// A backend's authority as a pool key. `Authority` hashes itself a byte at a time, each byte
 /// a call into the hasher; this key gives the hasher the lowercased text in a few pieces,
 /// equal keys alike (authorities compare case-insensitively).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Eq)]
 struct Backend(Authority);
+
+/// `Authority`'s own comparison lowercases every byte of both; the same text, the usual
+/// case, is found equal by one comparison of bytes.
+impl PartialEq for Backend {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0.as_str(), other.0.as_str());
+        a == b || a.eq_ignore_ascii_case(b)
+    }
+}
 
 impl std::hash::Hash for Backend {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
