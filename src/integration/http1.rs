@@ -335,6 +335,14 @@ pub(crate) struct ProxyLines {
     pub content_type: bool,
 }
 
+impl ProxyLines {
+    /// Empties the lines for another response.
+    pub fn reset(&mut self) {
+        self.lines.clear();
+        self.written = false;
+    }
+}
+
 /// The most headers a head may have to be written as lines (past them, the map's grouping
 /// check would cost more than the map).
 const MAX_WRITTEN: usize = 32;
@@ -430,17 +438,19 @@ fn parse_head(buf: &mut BytesMut, head_request: bool, output: &mut HeaderOutput<
         _ => !connection_lists("close"),
     };
     let rename = match output {
-        // An interim head's headers are dropped: they go to a map, not before the final one's.
-        HeaderOutput::ProxyLines(out) if !status.is_informational() => {
-            out.written = write_proxy_lines(sent, out);
-            if out.written {
-                buf.advance(len);
-                return Ok(Some(Head { status, version, headers: HeaderMap::new(), framing, keep_alive }));
+        HeaderOutput::Map(rename) => *rename,
+        HeaderOutput::ProxyLines(out) => {
+            // An interim head's headers are dropped: they go to a map, never before the final
+            // one's.
+            if !status.is_informational() {
+                out.written = write_proxy_lines(sent, out);
+                if out.written {
+                    buf.advance(len);
+                    return Ok(Some(Head { status, version, headers: HeaderMap::new(), framing, keep_alive }));
+                }
             }
             Some(proxy_header_name as Rename)
         }
-        HeaderOutput::ProxyLines(_) => Some(proxy_header_name as Rename),
-        HeaderOutput::Map(rename) => *rename,
     };
     // Header values are shared with the head's bytes, not copied.
     let raw: Vec<(HeaderName, std::ops::Range<usize>)> = {

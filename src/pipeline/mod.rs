@@ -306,8 +306,7 @@ where
         lines = None;
     }
     if let Some(lines) = &mut lines {
-        lines.lines.clear();
-        lines.written = false;
+        lines.reset();
     }
     inv.header_lines = lines;
     let (parts, body) = req.into_parts();
@@ -318,8 +317,7 @@ where
             Err(error) => {
                 // Lines written for a response that did not come to be are not its.
                 if let Some(lines) = &mut inv.header_lines {
-                    lines.lines.clear();
-                    lines.written = false;
+                    lines.reset();
                 }
                 inv.trace(|| format!("Execution failed: {error}"));
                 gateway_response::respond(plan, &parts.headers, &mut inv, &error)

@@ -26,32 +26,16 @@ impl<F> PanicGuard<F> {
     }
 }
 
-/// What a request's future gives: a response, or a response with what else its caller
-/// gets back (left at its default after a panic).
-pub trait Answer {
-    fn internal_error() -> Self;
-}
-
-impl Answer for Response<Body> {
-    fn internal_error() -> Self {
-        internal_error()
-    }
-}
-
-impl<T: Default> Answer for (Response<Body>, T) {
-    fn internal_error() -> Self {
-        (internal_error(), T::default())
-    }
-}
-
-impl<F: Future<Output: Answer>> Future for PanicGuard<F> {
+/// A request's future answers its response with what else its caller gets back, left at its
+/// default after a panic.
+impl<F: Future<Output = (Response<Body>, T)>, T: Default> Future for PanicGuard<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         if *this.done {
             // Polled after it gave its answer for a panic: the inner future is not touched again.
-            return Poll::Ready(Answer::internal_error());
+            return Poll::Ready((internal_error(), T::default()));
         }
         let inner = this.inner;
         match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
@@ -64,7 +48,7 @@ impl<F: Future<Output: Answer>> Future for PanicGuard<F> {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!(%reason, "a request's execution panicked; answered 500");
-                Poll::Ready(Answer::internal_error())
+                Poll::Ready((internal_error(), T::default()))
             }
         }
     }
@@ -90,15 +74,17 @@ mod tests {
         let panics = PanicGuard::new(async {
             tokio::task::yield_now().await;
             let nothing: Vec<Response<Body>> = Vec::new();
-            nothing.into_iter().next().expect("a bug on the request path")
+            (nothing.into_iter().next().expect("a bug on the request path"), 7u8)
         });
-        let response = panics.await;
+        let (response, rest) = panics.await;
+        assert_eq!(rest, 0, "what else the caller gets is left at its default");
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()["x-amzn-errortype"], "InternalServerErrorException");
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], br#"{"message":"Internal server error"}"#);
 
-        let fine = PanicGuard::new(async { Response::new(full(&b"ok"[..])) }).await;
+        let (fine, rest) = PanicGuard::new(async { (Response::new(full(&b"ok"[..])), 7u8) }).await;
         assert_eq!(fine.status(), StatusCode::OK);
+        assert_eq!(rest, 7);
     }
 }

@@ -381,10 +381,30 @@ async fn a_body_stalled_past_the_timeout_ends_the_connection() {
     server.shutdown().await;
 }
 
+/// The length of the request head at the front of `buf`, read from `stream` until it is
+/// whole; `None` when the client leaves first.
+async fn head_length(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
+    loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(at + 4);
+        }
+        read_more(stream, buf).await?;
+    }
+}
+
+/// Appends what `stream` gives next to `buf`; `None` at its end.
+async fn read_more(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<()> {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0; 4096];
+    let n = stream.read(&mut chunk).await.ok().filter(|&n| n > 0)?;
+    buf.extend_from_slice(&chunk[..n]);
+    Some(())
+}
+
 /// A backend that records each request's bytes as they arrive (head and a `content-length`
 /// body) and answers every one with a fixed response, bodiless for `HEAD`.
 async fn recording_backend() -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -394,23 +414,17 @@ async fn recording_backend() -> (std::net::SocketAddr, std::sync::Arc<std::sync:
             let log = log.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
-                let mut chunk = vec![0; 4096];
                 loop {
-                    let head_end = loop {
-                        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break at + 4;
-                        }
-                        let Ok(n @ 1..) = stream.read(&mut chunk).await else { return };
-                        buf.extend_from_slice(&chunk[..n]);
-                    };
+                    let Some(head_end) = head_length(&mut stream, &mut buf).await else { return };
                     let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
                     let length: usize = head
                         .lines()
                         .find_map(|l| l.strip_prefix("content-length:"))
                         .map_or(0, |v| v.trim().parse().unwrap());
                     while buf.len() < head_end + length {
-                        let Ok(n @ 1..) = stream.read(&mut chunk).await else { return };
-                        buf.extend_from_slice(&chunk[..n]);
+                        if read_more(&mut stream, &mut buf).await.is_none() {
+                            return;
+                        }
                     }
                     let request: Vec<u8> = buf.drain(..head_end + length).collect();
                     let head_request = request.starts_with(b"HEAD ");
@@ -529,22 +543,15 @@ const REPLIES: &[(&[u8], bool)] = &[
 
 /// A backend answering `GET /r/N` with `REPLIES[N]` (its head alone for `HEAD`).
 async fn replying_backend() -> std::net::SocketAddr {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut buf = Vec::new();
-                let mut chunk = vec![0; 4096];
                 loop {
-                    let end = loop {
-                        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break at + 4;
-                        }
-                        let Ok(n @ 1..) = stream.read(&mut chunk).await else { return };
-                        buf.extend_from_slice(&chunk[..n]);
-                    };
+                    let Some(end) = head_length(&mut stream, &mut buf).await else { return };
                     let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                     buf.drain(..end);
                     let target = head.split(' ').nth(1).unwrap_or("");
