@@ -28,6 +28,14 @@ pub(crate) fn past_ascii(w: u64) -> u64 {
     w & HIGH
 }
 
+/// A mask as one bit per byte (bit `k` for byte `k`), as a vector compare gives it.
+#[inline(always)]
+pub(crate) fn byte_bits(mask: u64) -> u32 {
+    // The eight high bits, moved by one multiplication into the top byte: no two of the
+    // products land on the same bit, so nothing carries.
+    ((mask >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+}
+
 /// Appends `bytes[i..]` to `out` up to the first byte that `mask` flags in a word (or, in the
 /// last few bytes, that `stops` says), and gives that byte's position (`bytes.len()` if none).
 /// Whole words are written and then cut back to the flagged byte, which is cheaper than a
@@ -98,5 +106,7 @@ mod tests {
         assert_eq!(lowest(equal(w, b'\\')), Some(5));
         assert_eq!(lowest(equal(w, b'/')), Some(6));
         assert_eq!(lowest(equal(w, b'z')), None);
+        assert_eq!(byte_bits(equal(w, b'"') | equal(w, b'/')), 0b0100_0010);
+        assert_eq!(byte_bits(HIGH), 0xff);
     }
 }

@@ -1,0 +1,626 @@
+//! Parsing a payload into a [`Doc`], in one pass over a copy of it followed by zero bytes.
+//!
+//! The zero bytes are why the parser reads without bounds checks: no byte of the grammar is
+//! zero, so every scan stops at the padding at the latest, and a position moves past a byte
+//! only once that byte was seen to be one the grammar expects. The position therefore never
+//! passes the payload's end, and no read reaches further than [`PAD`] bytes past it. That
+//! is the invariant behind every `unsafe` read here (checked in debug builds).
+
+use super::{key_word, Doc, Json, Member, Node, Span};
+use crate::vtl::swar;
+
+/// Zero bytes after the payload in the buffer the parser reads: the widest read (sixteen
+/// bytes of a string) fits in them from any position up to the payload's end.
+const PAD: usize = 32;
+const ZEROS: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+
+pub(super) const MAX_DEPTH: usize = 512;
+
+/// Parses a payload. Numbers without a fraction or exponent that fit a `long` are integers;
+/// the rest are doubles.
+pub(super) fn parse(bytes: &[u8]) -> Result<Json, String> {
+    let payload = std::str::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+    let n = bytes.len();
+    // The document's text: the payload (strings without escapes are spans of it), the
+    // padding, then the strings that had escapes, unescaped.
+    let mut text = String::with_capacity(n + PAD + n / 4 + 16);
+    text.push_str(payload);
+    text.push_str(ZEROS);
+    let mut scratch = SCRATCH.take();
+    let mut p = Parser {
+        b: text.as_bytes(),
+        n,
+        nodes: Vec::with_capacity(n / 8 + 1),
+        items: Vec::with_capacity(n / 32),
+        members: Vec::with_capacity(n / 16),
+        scratch: &mut scratch,
+        failure: ("", 0),
+    };
+    let root = p.document();
+    let Parser { nodes, items, members, failure, .. } = p;
+    let result = match root {
+        Ok(root) => {
+            // SAFETY: the unescaped strings are runs of the payload, which is UTF-8, cut only
+            // before ASCII bytes, and whole characters ([`unescape`]); a string that failed
+            // was cut back to where it started, and this one parse succeeded.
+            unsafe { text.as_mut_vec() }.extend_from_slice(&scratch.escaped);
+            let doc = Doc { nodes, items, members, text, ..Doc::default() };
+            Ok(Json { doc: std::rc::Rc::new(doc), id: root })
+        }
+        Err(Failed) => Err(format!("{} at byte {}", failure.0, failure.1)),
+    };
+    scratch.give_back();
+    result
+}
+
+/// The parser's working stacks: children waiting for their container to close, the
+/// containers open, and the strings with escapes. Kept by the thread between parses, so that
+/// a parse allocates only the document.
+#[derive(Default)]
+struct Scratch {
+    items: Vec<u32>,
+    members: Vec<Member>,
+    open: Vec<Open>,
+    escaped: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::default();
+}
+
+impl Scratch {
+    /// Keeps the stacks for the next parse on this thread, unless a large document grew them.
+    fn give_back(&mut self) {
+        const KEEP: usize = 4096;
+        let mut kept = std::mem::take(self);
+        if kept.items.capacity() <= KEEP
+            && kept.members.capacity() <= KEEP
+            && kept.open.capacity() <= KEEP
+            && kept.escaped.capacity() <= 16 * KEEP
+        {
+            kept.items.clear();
+            kept.members.clear();
+            kept.open.clear();
+            kept.escaped.clear();
+            SCRATCH.set(kept);
+        }
+    }
+}
+
+/// A container being parsed: its node, and where its children start on the stack.
+struct Open {
+    id: u32,
+    mark: u32,
+    object: bool,
+}
+
+/// Parsing failed; the parser holds the reason. (A unit error keeps every result in a
+/// register.)
+struct Failed;
+
+struct Parser<'a> {
+    /// The payload and [`PAD`] zero bytes.
+    b: &'a [u8],
+    /// The payload's length.
+    n: usize,
+    nodes: Vec<Node>,
+    items: Vec<u32>,
+    members: Vec<Member>,
+    scratch: &'a mut Scratch,
+    failure: (&'static str, usize),
+}
+
+impl Parser<'_> {
+    /// The byte at `i`, which is at most [`PAD`] bytes past the payload (module docs).
+    #[inline(always)]
+    fn at(&self, i: usize) -> u8 {
+        debug_assert!(i < self.b.len());
+        // SAFETY: `i < b.len()` by the module's invariant.
+        unsafe { *self.b.get_unchecked(i) }
+    }
+
+    /// Eight bytes from `i` as a little-endian word.
+    #[inline(always)]
+    fn word_at(&self, i: usize) -> u64 {
+        debug_assert!(i + 8 <= self.b.len());
+        // SAFETY: `i + 8 <= b.len()` by the module's invariant.
+        u64::from_le(unsafe { self.b.as_ptr().add(i).cast::<u64>().read_unaligned() })
+    }
+
+    /// Records why parsing stopped, and where; the message is built once, by [`parse`].
+    #[cold]
+    fn err(&mut self, m: &'static str, at: usize) -> Failed {
+        self.failure = (m, at);
+        Failed
+    }
+
+    /// The whole payload: one value, with whitespace around it.
+    fn document(&mut self) -> Result<u32, Failed> {
+        let mut i = 0;
+        self.ws(&mut i);
+        let mut open = std::mem::take(&mut self.scratch.open);
+        let root = self.value(&mut open, &mut i);
+        self.scratch.open = open;
+        let root = root?;
+        self.ws(&mut i);
+        if i != self.n {
+            return Err(self.err("unexpected text after the JSON value", i));
+        }
+        Ok(root)
+    }
+
+    /// Skips whitespace. Most tokens are followed by none or by one space (`": "`, `", "`):
+    /// both are told by one comparison each before the loop.
+    #[inline(always)]
+    fn ws(&self, i: &mut usize) {
+        let c = self.at(*i);
+        if c > b' ' {
+            return;
+        }
+        if c == b' ' && self.at(*i + 1) > b' ' {
+            *i += 1;
+            return;
+        }
+        while let b' ' | b'\n' | b'\r' | b'\t' = self.at(*i) {
+            *i += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, n: Node) -> u32 {
+        let id = self.nodes.len() as u32;
+        self.nodes.push(n);
+        id
+    }
+
+    /// Parses one value from `*pos`, containers included, with an explicit stack of open
+    /// containers instead of recursion (the nesting bound is ours, not the machine stack's).
+    /// The position is a local of this loop (and of the helpers inlined into it), so that it
+    /// stays in a register instead of going through memory at every byte.
+    fn value(&mut self, open: &mut Vec<Open>, pos: &mut usize) -> Result<u32, Failed> {
+        let mut i = *pos;
+        let result = 'value: loop {
+            // A value starts at `i`.
+            let mut id = match self.at(i) {
+                c @ (b'{' | b'[') => {
+                    if open.len() >= MAX_DEPTH {
+                        break Err(self.err("nesting too deep", i));
+                    }
+                    i += 1;
+                    let id = self.push(Node::Null);
+                    let object = c == b'{';
+                    let mark = if object { self.scratch.members.len() } else { self.scratch.items.len() } as u32;
+                    open.push(Open { id, mark, object });
+                    self.ws(&mut i);
+                    if self.at(i) == c + 2 {
+                        // `}` and `]` are two past `{` and `[`.
+                        i += 1;
+                        self.close(open.pop().unwrap_or_else(|| unreachable!()))
+                    } else {
+                        if object {
+                            if let Err(e) = self.key(&mut i) {
+                                break Err(e);
+                            }
+                        }
+                        continue 'value;
+                    }
+                }
+                b'"' => match self.string(&mut i) {
+                    Ok(s) => self.push(Node::Str(Span::unpack(s))),
+                    Err(e) => break Err(e),
+                },
+                b't' => match self.word(&mut i, b"true", Node::Bool(true)) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                b'f' => match self.word(&mut i, b"false", Node::Bool(false)) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                b'n' => match self.word(&mut i, b"null", Node::Null) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                b'-' | b'0'..=b'9' => match self.number(&mut i) {
+                    Ok(id) => id,
+                    Err(e) => break Err(e),
+                },
+                _ => break Err(self.err("expected a JSON value", i)),
+            };
+            // `id` is complete: it joins the innermost open container, which may then close.
+            loop {
+                let Some(top) = open.last() else { break 'value Ok(id) };
+                let object = top.object;
+                if object {
+                    if let Some(m) = self.scratch.members.last_mut() {
+                        m.value = id;
+                    }
+                } else {
+                    self.scratch.items.push(id);
+                }
+                self.ws(&mut i);
+                match self.at(i) {
+                    b',' => {
+                        i += 1;
+                        self.ws(&mut i);
+                        if object {
+                            if let Err(e) = self.key(&mut i) {
+                                break 'value Err(e);
+                            }
+                        }
+                        continue 'value;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => {
+                        let message = if object { "expected ',' or '}'" } else { "expected ',' or ']'" };
+                        break 'value Err(self.err(message, i));
+                    }
+                }
+                i += 1;
+                id = self.close(open.pop().unwrap_or_else(|| unreachable!()));
+            }
+        };
+        *pos = i;
+        result
+    }
+
+    /// An object member's key and colon; the member waits on the stack for its value.
+    #[inline(always)]
+    fn key(&mut self, i: &mut usize) -> Result<(), Failed> {
+        if self.at(*i) != b'"' {
+            return Err(self.err("expected a string key", *i));
+        }
+        let key = Span::unpack(self.string(i)?);
+        self.ws(i);
+        if self.at(*i) != b':' {
+            return Err(self.err("expected ':'", *i));
+        }
+        *i += 1;
+        self.ws(i);
+        let word = self.key_word(key);
+        self.scratch.members.push(Member { key, word, value: 0 });
+        Ok(())
+    }
+
+    /// [`key_word`] of a key just parsed: one load from the payload (the padding makes eight
+    /// bytes readable wherever it starts), or from the unescaped strings.
+    #[inline(always)]
+    fn key_word(&self, key: Span) -> u64 {
+        let (start, len) = (key.start as usize, key.len as usize);
+        if start >= self.b.len() {
+            let at = start - self.b.len();
+            return key_word(&self.scratch.escaped[at..at + len]);
+        }
+        let word = self.word_at(start);
+        if len < 8 {
+            word & ((1u64 << (8 * len)) - 1)
+        } else {
+            word
+        }
+    }
+
+    /// Moves a finished container's children from the stack into the document.
+    fn close(&mut self, o: Open) -> u32 {
+        let mark = o.mark as usize;
+        let node = if o.object {
+            let start = self.members.len() as u32;
+            Node::Object { start, len: move_tail(&mut self.scratch.members, mark, &mut self.members) }
+        } else {
+            let start = self.items.len() as u32;
+            Node::Array { start, len: move_tail(&mut self.scratch.items, mark, &mut self.items) }
+        };
+        self.nodes[o.id as usize] = node;
+        o.id
+    }
+
+    fn word(&mut self, i: &mut usize, w: &[u8], n: Node) -> Result<u32, Failed> {
+        // Within the padding wherever `i` is (no word is longer than five bytes).
+        if &self.b[*i..*i + w.len()] == w {
+            *i += w.len();
+            Ok(self.push(n))
+        } else {
+            Err(self.err("expected a JSON value", *i))
+        }
+    }
+
+    /// A number's node.
+    #[inline(always)]
+    fn number(&mut self, i: &mut usize) -> Result<u32, Failed> {
+        let start = *i;
+        // Fast path: a small non-negative integer.
+        let mut n: i64 = 0;
+        let mut digits = 0;
+        loop {
+            let c = self.at(*i);
+            if !c.is_ascii_digit() {
+                break;
+            }
+            n = n * 10 + (c - b'0') as i64;
+            digits += 1;
+            *i += 1;
+            if digits > 17 {
+                break;
+            }
+        }
+        if digits > 0
+            && digits <= 17
+            && !matches!(self.at(*i), b'.' | b'e' | b'E' | b'0'..=b'9')
+            && (digits == 1 || self.at(start) != b'0')
+        {
+            return Ok(self.push(Node::Int(n)));
+        }
+        self.number_in_full(i, start)
+    }
+
+    /// A number that is not a small non-negative integer: negative, long, a double, or
+    /// malformed.
+    #[inline(never)]
+    fn number_in_full(&mut self, i: &mut usize, start: usize) -> Result<u32, Failed> {
+        *i = start;
+        let mut float = false;
+        loop {
+            match self.at(*i) {
+                b'0'..=b'9' | b'-' | b'+' => {}
+                b'.' | b'e' | b'E' => float = true,
+                _ => break,
+            }
+            *i += 1;
+        }
+        // Only ASCII bytes were taken, so this is valid UTF-8.
+        let text = std::str::from_utf8(&self.b[start..*i]).unwrap_or("");
+        if !float {
+            if let Ok(int) = text.parse::<i64>() {
+                return Ok(self.push(Node::Int(int)));
+            }
+        }
+        match text.parse::<f64>() {
+            Ok(f) => Ok(self.push(Node::Float(f))),
+            Err(_) => Err(self.err("malformed number", *i)),
+        }
+    }
+
+    /// A string from its opening quote at `*i`: a span of the payload when it has no escapes,
+    /// else copied unescaped after the padding. The span comes back packed ([`Span::pack`])
+    /// so that the result travels in registers.
+    #[inline(always)]
+    fn string(&mut self, i: &mut usize) -> Result<u64, Failed> {
+        let begin = *i + 1;
+        let (at, quote) = special_from(self.b, begin);
+        if quote {
+            *i = at + 1;
+            return Ok(Span { start: begin as u32, len: (at - begin) as u32 }.pack());
+        }
+        let (span, end) = self.string_escaped(begin)?;
+        *i = end;
+        Ok(span)
+    }
+
+    /// A string that has escapes, or no end, from its text's start: its span and the
+    /// position after its closing quote.
+    #[inline(never)]
+    fn string_escaped(&mut self, begin: usize) -> Result<(u64, usize), Failed> {
+        let escaped = &mut self.scratch.escaped;
+        let start = escaped.len();
+        match unescape(self.b, self.n, begin, escaped) {
+            Ok(end) => {
+                let span = Span { start: (self.b.len() + start) as u32, len: (escaped.len() - start) as u32 };
+                Ok((span.pack(), end))
+            }
+            Err((message, at)) => {
+                escaped.truncate(start);
+                Err(self.err(message, at))
+            }
+        }
+    }
+}
+
+/// Moves `from[mark..]` to the end of `to`, and gives how many moved. A few (the usual
+/// object or array) are moved one by one: cheaper than a call to copy.
+#[inline(always)]
+fn move_tail<T: Copy>(from: &mut Vec<T>, mark: usize, to: &mut Vec<T>) -> u32 {
+    let tail = &from[mark..];
+    let len = tail.len();
+    to.reserve(len);
+    if len <= 4 {
+        let at = to.len();
+        // SAFETY: `to` has room for `len` more (reserved above), each written before the
+        // length covers it; `tail` and `to` are different vectors.
+        unsafe {
+            let dst = to.as_mut_ptr().add(at);
+            for (k, &x) in tail.iter().enumerate() {
+                dst.add(k).write(x);
+            }
+            to.set_len(at + len);
+        }
+    } else {
+        to.extend_from_slice(tail);
+    }
+    from.truncate(mark);
+    len as u32
+}
+
+/// The first quote, backslash or control byte from `i` on, and whether it is a quote. The
+/// padding's zero bytes are control bytes, so there is one by the payload's end.
+#[inline(always)]
+fn special_from(b: &[u8], mut i: usize) -> (usize, bool) {
+    loop {
+        let (special, quote) = special16(b, i);
+        if special != 0 {
+            let at = special.trailing_zeros();
+            return (i + at as usize, (quote >> at) & 1 == 1);
+        }
+        i += 16;
+    }
+}
+
+/// Sixteen bytes from `i`: a bit per special byte (quote, backslash, control), and the
+/// quotes among them (exact up to the first special byte).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn special16(b: &[u8], i: usize) -> (u32, u32) {
+    use std::arch::x86_64::*;
+    debug_assert!(i + 16 <= b.len());
+    // SAFETY: SSE2 is part of x86_64; `i + 16 <= b.len()` by the module's invariant (the
+    // scan moves on only past sixteen bytes that are not special, so not padding).
+    unsafe {
+        let v = _mm_loadu_si128(b.as_ptr().add(i).cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        let special = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+        (_mm_movemask_epi8(special) as u32, _mm_movemask_epi8(quote) as u32)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn special16(b: &[u8], i: usize) -> (u32, u32) {
+    special16_words(b, i)
+}
+
+/// [`special16`] two words at a time, where SSE2 is not there.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn special16_words(b: &[u8], i: usize) -> (u32, u32) {
+    let bits = |at: usize| {
+        let (special, quote) = special_mask(u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default()));
+        (swar::byte_bits(special), swar::byte_bits(quote))
+    };
+    let (lo, lo_quote) = bits(i);
+    if lo != 0 {
+        return (lo, lo_quote);
+    }
+    let (hi, hi_quote) = bits(i + 8);
+    (hi << 8, hi_quote << 8)
+}
+
+/// Eight bytes' special bytes (quote, backslash, control character), and the quotes among
+/// them ([`swar`]: as no special byte comes before the first, the quote mask is exact there
+/// too).
+#[inline(always)]
+fn special_mask(w: u64) -> (u64, u64) {
+    let quote = swar::equal(w, b'"');
+    (quote | swar::equal(w, b'\\') | swar::control(w), quote)
+}
+
+/// Appends the string whose text starts at `begin` to `out`, unescaped;
+/// the position after its closing quote, or why and where it is malformed. `b` is the
+/// payload (`n` bytes) and its padding. Plain text is copied sixteen bytes at a time, written
+/// whole and then cut back to the first special byte among them, which is cheaper than a
+/// copy call for each run between escapes. On an error the caller cuts `out` back to where
+/// the string started.
+fn unescape(b: &[u8], n: usize, begin: usize, out: &mut Vec<u8>) -> Result<usize, (&'static str, usize)> {
+    let mut i = begin + copy_plain(b, begin, out);
+    loop {
+        if i >= n {
+            return Err(("unterminated string", n));
+        }
+        match b[i] {
+            b'"' => return Ok(i + 1),
+            b'\\' => {
+                if i + 1 >= n {
+                    return Err(("unterminated string", n));
+                }
+                let e = b[i + 1];
+                i += 2;
+                let byte = match e {
+                    b'u' => {
+                        let ch = unicode_escape(b, n, &mut i).map_err(|message| (message, i))?;
+                        out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+                        None
+                    }
+                    b'"' => Some(b'"'),
+                    b'\\' => Some(b'\\'),
+                    b'/' => Some(b'/'),
+                    b'b' => Some(0x08),
+                    b'f' => Some(0x0c),
+                    b'n' => Some(b'\n'),
+                    b'r' => Some(b'\r'),
+                    b't' => Some(b'\t'),
+                    _ => return Err(("invalid escape", i)),
+                };
+                if let Some(byte) = byte {
+                    out.push(byte);
+                }
+            }
+            _ => return Err(("control character in string", i)),
+        }
+        i += copy_plain(b, i, out);
+    }
+}
+
+/// Appends the plain text from `i` up to the next special byte to `out` and gives its
+/// length (the padding stops it by the payload's end).
+#[inline(always)]
+fn copy_plain(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
+    let mut len = 0;
+    loop {
+        let (special, _) = special16(b, i + len);
+        out.reserve(16);
+        let at = out.len();
+        // SAFETY: sixteen bytes are readable from `i + len` (module docs) and `out` has room
+        // for them (reserved above); the length then covers only the plain ones, which are
+        // UTF-8 up to the special (ASCII) byte that ends them, or complete a character with
+        // the next sixteen.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr().add(i + len), out.as_mut_ptr().add(at), 16);
+            let plain = if special == 0 { 16 } else { special.trailing_zeros() as usize };
+            out.set_len(at + plain);
+            len += plain;
+        }
+        if special != 0 {
+            return len;
+        }
+    }
+}
+
+/// The character of a `\u` escape (`i` just after the `u`, and after the escape when it
+/// returns), a surrogate pair joined; an unpaired surrogate becomes U+FFFD.
+fn unicode_escape(b: &[u8], n: usize, i: &mut usize) -> Result<char, &'static str> {
+    let hi = hex4(b, n, i)?;
+    let code = if (0xD800..0xDC00).contains(&hi) && b[*i..n].starts_with(b"\\u") {
+        *i += 2;
+        let lo = hex4(b, n, i)?;
+        0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
+    } else {
+        hi
+    };
+    Ok(char::from_u32(code).unwrap_or('\u{FFFD}'))
+}
+
+fn hex4(b: &[u8], n: usize, i: &mut usize) -> Result<u32, &'static str> {
+    let h = b[..n].get(*i..*i + 4).ok_or("truncated \\u escape")?;
+    let v = std::str::from_utf8(h).ok().and_then(|s| u32::from_str_radix(s, 16).ok()).ok_or("invalid \\u escape")?;
+    *i += 4;
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every special byte is found wherever it lies in a string's sixteen-byte steps, and
+    /// the padding ends a string that has none.
+    #[test]
+    fn special_bytes_found_at_every_offset() {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b'"', b'\\', b'\n', 0x01] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    bytes.extend_from_slice(ZEROS.as_bytes());
+                    assert_eq!(special_from(&bytes, 0), (at, special == b'"'), "len {len} at {at}");
+                    let (found, quote) = special16_words(&bytes, 0);
+                    if at < 16 {
+                        assert_eq!(found.trailing_zeros() as usize, at, "len {len} at {at}");
+                        assert_eq!((quote >> at) & 1 == 1, special == b'"', "len {len} at {at}");
+                    }
+                }
+            }
+            let mut bytes = vec![0xC3; len];
+            bytes.extend_from_slice(ZEROS.as_bytes());
+            assert_eq!(special_from(&bytes, 0), (len, false));
+        }
+    }
+}
