@@ -579,7 +579,7 @@ mod tests {
                         if printed.contains("Infinity") {
                             continue;
                         }
-                        let again = Json::parse(printed.as_bytes()).map_err(|e| TestCaseError::fail(e))?;
+                        let again = Json::parse(printed.as_bytes()).map_err(TestCaseError::fail)?;
                         prop_assert_eq!(again.to_json_string(), printed);
                     }
                 }
