@@ -413,55 +413,120 @@ const JS_ESCAPE: [u8; 128] = {
     t
 };
 
-/// [`escape_javascript`], appended to `out`: runs of plain ASCII are copied eight bytes at
-/// a time (written whole, then cut back to the first byte to escape in them), the bytes
-/// between them escaped one by one (everything outside ASCII becomes `\uXXXX`).
+/// [`escape_javascript`], appended to `out`, in pieces of at most [`PIECE`] bytes: the
+/// room a piece can take is reserved once, and then written without a check per write.
 pub fn escape_javascript_into(s: &str, out: &mut String) {
-    let bytes = s.as_bytes();
-    // SAFETY: only ASCII and ASCII escapes are appended. A chunk written whole is ASCII; one
-    // cut back is cut before its first byte to escape, and as every byte before that is ASCII
-    // and chunks start on a character boundary, so is the cut.
-    let out = unsafe { out.as_mut_vec() };
-    out.reserve(bytes.len() + 8);
-    let mut i = 0;
-    loop {
-        // The plain run from `i`.
-        i = swar::copy_run(bytes, i, out, js_escape_mask, |b| b >= 0x80 || JS_ESCAPE[b as usize] != 0);
-        let Some(&b) = bytes.get(i) else { return };
-        if b < 0x80 {
-            i += 1;
-            match JS_ESCAPE[b as usize] {
-                b'u' => push_unicode_escape(out, b as u16),
-                letter => out.extend_from_slice(&[b'\\', letter]),
-            }
-        } else {
-            let c = s[i..].chars().next().unwrap_or_default();
-            i += c.len_utf8();
-            let mut units = [0u16; 2];
-            for &unit in c.encode_utf16(&mut units).iter() {
-                push_unicode_escape(out, unit);
-            }
+    const PIECE: usize = 4096;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(PIECE);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
         }
+        let (piece, tail) = rest.split_at(cut);
+        // SAFETY: only ASCII and whole characters of `piece` are appended (see
+        // `escape_piece`).
+        escape_piece(piece.as_bytes(), unsafe { out.as_mut_vec() });
+        rest = tail;
     }
 }
 
-/// Eight bytes' bytes that `escapeJavaScript` changes (past ASCII, control characters, `"`,
-/// `'`, `\\`, `/`), as a [`swar`] mask.
-#[inline(always)]
-fn js_escape_mask(w: u64) -> u64 {
-    swar::past_ascii(w)
-        | swar::control(w)
-        | swar::equal(w, b'"')
-        | swar::equal(w, b'\'')
-        | swar::equal(w, b'\\')
-        | swar::equal(w, b'/')
+/// One piece of [`escape_javascript_into`]: the bytes from which sixteen are left, then the
+/// last few from a copy padded with plain bytes, so that every step reads sixteen. No byte
+/// becomes more than six, so six times the piece and the sixteen a whole write may pass its
+/// end are all the room it takes.
+fn escape_piece(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(6 * bytes.len() + 16);
+    let mut w = out.len();
+    let mut i = escape_run(bytes, bytes.len().saturating_sub(15), out, &mut w);
+    if i < bytes.len() {
+        let mut tail = [b'a'; 32];
+        copy_short(&bytes[i..], &mut tail);
+        i += escape_run(&tail, bytes.len() - i, out, &mut w);
+    }
+    debug_assert_eq!(i, bytes.len());
+    // SAFETY: everything up to `w` was written by `escape_run`, ASCII and escapes only.
+    unsafe { out.set_len(w) };
 }
 
-/// `\uXXXX`, upper-case hex, as Java's `StringEscapeUtils` writes it.
-fn push_unicode_escape(out: &mut Vec<u8>, unit: u16) {
+/// Escapes `src` from its start while the position is below `limit`, writing at `out[*w..]`
+/// (the length is the caller's to set), and gives the position reached. Sixteen bytes must be
+/// readable from every position below `limit`, and a character starting below it must be
+/// whole in `src`. Plain runs are written sixteen bytes at a time (whole, with the room for
+/// them reserved, then cut back to the first byte to escape among them); the bytes to escape
+/// one by one, and everything outside ASCII becomes `\uXXXX`.
+#[inline(always)]
+fn escape_run(src: &[u8], limit: usize, out: &mut Vec<u8>, w: &mut usize) -> usize {
+    let dst = out.as_mut_ptr();
+    // SAFETY: the caller reserved six bytes of room for each byte of the piece and sixteen
+    // more; `*w` is at most six bytes past the start for each byte escaped so far, so a
+    // write (sixteen bytes at most) stays in it.
+    // An escape is written as eight bytes (one store), of which `len` count.
+    let write = |w: &mut usize, b: [u8; 8], len: usize| unsafe {
+        std::ptr::copy_nonoverlapping(b.as_ptr(), dst.add(*w), 8);
+        *w += len;
+    };
+    let mut i = 0;
+    while i < limit {
+        let chunk: &[u8; 16] = src[i..i + 16].try_into().unwrap_or(&[0; 16]);
+        // SAFETY: as for `write`.
+        unsafe { std::ptr::copy_nonoverlapping(chunk.as_ptr(), dst.add(*w), 16) };
+        let found = swar::flags16(chunk, [b'"', b'\'', b'\\', b'/'], true, true);
+        let plain = if found == 0 { 16.min(limit - i) } else { found.trailing_zeros() as usize };
+        i += plain;
+        *w += plain;
+        if found == 0 || i >= limit {
+            continue;
+        }
+        let b = src[i];
+        if b < 0x80 {
+            i += 1;
+            match JS_ESCAPE[b as usize] {
+                b'u' => write(w, unicode_escape(b as u16), 6),
+                letter => write(w, [b'\\', letter, 0, 0, 0, 0, 0, 0], 2),
+            }
+        } else {
+            // A character starts here, whole in `src`.
+            let width = match b {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                _ => 2,
+            };
+            let c = std::str::from_utf8(&src[i..i + width]).ok().and_then(|c| c.chars().next()).unwrap_or_default();
+            i += width;
+            for &unit in c.encode_utf16(&mut [0u16; 2]).iter() {
+                write(w, unicode_escape(unit), 6);
+            }
+        }
+    }
+    i
+}
+
+/// `\uXXXX`, upper-case hex, as Java's `StringEscapeUtils` writes it (and two bytes more,
+/// so that it is written as one word).
+fn unicode_escape(unit: u16) -> [u8; 8] {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let hex = |shift: u16| HEX[(unit >> shift) as usize & 0xF];
-    out.extend_from_slice(&[b'\\', b'u', hex(12), hex(8), hex(4), hex(0)]);
+    [b'\\', b'u', hex(12), hex(8), hex(4), hex(0), 0, 0]
+}
+
+/// Copies fewer than sixteen bytes to the start of `to` as two (overlapping) words or
+/// halves: cheaper than a call to copy memory.
+#[inline(always)]
+fn copy_short(from: &[u8], to: &mut [u8; 32]) {
+    let n = from.len();
+    debug_assert!(n < 16);
+    if n >= 8 {
+        to[..8].copy_from_slice(&from[..8]);
+        to[n - 8..n].copy_from_slice(&from[n - 8..]);
+    } else if n >= 4 {
+        to[..4].copy_from_slice(&from[..4]);
+        to[n - 4..n].copy_from_slice(&from[n - 4..]);
+    } else {
+        for (t, &f) in to.iter_mut().zip(from) {
+            *t = f;
+        }
+    }
 }
 
 /// `URLDecoder.decode`: `+` is a space; a malformed escape is an error.
@@ -581,7 +646,7 @@ mod tests {
         );
     }
 
-    /// Plain runs are copied eight bytes at a time and cut back at the first byte to escape:
+    /// Plain runs are copied sixteen bytes at a time and cut back at the first byte to escape:
     /// every character Commons Lang changes, at every offset of runs of every length, beside
     /// ASCII, two-, three- and four-byte characters, against the rule written per character.
     #[test]
@@ -623,6 +688,12 @@ mod tests {
                     }
                 }
             }
+        }
+        // Longer than a piece, cut between pieces inside a character or not.
+        for s in ["a".to_string() + &"€\"".repeat(3000), "é'".repeat(3000), "x".repeat(10_000)] {
+            let mut out = String::new();
+            escape_javascript_into(&s, &mut out);
+            assert_eq!(out, by_character(&s));
         }
     }
 }

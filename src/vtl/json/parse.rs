@@ -456,52 +456,13 @@ fn special_from(b: &[u8], mut i: usize) -> (usize, bool) {
 
 /// Sixteen bytes from `i`: a bit per special byte (quote, backslash, control), and the
 /// quotes among them (exact up to the first special byte).
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn special16(b: &[u8], i: usize) -> (u32, u32) {
-    use std::arch::x86_64::*;
     debug_assert!(i + 16 <= b.len());
-    // SAFETY: SSE2 is part of x86_64; `i + 16 <= b.len()` by the module's invariant (the
-    // scan moves on only past sixteen bytes that are not special, so not padding).
-    unsafe {
-        let v = _mm_loadu_si128(b.as_ptr().add(i).cast());
-        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-        let special = _mm_or_si128(_mm_or_si128(quote, backslash), control);
-        (_mm_movemask_epi8(special) as u32, _mm_movemask_epi8(quote) as u32)
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn special16(b: &[u8], i: usize) -> (u32, u32) {
-    special16_words(b, i)
-}
-
-/// [`special16`] two words at a time, where SSE2 is not there.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-#[inline(always)]
-fn special16_words(b: &[u8], i: usize) -> (u32, u32) {
-    let bits = |at: usize| {
-        let (special, quote) = special_mask(u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default()));
-        (swar::byte_bits(special), swar::byte_bits(quote))
-    };
-    let (lo, lo_quote) = bits(i);
-    if lo != 0 {
-        return (lo, lo_quote);
-    }
-    let (hi, hi_quote) = bits(i + 8);
-    (hi << 8, hi_quote << 8)
-}
-
-/// Eight bytes' special bytes (quote, backslash, control character), and the quotes among
-/// them ([`swar`]: as no special byte comes before the first, the quote mask is exact there
-/// too).
-#[inline(always)]
-fn special_mask(w: u64) -> (u64, u64) {
-    let quote = swar::equal(w, b'"');
-    (quote | swar::equal(w, b'\\') | swar::control(w), quote)
+    // SAFETY: `i + 16 <= b.len()` by the module's invariant (a scan moves on only past
+    // sixteen bytes that are not special, so not padding).
+    let chunk: &[u8; 16] = unsafe { &*b.as_ptr().add(i).cast() };
+    (swar::flags16(chunk, [b'"', b'\\'], true, false), swar::flags16(chunk, [b'"'], false, false))
 }
 
 /// Appends the string whose text starts at `begin` to `out`, unescaped;
@@ -611,11 +572,6 @@ mod tests {
                     bytes[at] = special;
                     bytes.extend_from_slice(ZEROS.as_bytes());
                     assert_eq!(special_from(&bytes, 0), (at, special == b'"'), "len {len} at {at}");
-                    let (found, quote) = special16_words(&bytes, 0);
-                    if at < 16 {
-                        assert_eq!(found.trailing_zeros() as usize, at, "len {len} at {at}");
-                        assert_eq!((quote >> at) & 1 == 1, special == b'"', "len {len} at {at}");
-                    }
                 }
             }
             let mut bytes = vec![0xC3; len];
