@@ -1,6 +1,8 @@
 //! The syntax tree of a template. Variables are resolved to slots at parse time, so a render
 //! indexes a vector instead of hashing names.
 
+use super::swar;
+
 /// A byte offset into the template source; turned into line and column only for messages.
 pub type Offset = u32;
 
@@ -9,7 +11,7 @@ pub type Slot = u32;
 
 #[derive(Debug, Clone)]
 pub enum Node {
-    Text(Box<str>),
+    Text(Text),
     /// A reference rendered into the output.
     Ref(Ref),
     /// A reference that changes a list or map ([`Ref::mutates`]), rendered into the output.
@@ -48,6 +50,28 @@ pub enum Node {
         slot: Slot,
         block: u32,
     },
+}
+
+/// Literal text of a template, kept with [`swar::SHORT`] bytes of padding after it so that a
+/// short one (most are) is written as one fixed-size copy ([`swar::append`]).
+#[derive(Debug, Clone)]
+pub struct Text {
+    padded: Box<str>,
+    len: u32,
+}
+
+impl Text {
+    pub fn new(text: &str) -> Text {
+        let mut padded = String::with_capacity(text.len() + swar::SHORT);
+        padded.push_str(text);
+        padded.extend(std::iter::repeat_n('\0', swar::SHORT));
+        Text { padded: padded.into_boxed_str(), len: text.len() as u32 }
+    }
+
+    #[inline(always)]
+    pub fn write_to(&self, out: &mut String) {
+        swar::append(out, &self.padded, 0, self.len as usize);
+    }
 }
 
 #[derive(Debug, Clone)]

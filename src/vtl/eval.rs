@@ -168,13 +168,7 @@ impl<'t> Renderer<'t> {
     fn node(&mut self, n: &'t Node) -> Result<Flow, Box<Error>> {
         match n {
             Node::Text(t) => {
-                // A text of a character or two (`"`, `, `) is pushed as characters: cheaper
-                // than a call to copy memory.
-                if t.len() <= 2 {
-                    t.chars().for_each(|c| self.out.push(c));
-                } else {
-                    self.out.push_str(t);
-                }
+                t.write_to(&mut self.out);
                 self.check_output(0)?;
             }
             Node::Ref(r) => return self.write_reference(r),
@@ -211,7 +205,7 @@ impl<'t> Renderer<'t> {
     #[inline]
     fn branch(&mut self, body: &'t [Node]) -> Result<Flow, Box<Error>> {
         if let [Node::Text(t)] = body {
-            self.out.push_str(t);
+            t.write_to(&mut self.out);
             self.check_output(0)?;
             return Ok(Flow::Normal);
         }

@@ -77,10 +77,16 @@ impl Template {
 
     pub fn render(&self, vars: Vars, limits: Limits) -> Result<String, Error> {
         use std::sync::atomic::Ordering::Relaxed;
-        let hint = self.size_hint.load(Relaxed).max(self.source.len() + 64);
+        // Room for what the last render wrote and a quarter more, so that a few bytes more
+        // (or a call reserving room for its worst case near the end) need no larger buffer.
+        let last = self.size_hint.load(Relaxed).max(self.source.len());
+        let hint = last + last / 4 + 64;
         let _changes = json::ChangesKept::new();
         let out = eval::Renderer::new(self, vars.values, limits, hint).render().map(|(out, _)| out)?;
-        self.size_hint.store(out.len(), Relaxed);
+        // Stored only when it changed: renders of one template on every thread share it.
+        if self.size_hint.load(Relaxed) != out.len() {
+            self.size_hint.store(out.len(), Relaxed);
+        }
         Ok(out)
     }
 

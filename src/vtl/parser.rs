@@ -884,6 +884,7 @@ fn ref_node(r: Ref) -> Node {
 
 fn flush(text: &mut String, nodes: &mut Vec<Node>) {
     if !text.is_empty() {
-        nodes.push(Node::Text(std::mem::take(text).into_boxed_str()));
+        nodes.push(Node::Text(Text::new(text)));
+        text.clear();
     }
 }

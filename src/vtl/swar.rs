@@ -88,9 +88,60 @@ fn flags16_words<const N: usize>(chunk: &[u8; 16], equal_to: [u8; N], control_to
     }
 }
 
+/// How many bytes [`append`] copies at once.
+pub(crate) const SHORT: usize = 32;
+const _: () = assert!(SHORT == 2 * std::mem::size_of::<u128>(), "append copies two 16-byte words");
+
+/// Appends `text[start..start + len]` to `out`. When it is at most [`SHORT`] bytes and
+/// `text` has that many from `start` (texts kept with padding after them do), it is copied
+/// as one fixed-size block and the length set to cover only its own bytes: cheaper than a
+/// call to copy memory. The range must lie on character boundaries (nothing is appended
+/// otherwise).
+#[inline(always)]
+pub(crate) fn append(out: &mut String, text: &str, start: usize, len: usize) {
+    let Some(part) = text.get(start..start + len) else { return };
+    if len > SHORT || start + SHORT > text.len() {
+        out.push_str(part);
+        return;
+    }
+    out.reserve(SHORT);
+    // SAFETY: `SHORT` bytes are readable from `start` (checked above) and writable at the
+    // end of `out` (reserved); the length then covers only `part`, a `str` slice.
+    unsafe {
+        let v = out.as_mut_vec();
+        let at = v.len();
+        // Two 16-byte words loaded and stored, not a copy of `SHORT` bytes: the compiler
+        // would merge that with the `push_str` above into one call to copy memory.
+        let from = text.as_ptr().add(start).cast::<u128>();
+        let to = v.as_mut_ptr().add(at).cast::<u128>();
+        let (a, b) = (from.read_unaligned(), from.add(1).read_unaligned());
+        to.write_unaligned(a);
+        to.add(1).write_unaligned(b);
+        v.set_len(at + len);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Short parts of padded texts, long ones and ones too near the end are appended alike.
+    #[test]
+    fn parts_are_appended_whole() {
+        let text = format!("é{}{}", "abcdefghij".repeat(5), "\0".repeat(SHORT));
+        for start in [0, 2, 5, 40] {
+            for len in [0, 1, 7, 16, 31, 32, 33, 40] {
+                if let Some(part) = text.get(start..start + len) {
+                    let mut out = String::from("x");
+                    append(&mut out, &text, start, len);
+                    assert_eq!(out, format!("x{part}"), "{start}+{len}");
+                }
+            }
+        }
+        let mut out = String::new();
+        append(&mut out, &text, 1, 3);
+        assert_eq!(out, "", "not on a character boundary");
+    }
 
     #[test]
     fn masks_flag_what_they_say() {

@@ -477,7 +477,7 @@ impl Value {
             Value::Null => {}
             Value::Str(s) => out.push_str(s),
             Value::Short(s) => out.push_str(s.as_str()),
-            Value::JsonStr { id, doc } => out.push_str(doc.text_of(*id)),
+            Value::JsonStr { id, doc } => doc.write_text_of(*id, out),
             other => other.write_java(out),
         }
     }

@@ -64,7 +64,7 @@ pub(crate) fn key_word(key: &[u8]) -> u64 {
 }
 
 /// A parsed document: every node, array item and object member in flat vectors, every
-/// string (unescaped) in one buffer.
+/// string (unescaped) in one buffer, which ends with padding ([`parse`]).
 #[derive(Debug, Default)]
 pub struct Doc {
     nodes: Vec<Node>,
@@ -121,6 +121,15 @@ impl Doc {
 
     fn str(&self, s: Span) -> &str {
         &self.text[s.start as usize..(s.start + s.len) as usize]
+    }
+
+    /// Appends the text of a string node (nothing for anything else) to `out`. The text ends
+    /// with padding, so a short one is one fixed-size copy.
+    #[inline]
+    pub(crate) fn write_text_of(&self, id: u32, out: &mut String) {
+        if let Node::Str(s) = self.nodes[id as usize] {
+            super::swar::append(out, &self.text, s.start as usize, s.len as usize);
+        }
     }
 
     /// The text of a string node (empty for anything else).
@@ -205,7 +214,7 @@ impl Doc {
     /// false for arrays and objects, which print through [`super::value::Value`].
     pub(crate) fn write_scalar(&self, id: u32, out: &mut String) -> bool {
         match self.nodes[id as usize] {
-            Node::Str(s) => out.push_str(self.str(s)),
+            Node::Str(s) => super::swar::append(out, &self.text, s.start as usize, s.len as usize),
             Node::Int(i) => super::value::write_int(i, out),
             Node::Null => {}
             Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
@@ -350,6 +359,7 @@ impl Json {
     pub fn from_serde(v: &serde_json::Value) -> Json {
         let mut doc = Doc::default();
         let id = doc.add_serde(v);
+        doc.text.push_str(parse::ZEROS);
         Json { doc: Rc::new(doc), id }
     }
 

@@ -10,9 +10,11 @@ use super::{key_word, Doc, Json, Member, Node, Span};
 use crate::vtl::swar;
 
 /// Zero bytes after the payload in the buffer the parser reads: the widest read (sixteen
-/// bytes of a string) fits in them from any position up to the payload's end.
-const PAD: usize = 32;
-const ZEROS: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+/// bytes of a string) fits in them from any position up to the payload's end. The text ends
+/// with as many, so that a string of the document is printed as one fixed-size copy
+/// ([`swar::append`]).
+const PAD: usize = swar::SHORT;
+pub(super) const ZEROS: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 
 pub(super) const MAX_DEPTH: usize = 512;
 
@@ -23,7 +25,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Json, String> {
     let n = bytes.len();
     // The document's text: the payload (strings without escapes are spans of it), the
     // padding, then the strings that had escapes, unescaped.
-    let mut text = String::with_capacity(n + PAD + n / 4 + 16);
+    let mut text = String::with_capacity(n + PAD + n / 4 + PAD);
     text.push_str(payload);
     text.push_str(ZEROS);
     let mut scratch = SCRATCH.take();
@@ -31,7 +33,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Json, String> {
         b: text.as_bytes(),
         n,
         nodes: Vec::with_capacity(n / 8 + 1),
-        items: Vec::with_capacity(n / 32),
+        items: Vec::with_capacity(n / 16),
         members: Vec::with_capacity(n / 16),
         scratch: &mut scratch,
         failure: ("", 0),
@@ -44,6 +46,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Json, String> {
             // before ASCII bytes, and whole characters ([`unescape`]); a string that failed
             // was cut back to where it started, and this one parse succeeded.
             unsafe { text.as_mut_vec() }.extend_from_slice(&scratch.escaped);
+            text.push_str(ZEROS);
             let doc = Doc { nodes, items, members, text, ..Doc::default() };
             Ok(Json { doc: std::rc::Rc::new(doc), id: root })
         }
