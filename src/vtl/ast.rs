@@ -2,6 +2,7 @@
 //! indexes a vector instead of hashing names.
 
 use super::swar;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 /// A byte offset into the template source; turned into line and column only for messages.
 pub type Offset = u32;
@@ -101,17 +102,27 @@ pub enum Access {
 }
 
 /// A property name, with its first bytes as a number so that JSON members are matched by
-/// one integer comparison (see [`super::json::key_word`]).
-#[derive(Debug, Clone)]
+/// one integer comparison (see [`super::json::key_word`]), and where a member of that name
+/// was last found in an object: the objects of one array mostly have their members in one
+/// order, so that place is tried first ([`super::json::Doc::member_named`]). The place is
+/// shared by every render of the template, and changes only when it misses.
+#[derive(Debug)]
 pub struct Name {
     pub text: Box<str>,
     pub word: u64,
+    pub place: AtomicU32,
 }
 
 impl Name {
     pub fn new(text: Box<str>) -> Name {
         let word = super::json::key_word(text.as_bytes());
-        Name { text, word }
+        Name { text, word, place: AtomicU32::new(0) }
+    }
+}
+
+impl Clone for Name {
+    fn clone(&self) -> Name {
+        Name { text: self.text.clone(), word: self.word, place: AtomicU32::new(self.place.load(Relaxed)) }
     }
 }
 

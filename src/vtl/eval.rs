@@ -627,7 +627,7 @@ impl<'t> Renderer<'t> {
                 let mut steps = 0;
                 for a in &r.path {
                     let Access::Property(name) = a else { break };
-                    match doc.member_keyed(node, name, name.word) {
+                    match doc.member_named(node, name) {
                         Some(m) => node = m,
                         None => break,
                     }
@@ -671,7 +671,7 @@ impl<'t> Renderer<'t> {
     fn access(&mut self, v: Value, a: &'t Access) -> Result<Value, Box<Error>> {
         Ok(match a {
             Access::Property(name) => match &v {
-                Value::Json { id, doc } if !doc.has_changes() => match doc.member_keyed(*id, name, name.word) {
+                Value::Json { id, doc } if !doc.has_changes() => match doc.member_named(*id, name) {
                     Some(m) => Value::node(doc, m),
                     None => methods::property(&v, name),
                 },
@@ -799,6 +799,7 @@ impl<'t> Renderer<'t> {
 }
 
 /// The node a chain of properties leads to from a JSON node, when every step is a member.
+#[inline(always)]
 fn json_path(doc: &Doc, mut node: u32, path: &[Access]) -> Option<u32> {
     // Once a template changed the document, its nodes are read through values, which see
     // the changes.
@@ -807,7 +808,7 @@ fn json_path(doc: &Doc, mut node: u32, path: &[Access]) -> Option<u32> {
     }
     for a in path {
         let Access::Property(name) = a else { return None };
-        node = doc.member_keyed(node, name, name.word)?;
+        node = doc.member_named(node, name)?;
     }
     Some(node)
 }

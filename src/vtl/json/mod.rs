@@ -4,10 +4,12 @@
 
 mod parse;
 
+use super::ast::Name;
 use super::value::Value;
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Span {
@@ -37,10 +39,12 @@ enum Node {
         start: u32,
         len: u32,
     },
-    /// Members are `members[start..start + len]`.
+    /// Members are `members[start..start + len]`; `distinct` when no two have the same key
+    /// (known of small objects only), so that a member found has no later duplicate.
     Object {
         start: u32,
         len: u32,
+        distinct: bool,
     },
 }
 
@@ -148,7 +152,7 @@ impl Doc {
     /// An object member's node, with the key's [`key_word`] computed beforehand. A later
     /// duplicate wins, as a map insertion would.
     pub(crate) fn member_keyed(&self, id: u32, key: &str, word: u64) -> Option<u32> {
-        let Node::Object { start, len } = self.nodes[id as usize] else {
+        let Node::Object { start, len, .. } = self.nodes[id as usize] else {
             return None;
         };
         let members = self.members.get(start as usize..(start + len) as usize)?;
@@ -164,6 +168,46 @@ impl Doc {
                             == Some(key))
             })
             .map(|m| m.value)
+    }
+
+    /// An object member's node, by a property name of a template: tried first where the
+    /// name last found one, which holds for every object of an array whose objects have
+    /// their members in one order.
+    #[inline]
+    pub(crate) fn member_named(&self, id: u32, name: &Name) -> Option<u32> {
+        let Node::Object { start, len, distinct } = self.nodes[id as usize] else {
+            return None;
+        };
+        let place = name.place.load(Relaxed);
+        if distinct && place < len {
+            if let Some(m) = self.members.get((start + place) as usize) {
+                if m.word == name.word && m.key.len as usize == name.len() && (name.len() <= 8 || self.key_is(m, name))
+                {
+                    return Some(m.value);
+                }
+            }
+        }
+        self.member_placed(id, name)
+    }
+
+    /// [`Self::member_named`] where the place missed: looked up, and the place kept.
+    #[inline(never)]
+    fn member_placed(&self, id: u32, name: &Name) -> Option<u32> {
+        let Node::Object { start, len, .. } = self.nodes[id as usize] else {
+            return None;
+        };
+        let members = self.members.get(start as usize..(start + len) as usize)?;
+        let at = members.iter().rposition(|m| {
+            m.word == name.word && m.key.len as usize == name.len() && (name.len() <= 8 || self.key_is(m, name))
+        })?;
+        if name.place.load(Relaxed) != at as u32 {
+            name.place.store(at as u32, Relaxed);
+        }
+        Some(members[at].value)
+    }
+
+    fn key_is(&self, m: &Member, name: &str) -> bool {
+        self.text.as_bytes().get(m.key.start as usize..(m.key.start + m.key.len) as usize) == Some(name.as_bytes())
     }
 
     /// A scalar node's kind (the text of a string is not looked up); `None` for arrays and
@@ -197,7 +241,7 @@ impl Doc {
     pub(crate) fn children(&self, id: u32) -> Option<Children> {
         match self.nodes[id as usize] {
             Node::Array { start, len } => Some(Children::Items { start, len }),
-            Node::Object { start, len } => Some(Children::Members { start, len }),
+            Node::Object { start, len, .. } => Some(Children::Members { start, len }),
             _ => None,
         }
     }
@@ -333,7 +377,7 @@ impl Json {
     /// The members of an object, in document order (nothing for anything else).
     pub fn members(&self) -> impl Iterator<Item = (&str, Json)> + '_ {
         let members: &[Member] = match self.node() {
-            Node::Object { start, len } => &self.doc.members[start as usize..(start + len) as usize],
+            Node::Object { start, len, .. } => &self.doc.members[start as usize..(start + len) as usize],
             _ => &[],
         };
         members.iter().map(|m| (self.doc.str(m.key), self.at(m.value)))
@@ -413,7 +457,8 @@ impl Doc {
                     .collect();
                 let start = self.members.len() as u32;
                 self.members.extend(members);
-                Node::Object { start, len: o.len() as u32 }
+                // A map's keys are distinct.
+                Node::Object { start, len: o.len() as u32, distinct: true }
             }
         };
         self.nodes[id as usize] = node;
@@ -442,7 +487,7 @@ impl Doc {
                 }
                 out.push(']');
             }
-            Node::Object { start, len } => {
+            Node::Object { start, len, .. } => {
                 out.push('{');
                 for (n, m) in self.members[start as usize..(start + len) as usize].iter().enumerate() {
                     if n > 0 {
@@ -664,6 +709,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A name's member is found where the last object had it, or looked for when it is not
+    /// there; a later duplicate wins either way, in small objects and large.
+    #[test]
+    fn members_found_by_name_in_any_order() {
+        let j = Json::parse(
+            br#"[{"a":1,"b":2},{"b":3,"a":4},{"a":5,"a":6},{"b":0},
+                 {"a":7,"b":8,"c":9,"d":1,"e":2,"f":3,"g":4,"h":5,"a":10},{"a":11,"b":12}]"#,
+        )
+        .unwrap();
+        let name = Name::new("a".into());
+        let found: Vec<String> = j
+            .items()
+            .map(|o| o.doc.member_named(o.id, &name).map_or("-".into(), |m| o.at(m).to_json_string()))
+            .collect();
+        assert_eq!(found, ["1", "4", "6", "-", "10", "11"]);
     }
 
     #[test]

@@ -308,7 +308,9 @@ impl Parser<'_> {
         let mark = o.mark as usize;
         let node = if o.object {
             let start = self.members.len() as u32;
-            Node::Object { start, len: move_tail(&mut self.scratch.members, mark, &mut self.members) }
+            let len = move_tail(&mut self.scratch.members, mark, &mut self.members);
+            let distinct = distinct_keys(&self.members[start as usize..]);
+            Node::Object { start, len, distinct }
         } else {
             let start = self.items.len() as u32;
             Node::Array { start, len: move_tail(&mut self.scratch.items, mark, &mut self.items) }
@@ -416,6 +418,18 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// Whether no two of a small object's members have the same key (by first bytes and length,
+/// so two long keys alike in both count as the same); false for larger objects, whose
+/// lookups then take the long way.
+#[inline(always)]
+fn distinct_keys(members: &[Member]) -> bool {
+    members.len() <= 8
+        && members
+            .iter()
+            .enumerate()
+            .all(|(i, m)| members[i + 1..].iter().all(|o| o.word != m.word || o.key.len != m.key.len))
 }
 
 /// Moves `from[mark..]` to the end of `to`, and gives how many moved. A few (the usual
