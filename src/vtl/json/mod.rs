@@ -682,6 +682,15 @@ mod tests {
         assert_eq!(err("\"a\\n\u{1}\""), "control character in string at byte 4");
         assert_eq!(err(r#""a\"#), "unterminated string at byte 3");
         assert_eq!(err(r#""a\"bcdéfghijklmn"#), "unterminated string at byte 18");
+        // Past ASCII anywhere, in the blocks told at once or the few bytes after them.
+        for at in [1, 63, 64, 69, 130] {
+            let mut bytes = format!("\"{}\"", "a".repeat(140)).into_bytes();
+            bytes[at] = 0xff;
+            let message = Json::parse(&bytes).err().unwrap_or_default();
+            assert_eq!(message, format!("invalid UTF-8 at byte {at}"));
+            bytes[at..at + 2].copy_from_slice("é".as_bytes());
+            assert_eq!(Json::parse(&bytes).unwrap().as_str().map(|s| s.chars().count()), Some(139));
+        }
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(Json::parse(deep(MAX_DEPTH).as_bytes()).is_ok());
         assert_eq!(err(&deep(MAX_DEPTH + 1)), format!("nesting too deep at byte {MAX_DEPTH}"));
