@@ -155,22 +155,25 @@ impl<'t> Renderer<'t> {
         self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes))
     }
 
+    /// The output bound is checked after each reference and here, at the end of a list of
+    /// nodes, rather than after each text: a list's texts add at most the template's size.
     fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow, Box<Error>> {
         for n in nodes {
             match self.node(n)? {
                 Flow::Normal => {}
-                other => return Ok(other),
+                other => {
+                    self.check_output(0)?;
+                    return Ok(other);
+                }
             }
         }
+        self.check_output(0)?;
         Ok(Flow::Normal)
     }
 
     fn node(&mut self, n: &'t Node) -> Result<Flow, Box<Error>> {
         match n {
-            Node::Text(t) => {
-                t.write_to(&mut self.out);
-                self.check_output(0)?;
-            }
+            Node::Text(t) => t.write_to(&mut self.out),
             Node::Ref(r) => return self.write_reference(r),
             Node::MutatingRef(r) => match self.mutating_reference(r)? {
                 Value::Block(id) => return self.block(id, r.at),
@@ -206,7 +209,6 @@ impl<'t> Renderer<'t> {
     fn branch(&mut self, body: &'t [Node]) -> Result<Flow, Box<Error>> {
         if let [Node::Text(t)] = body {
             t.write_to(&mut self.out);
-            self.check_output(0)?;
             return Ok(Flow::Normal);
         }
         self.nodes(body)

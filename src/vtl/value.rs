@@ -315,25 +315,18 @@ impl From<Json> for Value {
 impl Value {
     /// Stores a node of a document into `slot`, written in place (a loop variable is set
     /// this way every iteration).
+    #[inline]
     pub fn set_node(slot: &mut Value, doc: &Rc<Doc>, id: u32) {
-        let kind = doc.scalar(id);
         // A loop variable moving along an array holds the same kind of node of the same
         // document at each step: only the node changes, and the document's count is left be.
-        if let (Some(Kind::Str(_)), Value::JsonStr { id: held, doc: d }) | (None, Value::Json { id: held, doc: d }) =
-            (kind, &mut *slot)
-        {
-            if Rc::ptr_eq(d, doc) && !doc.has_changes() {
-                *held = id;
-                return;
-            }
-        }
-        match kind {
-            Some(Kind::Null) => *slot = Value::Null,
-            Some(Kind::Bool(b)) => *slot = Value::Bool(b),
-            Some(Kind::Int(i)) => *slot = Value::Int(i),
-            Some(Kind::Float(f)) => *slot = Value::Float(f),
-            Some(_) => *slot = Value::JsonStr { id, doc: doc.clone() },
-            None => *slot = doc.changed(id).unwrap_or_else(|| Value::Json { id, doc: doc.clone() }),
+        let held = match slot {
+            Value::JsonStr { id: held, doc: d } if Rc::ptr_eq(d, doc) && doc.is_string(id) => Some(held),
+            Value::Json { id: held, doc: d } if Rc::ptr_eq(d, doc) && doc.is_container(id) => Some(held),
+            _ => None,
+        };
+        match held {
+            Some(held) if !doc.has_changes() => *held = id,
+            _ => *slot = Value::node(doc, id),
         }
     }
 

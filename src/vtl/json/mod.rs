@@ -223,6 +223,16 @@ impl Doc {
         })
     }
 
+    #[inline]
+    pub(crate) fn is_string(&self, id: u32) -> bool {
+        matches!(self.nodes.get(id as usize), Some(Node::Str(_)))
+    }
+
+    #[inline]
+    pub(crate) fn is_container(&self, id: u32) -> bool {
+        matches!(self.nodes.get(id as usize), Some(Node::Array { .. } | Node::Object { .. }))
+    }
+
     /// `#if` truthiness of a node: only null and false are false.
     pub(crate) fn is_truthy(&self, id: u32) -> bool {
         !matches!(self.nodes[id as usize], Node::Null | Node::Bool(false))
