@@ -242,6 +242,7 @@ impl<'t> Renderer<'t> {
     }
 
     /// An operand that is a number literal or a reference to a JSON number.
+    #[inline(always)]
     fn number_operand(&self, e: &Expr) -> Option<Number> {
         match e {
             Expr::Int(i) => Some(Number::Int(*i)),
