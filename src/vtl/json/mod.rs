@@ -127,12 +127,18 @@ impl Doc {
         &self.text[s.start as usize..(s.start + s.len) as usize]
     }
 
-    /// Appends the text of a string node (nothing for anything else) to `out`. The text ends
-    /// with padding, so a short one is one fixed-size copy.
+    /// Appends a string's text to `out`. The text ends with padding, so a short one is one
+    /// fixed-size copy.
+    #[inline(always)]
+    fn write_str(&self, s: Span, out: &mut String) {
+        super::swar::append(out, &self.text, s.start as usize, s.len as usize);
+    }
+
+    /// Appends the text of a string node (nothing for anything else) to `out`.
     #[inline]
     pub(crate) fn write_text_of(&self, id: u32, out: &mut String) {
         if let Node::Str(s) = self.nodes[id as usize] {
-            super::swar::append(out, &self.text, s.start as usize, s.len as usize);
+            self.write_str(s, out);
         }
     }
 
@@ -144,36 +150,17 @@ impl Doc {
         }
     }
 
-    /// An object member's node, without building a handle.
+    /// An object member's node, without building a handle. A later duplicate wins, as a map
+    /// insertion would.
     pub(crate) fn member(&self, id: u32, key: &str) -> Option<u32> {
-        self.member_keyed(id, key, key_word(key.as_bytes()))
-    }
-
-    /// An object member's node, with the key's [`key_word`] computed beforehand. A later
-    /// duplicate wins, as a map insertion would.
-    pub(crate) fn member_keyed(&self, id: u32, key: &str, word: u64) -> Option<u32> {
-        let Node::Object { start, len, .. } = self.nodes[id as usize] else {
-            return None;
-        };
-        let members = self.members.get(start as usize..(start + len) as usize)?;
-        let key = key.as_bytes();
-        members
-            .iter()
-            .rev()
-            .find(|m| {
-                m.word == word
-                    && m.key.len as usize == key.len()
-                    && (key.len() <= 8
-                        || self.text.as_bytes().get(m.key.start as usize..(m.key.start + m.key.len) as usize)
-                            == Some(key))
-            })
-            .map(|m| m.value)
+        let (members, at) = self.member_at(id, key, key_word(key.as_bytes()))?;
+        Some(members[at].value)
     }
 
     /// An object member's node, by a property name of a template: tried first where the
     /// name last found one, which holds for every object of an array whose objects have
-    /// their members in one order.
-    #[inline]
+    /// their members in one order. Inlined into every reference that reads a member.
+    #[inline(always)]
     pub(crate) fn member_named(&self, id: u32, name: &Name) -> Option<u32> {
         let Node::Object { start, len, distinct } = self.nodes[id as usize] else {
             return None;
@@ -181,8 +168,7 @@ impl Doc {
         let place = name.place.load(Relaxed);
         if distinct && place < len {
             if let Some(m) = self.members.get((start + place) as usize) {
-                if m.word == name.word && m.key.len as usize == name.len() && (name.len() <= 8 || self.key_is(m, name))
-                {
+                if self.key_is(m, name, name.word) {
                     return Some(m.value);
                 }
             }
@@ -193,21 +179,33 @@ impl Doc {
     /// [`Self::member_named`] where the place missed: looked up, and the place kept.
     #[inline(never)]
     fn member_placed(&self, id: u32, name: &Name) -> Option<u32> {
-        let Node::Object { start, len, .. } = self.nodes[id as usize] else {
-            return None;
-        };
-        let members = self.members.get(start as usize..(start + len) as usize)?;
-        let at = members.iter().rposition(|m| {
-            m.word == name.word && m.key.len as usize == name.len() && (name.len() <= 8 || self.key_is(m, name))
-        })?;
+        let (members, at) = self.member_at(id, name, name.word)?;
         if name.place.load(Relaxed) != at as u32 {
             name.place.store(at as u32, Relaxed);
         }
         Some(members[at].value)
     }
 
-    fn key_is(&self, m: &Member, name: &str) -> bool {
-        self.text.as_bytes().get(m.key.start as usize..(m.key.start + m.key.len) as usize) == Some(name.as_bytes())
+    /// An object's members and the position among them of the last one named `key` (whose
+    /// [`key_word`] is `word`).
+    fn member_at(&self, id: u32, key: &str, word: u64) -> Option<(&[Member], usize)> {
+        let Node::Object { start, len, .. } = self.nodes[id as usize] else {
+            return None;
+        };
+        let members = self.members.get(start as usize..(start + len) as usize)?;
+        let at = members.iter().rposition(|m| self.key_is(m, key, word))?;
+        Some((members, at))
+    }
+
+    /// Whether member `m` is named `key`: by first bytes and length, and by the rest of the
+    /// bytes only for keys longer than eight.
+    #[inline(always)]
+    fn key_is(&self, m: &Member, key: &str, word: u64) -> bool {
+        m.word == word
+            && m.key.len as usize == key.len()
+            && (key.len() <= 8
+                || self.text.as_bytes().get(m.key.start as usize..(m.key.start + m.key.len) as usize)
+                    == Some(key.as_bytes()))
     }
 
     /// A scalar node's kind (the text of a string is not looked up); `None` for arrays and
@@ -268,7 +266,7 @@ impl Doc {
     /// false for arrays and objects, which print through [`super::value::Value`].
     pub(crate) fn write_scalar(&self, id: u32, out: &mut String) -> bool {
         match self.nodes[id as usize] {
-            Node::Str(s) => super::swar::append(out, &self.text, s.start as usize, s.len as usize),
+            Node::Str(s) => self.write_str(s, out),
             Node::Int(i) => super::value::write_int(i, out),
             Node::Null => {}
             Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
