@@ -357,6 +357,14 @@ impl Object for UtilObject {
         }
     }
 
+    fn write_call_on_text(&self, name: &str, text: &str, out: &mut String) -> bool {
+        if name != "escapeJavaScript" {
+            return false;
+        }
+        escape_javascript_into(text, out);
+        true
+    }
+
     fn call(&self, name: &str, args: &[Value]) -> Option<Value> {
         let [arg] = args else {
             return Some(Value::Null);
@@ -695,5 +703,23 @@ mod tests {
             escape_javascript_into(&s, &mut out);
             assert_eq!(out, by_character(&s));
         }
+    }
+
+    /// A JSON member passed where it lies (`write_call_on_text`) is escaped as the same
+    /// member passed as a value, whatever the member is.
+    #[test]
+    fn escape_javascript_of_a_member_as_of_its_value() {
+        let body = bytes::Bytes::from_static(br#"{"s": "it's \"q\" \u00e9 a/b", "n": 5, "l": ["x"], "o": {"k": 1}}"#);
+        let request = super::super::cases::Standalone::new(Params::default());
+        let input = request.input(&body);
+        let render =
+            |source: &str| MappingTemplate::compile(source).unwrap().render(&input, Limits::default()).unwrap().body;
+        for member in ["s", "n", "l", "o", "o.k", "missing"] {
+            let in_place = render(&format!("#set($j = $input.path('$'))[$util.escapeJavaScript($j.{member})]"));
+            let as_value =
+                render(&format!("#set($j = $input.path('$'))#set($v = $j.{member})[$util.escapeJavaScript($v)]"));
+            assert_eq!(in_place, as_value, "{member}");
+        }
+        assert_eq!(render("#set($j = $input.path('$'))$util.escapeJavaScript($j.s)"), "it\\'s \\\"q\\\" \\u00E9 a\\/b");
     }
 }

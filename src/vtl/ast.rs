@@ -69,9 +69,18 @@ impl Text {
         Text { padded: padded.into_boxed_str(), len: text.len() as u32 }
     }
 
+    /// The text is written from its start and its padding follows it, so the checks
+    /// [`swar::append`] makes for any part of any text are not needed here.
     #[inline(always)]
     pub fn write_to(&self, out: &mut String) {
-        swar::append(out, &self.padded, 0, self.len as usize);
+        let len = self.len as usize;
+        if len > swar::SHORT {
+            out.push_str(&self.padded[..len]);
+            return;
+        }
+        // SAFETY: `padded` holds the text and `SHORT` bytes after it, so `SHORT` bytes are
+        // readable from its start; `len` ends the text, a character boundary.
+        unsafe { swar::append_short(out, self.padded.as_ptr(), len) }
     }
 }
 

@@ -155,9 +155,17 @@ impl<'t> Renderer<'t> {
         self.limit(offset, format!("the output is larger than {} bytes", self.limits.output_bytes))
     }
 
+    #[inline(never)]
+    fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow, Box<Error>> {
+        self.run(nodes)
+    }
+
     /// The output bound is checked after each reference and here, at the end of a list of
     /// nodes, rather than after each text: a list's texts add at most the template's size.
-    fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow, Box<Error>> {
+    /// Written out in [`Self::nodes`] and in the loop of [`Self::foreach`], so that an
+    /// iteration costs no call (whose entry spills the renderer's state each time).
+    #[inline(always)]
+    fn run(&mut self, nodes: &'t [Node]) -> Result<Flow, Box<Error>> {
         for n in nodes {
             match self.node(n)? {
                 Flow::Normal => {}
@@ -171,6 +179,7 @@ impl<'t> Renderer<'t> {
         Ok(Flow::Normal)
     }
 
+    #[inline(always)]
     fn node(&mut self, n: &'t Node) -> Result<Flow, Box<Error>> {
         match n {
             Node::Text(t) => t.write_to(&mut self.out),
@@ -215,6 +224,7 @@ impl<'t> Renderer<'t> {
     }
 
     /// An `#if` condition. A reference is tested where it is, without a clone.
+    #[inline(always)]
     fn condition(&mut self, e: &'t Expr) -> Result<bool, Box<Error>> {
         match e {
             Expr::Ref(r) => match (&self.vars[r.root as usize], r.path.as_slice()) {
@@ -267,6 +277,7 @@ impl<'t> Renderer<'t> {
         flow
     }
 
+    #[inline(never)]
     fn foreach(&mut self, var: Slot, iterable: &'t Expr, body: &'t [Node], offset: Offset) -> Result<Flow, Box<Error>> {
         let found = self.json_items(iterable);
         let mut items = match found {
@@ -326,7 +337,7 @@ impl<'t> Renderer<'t> {
             if let Some(s) = self.t.velocity_count {
                 self.vars[s as usize] = Value::Int(i as i64 + 1);
             }
-            match self.nodes(body)? {
+            match self.run(body)? {
                 Flow::Normal => {}
                 Flow::Break => break,
                 Flow::Stop => {
@@ -512,6 +523,19 @@ impl<'t> Renderer<'t> {
             }
             _ => return Ok(false),
         };
+        if let [Expr::Ref(a)] = args.as_slice() {
+            if let Value::Json { id, doc } = &self.vars[a.root as usize] {
+                match json_path(doc, *id, &a.path) {
+                    Some(node)
+                        if doc.is_string(node) && o.write_call_on_text(name, doc.text_of(node), &mut self.out) =>
+                    {
+                        self.check_output(r.at)?;
+                        return Ok(true);
+                    }
+                    _ => {}
+                }
+            }
+        }
         let o = o.clone();
         // One argument, the usual count, is evaluated into a local where it stays: passed
         // back through results it would be copied twice, and each copy stalls.
@@ -584,6 +608,7 @@ impl<'t> Renderer<'t> {
 
     /// A reference printed into the output. Plain variables and chains of properties through
     /// a JSON document are written from where they are, without building a value.
+    #[inline(always)]
     fn write_reference(&mut self, r: &'t Ref) -> Result<Flow, Box<Error>> {
         match &self.vars[r.root as usize] {
             Value::Json { id, doc } => {
@@ -595,6 +620,12 @@ impl<'t> Renderer<'t> {
                 }
             }
             Value::Block(_) => {}
+            // The loop variable over a JSON array of strings (`$t`), the commonest print.
+            Value::JsonStr { id, doc } if r.path.is_empty() => {
+                doc.write_text_of(*id, &mut self.out);
+                self.check_output(r.at)?;
+                return Ok(Flow::Normal);
+            }
             v if r.path.is_empty() => {
                 self.check_printable(v, r.at)?;
                 v.write_display(&mut self.out);

@@ -104,15 +104,28 @@ pub(crate) fn append(out: &mut String, text: &str, start: usize, len: usize) {
         out.push_str(part);
         return;
     }
+    // SAFETY: `SHORT` bytes are readable from `start` (checked above), and the first `len`
+    // of them are `part`, a `str` slice.
+    unsafe { append_short(out, text.as_ptr().add(start), len) }
+}
+
+/// Appends the `len` bytes at `from` to `out` as one copy of [`SHORT`] bytes.
+///
+/// # Safety
+/// `SHORT` bytes must be readable from `from`, `len` must be at most `SHORT`, and the first
+/// `len` bytes must be UTF-8.
+#[inline(always)]
+pub(crate) unsafe fn append_short(out: &mut String, from: *const u8, len: usize) {
+    debug_assert!(len <= SHORT);
     out.reserve(SHORT);
-    // SAFETY: `SHORT` bytes are readable from `start` (checked above) and writable at the
-    // end of `out` (reserved); the length then covers only `part`, a `str` slice.
+    // SAFETY: `SHORT` bytes are readable from `from` (the caller's promise) and writable at
+    // the end of `out` (reserved); the length then covers only the `len` UTF-8 bytes.
     unsafe {
         let v = out.as_mut_vec();
         let at = v.len();
         // Two 16-byte words loaded and stored, not a copy of `SHORT` bytes: the compiler
-        // would merge that with the `push_str` above into one call to copy memory.
-        let from = text.as_ptr().add(start).cast::<u128>();
+        // would merge that with a `push_str` beside it into one call to copy memory.
+        let from = from.cast::<u128>();
         let to = v.as_mut_ptr().add(at).cast::<u128>();
         let (a, b) = (from.read_unaligned(), from.add(1).read_unaligned());
         to.write_unaligned(a);

@@ -196,6 +196,12 @@ pub trait Object {
     fn write_property(&self, _name: &str, _out: &mut String) -> bool {
         false
     }
+    /// [`Object::write_call`] with one argument, a string, given as its text: a JSON string
+    /// (`$util.escapeJavaScript($item.title)`) is passed where it lies instead of as a value.
+    /// The same answer as `write_call` with that string, or false to have it asked instead.
+    fn write_call_on_text(&self, _name: &str, _text: &str, _out: &mut String) -> bool {
+        false
+    }
 }
 
 /// A shared object is an object: the host keeps one handle and gives the template another.
@@ -214,6 +220,9 @@ impl<T: Object + ?Sized> Object for Rc<T> {
     }
     fn write_property(&self, name: &str, out: &mut String) -> bool {
         (**self).write_property(name, out)
+    }
+    fn write_call_on_text(&self, name: &str, text: &str, out: &mut String) -> bool {
+        (**self).write_call_on_text(name, text, out)
     }
 }
 
@@ -742,13 +751,17 @@ pub fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 /// An integer in decimal, without the formatting machinery (it is printed often).
 pub fn write_int(i: i64, out: &mut String) {
+    if let 0..=9 = i {
+        out.push((b'0' + i as u8) as char);
+        return;
+    }
     let mut buf = [0u8; 20];
     if i < 0 {
         out.push('-');
     }
-    for &digit in decimal_digits(i.unsigned_abs(), &mut buf) {
-        out.push(digit as char);
-    }
+    let digits = decimal_digits(i.unsigned_abs(), &mut buf);
+    // SAFETY: decimal digits are ASCII, so the bytes appended are UTF-8.
+    unsafe { out.as_mut_vec().extend_from_slice(digits) };
 }
 
 /// `Double.toString`: plain decimals from 10^-3 to 10^7 (always with a fraction digit),
@@ -785,7 +798,7 @@ mod tests {
         for n in [0, 7, 10, 91, 1234567, u64::MAX] {
             assert_eq!(decimal_digits(n, &mut [0; 20]), n.to_string().as_bytes());
         }
-        for i in [0, -1, 42, i64::MIN, i64::MAX] {
+        for i in [0, 9, 10, -1, -9, -10, 42, i64::MIN, i64::MAX] {
             let mut out = String::new();
             write_int(i, &mut out);
             assert_eq!(out, i.to_string());
