@@ -84,6 +84,18 @@ pub struct Doc {
     changed: Cell<bool>,
 }
 
+impl Drop for Doc {
+    fn drop(&mut self) {
+        parse::Buffers {
+            nodes: std::mem::take(&mut self.nodes),
+            items: std::mem::take(&mut self.items),
+            members: std::mem::take(&mut self.members),
+            text: std::mem::take(&mut self.text),
+        }
+        .give_back();
+    }
+}
+
 /// What a container node holds, for iterating by position.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Children {
@@ -671,6 +683,23 @@ mod tests {
                 assert_eq!(doc.get(&name).map(|v| v.to_json_string()), Some(len.to_string()), "{json}");
             }
         }
+    }
+
+    /// A document's buffers serve the next parse once it is let go of: what a parse gives is
+    /// the same whether the buffers are fresh, left by a larger document, by a failed parse,
+    /// or taken while another document still holds its own.
+    #[test]
+    fn kept_buffers_leave_nothing_behind() {
+        let parsed = |text: &str| Json::parse(text.as_bytes()).map(|j| j.to_serde());
+        let small = r#"{"a": ["x\ny", 2]}"#;
+        let expected = parsed(small).unwrap();
+        drop(Json::parse(r#"{"long": ["a fairly long string\t", {"deep": [1, 2, 3]}], "more": "text"}"#.as_bytes()));
+        assert_eq!(parsed(small).unwrap(), expected);
+        assert!(parsed(r#"{"a": [1, 2"#).is_err());
+        assert_eq!(parsed(small).unwrap(), expected);
+        let held = Json::parse(b"[\"held\"]").unwrap();
+        assert_eq!(parsed(small).unwrap(), expected);
+        assert_eq!(held.to_serde(), serde_json::json!(["held"]));
     }
 
     #[test]

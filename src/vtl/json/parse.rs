@@ -26,19 +26,15 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Json, String> {
     let n = bytes.len();
     // The document's text: the payload (strings without escapes are spans of it), the
     // padding, then the strings that had escapes, unescaped.
-    let mut text = String::with_capacity(n + PAD + n / 4 + PAD);
+    let Buffers { mut nodes, mut items, mut members, mut text } = BUFFERS.take();
+    text.reserve(n + PAD + n / 4 + PAD);
     text.push_str(payload);
     text.push_str(ZEROS);
+    nodes.reserve(n / 8 + 1);
+    items.reserve(n / 16);
+    members.reserve(n / 16);
     let mut scratch = SCRATCH.take();
-    let mut p = Parser {
-        b: text.as_bytes(),
-        n,
-        nodes: Vec::with_capacity(n / 8 + 1),
-        items: Vec::with_capacity(n / 16),
-        members: Vec::with_capacity(n / 16),
-        scratch: &mut scratch,
-        failure: ("", 0),
-    };
+    let mut p = Parser { b: text.as_bytes(), n, nodes, items, members, scratch: &mut scratch, failure: ("", 0) };
     let root = p.document();
     let Parser { nodes, items, members, failure, .. } = p;
     let result = match root {
@@ -48,10 +44,13 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Json, String> {
             // was cut back to where it started, and this one parse succeeded.
             unsafe { text.as_mut_vec() }.extend_from_slice(&scratch.escaped);
             text.push_str(ZEROS);
-            let doc = Doc { nodes, items, members, text, ..Doc::default() };
+            let doc = Doc { nodes, items, members, text, changes: Default::default(), changed: Default::default() };
             Ok(Json { doc: std::rc::Rc::new(doc), id: root })
         }
-        Err(Failed) => Err(format!("{} at byte {}", failure.0, failure.1)),
+        Err(Failed) => {
+            Buffers { nodes, items, members, text }.give_back();
+            Err(format!("{} at byte {}", failure.0, failure.1))
+        }
     };
     scratch.give_back();
     result
@@ -88,6 +87,36 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::default();
+}
+
+/// A document's buffers, kept by the thread when the document is let go of ([`Doc`]'s
+/// `Drop`) for the next parse: a fresh allocation of each for every request body takes the
+/// allocator's slow path, as the one before was just freed.
+#[derive(Default)]
+pub(super) struct Buffers {
+    pub(super) nodes: Vec<Node>,
+    pub(super) items: Vec<u32>,
+    pub(super) members: Vec<Member>,
+    pub(super) text: String,
+}
+
+thread_local! {
+    static BUFFERS: std::cell::Cell<Buffers> = std::cell::Cell::default();
+}
+
+impl Buffers {
+    /// Keeps the buffers for the next parse on this thread, emptied, unless a large document
+    /// grew them. (A document let go of as the thread ends finds nowhere to keep them.)
+    pub(super) fn give_back(mut self) {
+        const KEEP: usize = 64 * 1024;
+        if self.text.capacity() <= KEEP && self.nodes.capacity() <= KEEP / 8 {
+            self.nodes.clear();
+            self.items.clear();
+            self.members.clear();
+            self.text.clear();
+            let _ = BUFFERS.try_with(|kept| kept.set(self));
+        }
+    }
 }
 
 impl Scratch {
