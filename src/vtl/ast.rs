@@ -54,7 +54,7 @@ pub enum Node {
 }
 
 /// Literal text of a template, kept with [`swar::SHORT`] bytes of padding after it so that a
-/// short one (most are) is written as one fixed-size copy ([`swar::append`]).
+/// short one (most are) is written as one fixed-size copy ([`swar::append_short`]).
 #[derive(Debug, Clone)]
 pub struct Text {
     padded: Box<str>,
@@ -69,8 +69,8 @@ impl Text {
         Text { padded: padded.into_boxed_str(), len: text.len() as u32 }
     }
 
-    /// The text is written from its start and its padding follows it, so the checks
-    /// [`swar::append`] makes for any part of any text are not needed here.
+    /// The text is written from its start and its padding follows it: no check of where a
+    /// part starts or ends is needed.
     #[inline(always)]
     pub fn write_to(&self, out: &mut String) {
         let len = self.len as usize;

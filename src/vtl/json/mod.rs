@@ -143,11 +143,20 @@ impl Doc {
     /// fixed-size copy.
     #[inline(always)]
     fn write_str(&self, s: Span, out: &mut String) {
-        super::swar::append(out, &self.text, s.start as usize, s.len as usize);
+        let (start, len) = (s.start as usize, s.len as usize);
+        if len <= super::swar::SHORT && start + super::swar::SHORT <= self.text.len() {
+            debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(start + len));
+            // SAFETY: `SHORT` bytes are readable from `start` (checked), and a span of the
+            // document is a whole string of its text, cut where the parser or `span_of` cut
+            // it: at a quote, or around a `&str` appended whole, so on character boundaries.
+            unsafe { super::swar::append_short(out, self.text.as_ptr().add(start), len) }
+        } else {
+            out.push_str(self.str(s));
+        }
     }
 
     /// Appends the text of a string node (nothing for anything else) to `out`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn write_text_of(&self, id: u32, out: &mut String) {
         if let Node::Str(s) = self.nodes[id as usize] {
             self.write_str(s, out);
@@ -276,8 +285,20 @@ impl Doc {
 
     /// Writes a scalar node as it prints in a template (strings as text, null as nothing);
     /// false for arrays and objects, which print through [`super::value::Value`].
+    #[inline(always)]
     pub(crate) fn write_scalar(&self, id: u32, out: &mut String) -> bool {
         match self.nodes[id as usize] {
+            Node::Str(s) => self.write_str(s, out),
+            Node::Int(i) => super::value::write_int(i, out),
+            node => return self.write_other_scalar(node, out),
+        }
+        true
+    }
+
+    /// [`Self::write_scalar`] past strings and integers, out of line.
+    #[inline(never)]
+    fn write_other_scalar(&self, node: Node, out: &mut String) -> bool {
+        match node {
             Node::Str(s) => self.write_str(s, out),
             Node::Int(i) => super::value::write_int(i, out),
             Node::Null => {}

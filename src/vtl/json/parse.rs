@@ -12,7 +12,7 @@ use crate::vtl::swar;
 /// Zero bytes after the payload in the buffer the parser reads: the widest read (sixteen
 /// bytes of a string) fits in them from any position up to the payload's end. The text ends
 /// with as many, so that a string of the document is printed as one fixed-size copy
-/// ([`swar::append`]).
+/// ([`swar::append_short`]).
 const PAD: usize = swar::SHORT;
 pub(super) const ZEROS: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 const _: () = assert!(ZEROS.len() == PAD, "the padding is PAD zero bytes");
