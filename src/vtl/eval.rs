@@ -183,7 +183,20 @@ impl<'t> Renderer<'t> {
     fn node(&mut self, n: &'t Node) -> Result<Flow, Box<Error>> {
         match n {
             Node::Text(t) => t.write_to(&mut self.out),
-            Node::Ref(r) => return self.write_reference(r),
+            Node::Print(p) => {
+                if let Some(t) = &p.before {
+                    t.write_to(&mut self.out);
+                }
+                match self.write_reference(&p.r)? {
+                    Flow::Normal => {}
+                    other => return Ok(other),
+                }
+                if let Some(t) = &p.after {
+                    t.write_to(&mut self.out);
+                }
+            }
+            // Only inside double-quoted strings (elsewhere references are fused into prints).
+            Node::Ref(r) => return self.write_lone_reference(r),
             Node::MutatingRef(r) => match self.mutating_reference(r)? {
                 Value::Block(id) => return self.block(id, r.at),
                 v => self.write_value(&v, r.at)?,
@@ -604,6 +617,11 @@ impl<'t> Renderer<'t> {
         }
         self.out.push_str(source);
         self.check_output(r.at)
+    }
+
+    #[inline(never)]
+    fn write_lone_reference(&mut self, r: &'t Ref) -> Result<Flow, Box<Error>> {
+        self.write_reference(r)
     }
 
     /// A reference printed into the output. Plain variables and chains of properties through

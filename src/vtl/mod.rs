@@ -45,7 +45,10 @@ pub struct Vars {
 impl Template {
     pub fn parse(source: &str) -> Result<Template, Error> {
         let mut symbols = Symbols::default();
-        let nodes = parser::parse(source, &mut symbols)?;
+        let mut nodes = parser::parse(source, &mut symbols)?;
+        ast::fuse(&mut nodes);
+        symbols.macros.values_mut().for_each(|m| ast::fuse(&mut m.body));
+        symbols.blocks.iter_mut().for_each(ast::fuse);
         let (foreach, velocity_count) = (symbols.find("foreach"), symbols.find("velocityCount"));
         let mut t = Template {
             nodes,
@@ -171,6 +174,7 @@ fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
         match n {
             Node::Text(_) => {}
             Node::Ref(r) | Node::MutatingRef(r) | Node::EscapedRef { r, .. } => visit_ref(r, f),
+            Node::Print(p) => visit_ref(&p.r, f),
             Node::Set { target, value, .. } => {
                 visit_ref(target, f);
                 visit_expr(value, f);

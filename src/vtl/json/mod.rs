@@ -135,8 +135,14 @@ impl Doc {
         self.changes.borrow_mut().push((id, value));
     }
 
+    /// A span's text. The range is checked, not the character boundaries: a span is a whole
+    /// string of the text ([`Self::write_str`]).
+    #[inline(always)]
     fn str(&self, s: Span) -> &str {
-        &self.text[s.start as usize..(s.start + s.len) as usize]
+        let bytes = self.text.as_bytes().get(s.start as usize..s.start as usize + s.len as usize).unwrap_or_default();
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: the bytes of a span are a whole string of the text, so UTF-8 (see above).
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 
     /// Appends a string's text to `out`. The text ends with padding, so a short one is one
