@@ -426,8 +426,8 @@ const JS_ESCAPE: [u8; 128] = {
 pub fn escape_javascript_into(s: &str, out: &mut String) {
     const PIECE: usize = 4096;
     let mut rest = s;
-    while !rest.is_empty() {
-        let mut cut = rest.len().min(PIECE);
+    while rest.len() > PIECE {
+        let mut cut = PIECE;
         while !rest.is_char_boundary(cut) {
             cut -= 1;
         }
@@ -437,6 +437,8 @@ pub fn escape_javascript_into(s: &str, out: &mut String) {
         escape_piece(piece.as_bytes(), unsafe { out.as_mut_vec() });
         rest = tail;
     }
+    // SAFETY: as above.
+    escape_piece(rest.as_bytes(), unsafe { out.as_mut_vec() });
 }
 
 /// One piece of [`escape_javascript_into`]: the bytes from which sixteen are left, then the
@@ -476,35 +478,45 @@ fn escape_run(src: &[u8], limit: usize, out: &mut Vec<u8>, w: &mut usize) -> usi
     };
     let mut i = 0;
     while i < limit {
-        let chunk: &[u8; 16] = src[i..i + 16].try_into().unwrap_or(&[0; 16]);
-        // SAFETY: as for `write`.
-        unsafe { std::ptr::copy_nonoverlapping(chunk.as_ptr(), dst.add(*w), 16) };
-        let found = swar::flags16(chunk, [b'"', b'\'', b'\\', b'/'], true, true);
-        let plain = if found == 0 { 16.min(limit - i) } else { found.trailing_zeros() as usize };
-        i += plain;
-        *w += plain;
-        if found == 0 || i >= limit {
-            continue;
-        }
-        let b = src[i];
-        if b < 0x80 {
-            i += 1;
-            match JS_ESCAPE[b as usize] {
-                b'u' => write(w, unicode_escape(b as u16), 6),
-                letter => write(w, [b'\\', letter, 0, 0, 0, 0, 0, 0], 2),
+        // The bytes to escape among the sixteen from `base`, found once: after each escape the
+        // next is the next bit, and the plain run up to it is another sixteen-byte write.
+        let base = i;
+        let chunk: &[u8; 16] = src[base..base + 16].try_into().unwrap_or(&[0; 16]);
+        let mut found = swar::flags16(chunk, [b'"', b'\'', b'\\', b'/'], true, true);
+        loop {
+            // SAFETY: as for `write`; sixteen bytes are readable from `i`, which is below `limit`.
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr().add(i), dst.add(*w), 16) };
+            let stop = if found == 0 { (base + 16).min(limit) } else { base + found.trailing_zeros() as usize };
+            *w += stop - i;
+            i = stop;
+            if found == 0 || i >= limit {
+                break;
             }
-        } else {
-            // A character starts here, whole in `src`.
-            let width = match b {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                _ => 2,
-            };
-            let c = std::str::from_utf8(&src[i..i + width]).ok().and_then(|c| c.chars().next()).unwrap_or_default();
-            i += width;
-            for &unit in c.encode_utf16(&mut [0u16; 2]).iter() {
-                write(w, unicode_escape(unit), 6);
+            let b = src[i];
+            if b < 0x80 {
+                i += 1;
+                match JS_ESCAPE[b as usize] {
+                    b'u' => write(w, unicode_escape(b as u16), 6),
+                    letter => write(w, [b'\\', letter, 0, 0, 0, 0, 0, 0], 2),
+                }
+            } else {
+                // A character starts here, whole in `src`.
+                let width = match b {
+                    0xF0.. => 4,
+                    0xE0.. => 3,
+                    _ => 2,
+                };
+                let c = std::str::from_utf8(&src[i..i + width]).ok().and_then(|c| c.chars().next()).unwrap_or_default();
+                i += width;
+                for &unit in c.encode_utf16(&mut [0u16; 2]).iter() {
+                    write(w, unicode_escape(unit), 6);
+                }
             }
+            let done = i - base;
+            if done >= 16 || i >= limit {
+                break;
+            }
+            found &= !0 << done;
         }
     }
     i
