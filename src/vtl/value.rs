@@ -377,13 +377,69 @@ impl From<String> for Value {
     }
 }
 
+/// A list or map made while a render runs.
+enum Made {
+    Items(std::rc::Weak<RefCell<Items>>),
+    Members(std::rc::Weak<RefCell<Members>>),
+}
+
+thread_local! {
+    /// The lists and maps made while a render runs ([`super::json::ChangesKept`]), so that
+    /// those still alive when it ends are emptied: a map put into itself (Java allows it, and
+    /// templates do it) would otherwise keep itself alive, and every render of such a
+    /// template would leak it.
+    static MADE: RefCell<Vec<Made>> = const { RefCell::new(Vec::new()) };
+}
+
+fn items(items: Vec<Value>) -> Rc<RefCell<Items>> {
+    let rc = Rc::new(RefCell::new(Items(items)));
+    if super::json::rendering() {
+        MADE.with(|m| m.borrow_mut().push(Made::Items(Rc::downgrade(&rc))));
+    }
+    rc
+}
+
+fn members(entries: IndexMap<Rc<str>, Value>) -> Rc<RefCell<Members>> {
+    let rc = Rc::new(RefCell::new(Members(entries)));
+    if super::json::rendering() {
+        MADE.with(|m| m.borrow_mut().push(Made::Members(Rc::downgrade(&rc))));
+    }
+    rc
+}
+
+/// Empties the lists and maps made during the render that just ended which are still alive:
+/// nothing outside a render holds them, so only those holding each other are, and emptying
+/// them lets them go.
+pub(crate) fn let_go_of_made() {
+    let made = MADE.with(|m| std::mem::take(&mut *m.borrow_mut()));
+    for m in made {
+        // Taken out before they are dropped: dropping them may let go of others.
+        match m {
+            Made::Items(w) => {
+                if let Some(rc) = w.upgrade() {
+                    let taken = rc.try_borrow_mut().map(|mut l| std::mem::take(&mut *l));
+                    drop(rc);
+                    drop(taken);
+                }
+            }
+            Made::Members(w) => {
+                if let Some(rc) = w.upgrade() {
+                    let taken = rc.try_borrow_mut().map(|mut m| std::mem::take(&mut *m));
+                    drop(rc);
+                    drop(taken);
+                }
+            }
+        }
+    }
+}
+
 impl Value {
     pub fn new_list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(Items(items))))
+        Value::List(self::items(items))
     }
 
     pub fn new_map(entries: IndexMap<Rc<str>, Value>) -> Value {
-        Value::Map(Rc::new(RefCell::new(Members(entries))))
+        Value::Map(members(entries))
     }
 
     pub fn object(o: impl Object + 'static) -> Value {
@@ -410,7 +466,7 @@ impl Value {
     pub(crate) fn collection_copy(&self) -> Option<Value> {
         let j = self.json()?;
         Some(if j.is_array() {
-            Value::JsonList(Rc::new(RefCell::new(Items(j.items().map(Value::from).collect()))))
+            Value::JsonList(items(j.items().map(Value::from).collect()))
         } else {
             // A later duplicate key wins and the first one's place is kept, as a map insertion does.
             let mut members = IndexMap::with_capacity(j.len());
@@ -792,6 +848,27 @@ pub fn write_java_double(f: f64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list and a map put into themselves during a render are let go of when it ends; made
+    /// outside a render, a list is left as it is.
+    #[test]
+    fn collections_holding_themselves_are_let_go_of_after_a_render() {
+        let (list, map) = {
+            let _render = super::super::json::ChangesKept::new();
+            let (Value::List(list), Value::Map(map)) = (Value::new_list(vec![]), Value::new_map(IndexMap::new()))
+            else {
+                unreachable!("made as asked")
+            };
+            list.borrow_mut().push(Value::List(list.clone()));
+            map.borrow_mut().insert("self".into(), Value::Map(map.clone()));
+            map.borrow_mut().insert("list".into(), Value::List(list.clone()));
+            (Rc::downgrade(&list), Rc::downgrade(&map))
+        };
+        assert!(list.upgrade().is_none() && map.upgrade().is_none(), "both freed");
+        let Value::List(kept) = Value::new_list(vec![Value::Int(1)]) else { unreachable!("made as asked") };
+        drop(super::super::json::ChangesKept::new());
+        assert_eq!(kept.borrow().len(), 1, "made outside a render, left alone");
+    }
 
     #[test]
     fn numbers_are_written_in_decimal() {

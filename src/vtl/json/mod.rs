@@ -596,6 +596,11 @@ impl ChangesKept {
     }
 }
 
+/// Whether a render runs on this thread (a [`ChangesKept`] is held).
+pub(crate) fn rendering() -> bool {
+    CHANGES_KEPT.get() > 0
+}
+
 impl Drop for ChangesKept {
     fn drop(&mut self) {
         let depth = CHANGES_KEPT.get() - 1;
@@ -610,6 +615,7 @@ impl Drop for ChangesKept {
             doc.changed.set(false);
             drop(changes);
         }
+        super::value::let_go_of_made();
     }
 }
 
