@@ -391,44 +391,39 @@ thread_local! {
     static MADE: RefCell<Vec<Made>> = const { RefCell::new(Vec::new()) };
 }
 
-fn items(items: Vec<Value>) -> Rc<RefCell<Items>> {
-    let rc = Rc::new(RefCell::new(Items(items)));
+/// A new list's or map's contents, shared, and recorded in [`MADE`] while a render runs.
+fn made<T>(contents: T, record: fn(std::rc::Weak<RefCell<T>>) -> Made) -> Rc<RefCell<T>> {
+    let rc = Rc::new(RefCell::new(contents));
     if super::json::rendering() {
-        MADE.with(|m| m.borrow_mut().push(Made::Items(Rc::downgrade(&rc))));
+        MADE.with(|m| m.borrow_mut().push(record(Rc::downgrade(&rc))));
     }
     rc
 }
 
+fn items(items: Vec<Value>) -> Rc<RefCell<Items>> {
+    made(Items(items), Made::Items)
+}
+
 fn members(entries: IndexMap<Rc<str>, Value>) -> Rc<RefCell<Members>> {
-    let rc = Rc::new(RefCell::new(Members(entries)));
-    if super::json::rendering() {
-        MADE.with(|m| m.borrow_mut().push(Made::Members(Rc::downgrade(&rc))));
-    }
-    rc
+    made(Members(entries), Made::Members)
 }
 
 /// Empties the lists and maps made during the render that just ended which are still alive:
 /// nothing outside a render holds them, so only those holding each other are, and emptying
 /// them lets them go.
 pub(crate) fn let_go_of_made() {
-    let made = MADE.with(|m| std::mem::take(&mut *m.borrow_mut()));
-    for m in made {
-        // Taken out before they are dropped: dropping them may let go of others.
+    fn empty<T: Default>(made: std::rc::Weak<RefCell<T>>) {
+        if let Some(rc) = made.upgrade() {
+            // Taken out before they are dropped: dropping them may let go of others.
+            let taken = rc.try_borrow_mut().map(|mut c| std::mem::take(&mut *c));
+            drop(rc);
+            drop(taken);
+        }
+    }
+    for m in MADE.with(|m| std::mem::take(&mut *m.borrow_mut())) {
         match m {
-            Made::Items(w) => {
-                if let Some(rc) = w.upgrade() {
-                    let taken = rc.try_borrow_mut().map(|mut l| std::mem::take(&mut *l));
-                    drop(rc);
-                    drop(taken);
-                }
-            }
-            Made::Members(w) => {
-                if let Some(rc) = w.upgrade() {
-                    let taken = rc.try_borrow_mut().map(|mut m| std::mem::take(&mut *m));
-                    drop(rc);
-                    drop(taken);
-                }
-            }
+            Made::Items(w) => empty(w),
+            Made::Members(w) => empty(w),
         }
     }
 }
