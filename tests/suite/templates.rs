@@ -266,6 +266,20 @@ async fn a_request_template_changes_the_parsed_body_in_place() {
     server.shutdown().await;
 }
 
+/// `$util.escapeJavaScript` of members of the parsed body, in a loop between texts, as a
+/// request template reshaping an array does: strings with quotes, slashes and characters past
+/// ASCII, and a number, which is escaped as its text.
+#[tokio::test]
+async fn escape_javascript_of_body_members_reaches_the_backend() {
+    let backend = Backend::start().await;
+    let template = "#set($b = $input.path('$'))[#foreach($i in $b.items)\"$util.escapeJavaScript($i.title)\"#if($foreach.hasNext), #end#end]|$util.escapeJavaScript($b.n)";
+    let body = r#"{"items": [{"title": "it's \"q\""}, {"title": "a/b \u00e9"}], "n": 5}"#;
+    let (server, reply) = post_through_request_template(&backend, template, body).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(String::from_utf8_lossy(&backend.last().body), r#"["it\'s \"q\"", "a\/b \u00E9"]|5"#);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_change_through_one_variable_reaches_the_backend_through_another() {
     let backend = Backend::start().await;
