@@ -98,6 +98,10 @@ impl<'t> Renderer<'t> {
     }
 
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
+        if let (true, Some(s)) = (self.t.lean_foreach, self.t.foreach) {
+            let idle = Foreach { index: Cell::new(0), len: Cell::new(0), parent: Value::Null };
+            self.vars[s as usize] = Value::Foreach(Rc::new(idle));
+        }
         super::value::set_print_budget(PRINT_BUDGET);
         let rendered = self.nodes(&self.t.nodes).and_then(|_| self.check_print_budget(0));
         // What the host prints after the render (overrides) is not the template's to pay for.
@@ -317,18 +321,59 @@ impl<'t> Renderer<'t> {
         }
         let saved_var = std::mem::take(&mut self.vars[var as usize]);
         let saved_count = self.t.velocity_count.map(|s| std::mem::take(&mut self.vars[s as usize]));
-        // The last finished loop's `$foreach` is reused when nothing kept it (`#set($f = $foreach)`
-        // would): an inner loop then allocates nothing after its first run.
+        let flow = match self.lean_foreach() {
+            Some(state) => {
+                let (index, outer_len) = (state.index.get(), state.len.replace(len));
+                let flow = self.iterate(var, &mut items, len, body, &state)?;
+                state.index.set(index);
+                state.len.set(outer_len);
+                flow
+            }
+            None => self.foreach_scoped(var, &mut items, len, body)?,
+        };
+        self.vars[var as usize] = saved_var;
+        if let (Some(s), Some(v)) = (self.t.velocity_count, saved_count) {
+            self.vars[s as usize] = v;
+        }
+        self.check_print_budget(offset)?;
+        Ok(flow)
+    }
+
+    /// The `$foreach` every loop of this render shares, when the template only reads its
+    /// properties (`Template::lean_foreach`).
+    #[inline(always)]
+    fn lean_foreach(&self) -> Option<Rc<Foreach>> {
+        match (self.t.lean_foreach, self.t.foreach) {
+            (true, Some(s)) => match &self.vars[s as usize] {
+                Value::Foreach(f) => Some(f.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A loop with a `$foreach` of its own, which the body may keep (`#set($f = $foreach)`)
+    /// and whose `parent` is the enclosing loop's.
+    #[inline(never)]
+    fn foreach_scoped(
+        &mut self,
+        var: Slot,
+        items: &mut Items,
+        len: usize,
+        body: &'t [Node],
+    ) -> Result<Flow, Box<Error>> {
+        // The last finished loop's `$foreach` is reused when nothing kept it: an inner loop
+        // then allocates nothing after its first run.
         let mut state = match self.spare_foreach.take() {
             Some(mut spare) => match Rc::get_mut(&mut spare) {
                 Some(f) => {
                     f.index.set(0);
-                    f.len = len;
+                    f.len.set(len);
                     spare
                 }
-                None => Rc::new(Foreach { index: Cell::new(0), len, parent: Value::Null }),
+                None => Rc::new(Foreach { index: Cell::new(0), len: Cell::new(len), parent: Value::Null }),
             },
-            None => Rc::new(Foreach { index: Cell::new(0), len, parent: Value::Null }),
+            None => Rc::new(Foreach { index: Cell::new(0), len: Cell::new(len), parent: Value::Null }),
         };
         // The enclosing `$foreach` moves into this one as its parent, and back out at the end:
         // swapped where they lie (moved through a temporary, a value stalls on the copy).
@@ -338,11 +383,33 @@ impl<'t> Renderer<'t> {
             }
             self.vars[s as usize] = Value::Foreach(state.clone());
         }
-        let mut flow = Flow::Normal;
+        let flow = self.iterate(var, items, len, body, &state)?;
+        if let Some(s) = self.t.foreach {
+            // Dropping the slot's handle leaves `state` the only one unless the body kept it.
+            self.vars[s as usize] = Value::Null;
+            match Rc::get_mut(&mut state) {
+                Some(f) => std::mem::swap(&mut f.parent, &mut self.vars[s as usize]),
+                None => self.vars[s as usize] = state.parent.clone(),
+            }
+        }
+        self.spare_foreach = Some(state);
+        Ok(flow)
+    }
+
+    /// A loop's iterations: the loop variable and `$foreach` set for each, then the body.
+    #[inline(always)]
+    fn iterate(
+        &mut self,
+        var: Slot,
+        items: &mut Items,
+        len: usize,
+        body: &'t [Node],
+        state: &Foreach,
+    ) -> Result<Flow, Box<Error>> {
         for i in 0..len {
             state.index.set(i);
             let slot = &mut self.vars[var as usize];
-            match &mut items {
+            match items {
                 Items::Json(doc, children) => Value::set_node(slot, doc, doc.child(*children, i)),
                 Items::Values(values) => *slot = std::mem::take(&mut values[i]),
                 Items::None => {}
@@ -353,27 +420,10 @@ impl<'t> Renderer<'t> {
             match self.run(body)? {
                 Flow::Normal => {}
                 Flow::Break => break,
-                Flow::Stop => {
-                    flow = Flow::Stop;
-                    break;
-                }
+                Flow::Stop => return Ok(Flow::Stop),
             }
         }
-        self.vars[var as usize] = saved_var;
-        if let Some(s) = self.t.foreach {
-            // Dropping the slot's handle leaves `state` the only one unless the body kept it.
-            self.vars[s as usize] = Value::Null;
-            match Rc::get_mut(&mut state) {
-                Some(f) => std::mem::swap(&mut f.parent, &mut self.vars[s as usize]),
-                None => self.vars[s as usize] = state.parent.clone(),
-            }
-        }
-        if let (Some(s), Some(v)) = (self.t.velocity_count, saved_count) {
-            self.vars[s as usize] = v;
-        }
-        self.spare_foreach = Some(state);
-        self.check_print_budget(offset)?;
-        Ok(flow)
+        Ok(Flow::Normal)
     }
 
     /// What `#foreach` walks when it names a JSON container through properties of a JSON

@@ -28,6 +28,11 @@ pub struct Template {
     /// loop sets them, so they are found once here instead of by name on every render.
     foreach: Option<ast::Slot>,
     velocity_count: Option<ast::Slot>,
+    /// The template only reads `$foreach`'s properties (`$foreach.hasNext`, `.count`, ...):
+    /// nothing can keep a loop's `$foreach` or see its parent, so one serves every loop of a
+    /// render, each setting it and putting it back, instead of one made and swapped in per
+    /// loop ([`foreach_only_read`]).
+    lean_foreach: bool,
     source: Arc<str>,
     /// The size of the last output, to size the next one's buffer.
     size_hint: std::sync::atomic::AtomicUsize,
@@ -50,12 +55,14 @@ impl Template {
         symbols.macros.values_mut().for_each(|m| ast::fuse(&mut m.body));
         symbols.blocks.iter_mut().for_each(ast::fuse);
         let (foreach, velocity_count) = (symbols.find("foreach"), symbols.find("velocityCount"));
+        let lean_foreach = foreach.is_some_and(|s| foreach_only_read(&nodes, &symbols, s));
         let mut t = Template {
             nodes,
             symbols,
             regexes: Regexes::new(),
             foreach,
             velocity_count,
+            lean_foreach,
             source: source.into(),
             size_hint: Default::default(),
         };
@@ -169,6 +176,72 @@ impl Vars {
     }
 }
 
+/// Whether every reference to `$foreach` (slot `s`) reads one of its properties, and nothing
+/// binds it (`#set`, `#foreach`, `#define`, a macro parameter): then no template code can
+/// hold on to a loop's `$foreach`, nor tell one loop's from another's.
+fn foreach_only_read(nodes: &[Node], symbols: &Symbols, s: ast::Slot) -> bool {
+    const PROPERTIES: [&str; 5] = ["count", "index", "hasNext", "first", "last"];
+    const METHODS: [&str; 5] = ["getCount", "getIndex", "hasNext", "isFirst", "isLast"];
+    let macros = symbols.macros.values().map(|m| &m.body[..]);
+    let bodies = || std::iter::once(nodes).chain(macros.clone()).chain(symbols.blocks.iter().map(|b| &b[..]));
+    let mut read_only = !symbols.macros.values().any(|m| m.params.contains(&s));
+    for body in bodies() {
+        visit_refs(body, &mut |r| {
+            if r.root == s {
+                read_only &= match r.path.first() {
+                    Some(Access::Property(name)) => PROPERTIES.contains(&&**name),
+                    Some(Access::Method(name, args)) => args.is_empty() && METHODS.contains(&&**name),
+                    _ => false,
+                };
+            }
+        });
+        read_only &= !binds(body, s);
+    }
+    read_only
+}
+
+/// Whether a `#foreach` or `#define` in `nodes`, or in a string inside them, binds slot `s`.
+fn binds(nodes: &[Node], s: ast::Slot) -> bool {
+    let mut found = false;
+    for n in nodes {
+        found |= match n {
+            Node::Ref(r) | Node::MutatingRef(r) | Node::EscapedRef { r, .. } => ref_binds(r, s),
+            Node::Print(p) => ref_binds(&p.r, s),
+            Node::Foreach { var, body, iterable, .. } => *var == s || binds(body, s) || expr_binds(iterable, s),
+            Node::Define { slot, .. } => *slot == s,
+            Node::If { branches, otherwise } => {
+                branches.iter().any(|(c, body)| expr_binds(c, s) || binds(body, s))
+                    || otherwise.as_deref().is_some_and(|body| binds(body, s))
+            }
+            Node::Set { target, value } => ref_binds(target, s) || expr_binds(value, s),
+            Node::MacroCall { args, .. } => args.iter().any(|a| expr_binds(a, s)),
+            _ => false,
+        };
+    }
+    found
+}
+
+/// Whether an interpolated string inside `e` binds slot `s` ([`binds`]).
+fn expr_binds(e: &Expr, s: ast::Slot) -> bool {
+    match e {
+        Expr::Interpolated(nodes) => binds(nodes, s),
+        Expr::List(items) => items.iter().any(|i| expr_binds(i, s)),
+        Expr::Map(entries) => entries.iter().any(|(k, v)| expr_binds(k, s) || expr_binds(v, s)),
+        Expr::Range(a, b) | Expr::Binary(_, a, b) => expr_binds(a, s) || expr_binds(b, s),
+        Expr::Not(e) | Expr::Neg(e) => expr_binds(e, s),
+        Expr::Ref(r) | Expr::MutatingRef(r) => ref_binds(r, s),
+        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Float(_) | Expr::Str(_) => false,
+    }
+}
+
+fn ref_binds(r: &ast::Ref, s: ast::Slot) -> bool {
+    r.path.iter().any(|a| match a {
+        Access::Method(_, args) => args.iter().any(|a| expr_binds(a, s)),
+        Access::Index(e) => expr_binds(e, s),
+        Access::Property(_) => false,
+    })
+}
+
 fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
     for n in nodes {
         match n {
@@ -225,5 +298,34 @@ fn visit_expr(e: &Expr, f: &mut dyn FnMut(&ast::Ref)) {
         }
         Expr::Not(e) | Expr::Neg(e) => visit_expr(e, f),
         Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Float(_) | Expr::Str(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+
+    /// One `$foreach` serves a whole render only where no template code could tell.
+    #[test]
+    fn foreach_shared_only_when_its_properties_are_all_that_is_read() {
+        let lean = |source: &str| Template::parse(source).unwrap().lean_foreach;
+        assert!(lean(include_str!("../../benches/data/template.vtl")));
+        assert!(lean("#foreach($x in [1])$foreach.count$foreach.isLast()#end"));
+        assert!(lean("#macro(m $a)$foreach.index#end#define($d)$foreach.first#end"));
+        for kept in [
+            "#foreach($x in [1])#set($f = $foreach)#end",
+            "#foreach($x in [1])$foreach#end",
+            "#foreach($x in [1])$foreach.parent.count#end",
+            "#foreach($x in [1])$foreach.getParent()#end",
+            "#foreach($x in [1])#m($foreach)#end",
+            "#macro(m $foreach)#end",
+            "#foreach($foreach in [1])#end",
+            "#define($foreach)x#end",
+            "#set($foreach.count = 2)#set($foreach = 1)",
+            "#set($s = \"#foreach($foreach in [1])#end\")$foreach.count",
+            "$foreach.count#set($l = [\"#define($foreach)x#end\"])",
+        ] {
+            assert!(!lean(kept), "{kept}");
+        }
     }
 }

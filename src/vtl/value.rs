@@ -121,23 +121,29 @@ pub enum Value {
     Block(u32),
 }
 
-/// `$foreach`: one per loop, updated in place each iteration.
+/// `$foreach`: one per loop, updated in place each iteration; or, in a template that only
+/// ever reads its properties, one for the whole render, which each loop sets and puts back
+/// ([`super::Template`]'s `lean_foreach`). A length of zero means no loop is running: no
+/// loop with no items runs its body, so a property read then is outside any loop, and null.
 pub struct Foreach {
     pub(crate) index: Cell<usize>,
-    pub(crate) len: usize,
+    pub(crate) len: Cell<usize>,
     pub(crate) parent: Value,
 }
 
 impl Foreach {
     #[inline]
     pub fn property(&self, name: &str) -> Value {
-        let i = self.index.get();
+        let (i, len) = (self.index.get(), self.len.get());
+        if len == 0 {
+            return Value::Null;
+        }
         match name {
             "count" => Value::Int(i as i64 + 1),
             "index" => Value::Int(i as i64),
-            "hasNext" => Value::Bool(i + 1 < self.len),
+            "hasNext" => Value::Bool(i + 1 < len),
             "first" => Value::Bool(i == 0),
-            "last" => Value::Bool(i + 1 == self.len),
+            "last" => Value::Bool(i + 1 == len),
             "parent" => self.parent.clone(),
             _ => Value::Null,
         }
@@ -150,11 +156,11 @@ impl Foreach {
         const HAS_NEXT: u64 = u64::from_le_bytes(*b"hasNext\0");
         const FIRST: u64 = u64::from_le_bytes(*b"first\0\0\0");
         const LAST: u64 = u64::from_le_bytes(*b"last\0\0\0\0");
-        let i = self.index.get();
+        let (i, len) = (self.index.get(), self.len.get());
         match name.word {
-            HAS_NEXT => i + 1 < self.len,
-            FIRST => i == 0,
-            LAST => i + 1 == self.len,
+            HAS_NEXT => i + 1 < len,
+            FIRST => i == 0 && len > 0,
+            LAST => i + 1 == len,
             _ => self.property(name).is_truthy(),
         }
     }
