@@ -77,6 +77,9 @@ pub struct Renderer<'t> {
     iterations: usize,
     depth: usize,
     spare_foreach: Option<Rc<Foreach>>,
+    /// The `$foreach` every loop shares when the template only reads its properties
+    /// (`Template::lean_foreach`); also in its slot.
+    lean_foreach: Option<Rc<Foreach>>,
 }
 
 impl<'t> Renderer<'t> {
@@ -89,6 +92,7 @@ impl<'t> Renderer<'t> {
             iterations: 0,
             depth: 0,
             spare_foreach: None,
+            lean_foreach: None,
         }
     }
 
@@ -99,8 +103,9 @@ impl<'t> Renderer<'t> {
 
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
         if let (true, Some(s)) = (self.t.lean_foreach, self.t.foreach) {
-            let idle = Foreach { index: Cell::new(0), len: Cell::new(0), parent: Value::Null };
-            self.vars[s as usize] = Value::Foreach(Rc::new(idle));
+            let idle = Rc::new(Foreach { index: Cell::new(0), len: Cell::new(0), parent: Value::Null });
+            self.vars[s as usize] = Value::Foreach(idle.clone());
+            self.lean_foreach = Some(idle);
         }
         super::value::set_print_budget(PRINT_BUDGET);
         let rendered = self.nodes(&self.t.nodes).and_then(|_| self.check_print_budget(0));
@@ -321,12 +326,14 @@ impl<'t> Renderer<'t> {
         }
         let saved_var = std::mem::take(&mut self.vars[var as usize]);
         let saved_count = self.t.velocity_count.map(|s| std::mem::take(&mut self.vars[s as usize]));
-        let flow = match self.lean_foreach() {
+        let flow = match &self.lean_foreach {
             Some(state) => {
                 let (index, outer_len) = (state.index.get(), state.len.replace(len));
-                let flow = self.iterate(var, &mut items, len, body, &state)?;
-                state.index.set(index);
-                state.len.set(outer_len);
+                let flow = self.iterate(var, &mut items, len, body, None)?;
+                if let Some(state) = &self.lean_foreach {
+                    state.index.set(index);
+                    state.len.set(outer_len);
+                }
                 flow
             }
             None => self.foreach_scoped(var, &mut items, len, body)?,
@@ -337,19 +344,6 @@ impl<'t> Renderer<'t> {
         }
         self.check_print_budget(offset)?;
         Ok(flow)
-    }
-
-    /// The `$foreach` every loop of this render shares, when the template only reads its
-    /// properties (`Template::lean_foreach`).
-    #[inline(always)]
-    fn lean_foreach(&self) -> Option<Rc<Foreach>> {
-        match (self.t.lean_foreach, self.t.foreach) {
-            (true, Some(s)) => match &self.vars[s as usize] {
-                Value::Foreach(f) => Some(f.clone()),
-                _ => None,
-            },
-            _ => None,
-        }
     }
 
     /// A loop with a `$foreach` of its own, which the body may keep (`#set($f = $foreach)`)
@@ -383,7 +377,7 @@ impl<'t> Renderer<'t> {
             }
             self.vars[s as usize] = Value::Foreach(state.clone());
         }
-        let flow = self.iterate(var, items, len, body, &state)?;
+        let flow = self.iterate(var, items, len, body, Some(&state))?;
         if let Some(s) = self.t.foreach {
             // Dropping the slot's handle leaves `state` the only one unless the body kept it.
             self.vars[s as usize] = Value::Null;
@@ -396,7 +390,8 @@ impl<'t> Renderer<'t> {
         Ok(flow)
     }
 
-    /// A loop's iterations: the loop variable and `$foreach` set for each, then the body.
+    /// A loop's iterations: the loop variable and `$foreach` (the loop's own, or else the
+    /// shared one) set for each, then the body.
     #[inline(always)]
     fn iterate(
         &mut self,
@@ -404,10 +399,12 @@ impl<'t> Renderer<'t> {
         items: &mut Items,
         len: usize,
         body: &'t [Node],
-        state: &Foreach,
+        scoped: Option<&Foreach>,
     ) -> Result<Flow, Box<Error>> {
         for i in 0..len {
-            state.index.set(i);
+            if let Some(state) = scoped.or(self.lean_foreach.as_deref()) {
+                state.index.set(i);
+            }
             let slot = &mut self.vars[var as usize];
             match items {
                 Items::Json(doc, children) => Value::set_node(slot, doc, doc.child(*children, i)),
