@@ -69,9 +69,33 @@ impl Args {
     }
 }
 
+/// A render's variables, one per slot of its template: the tree holds only that template's
+/// slots, so each indexes them without a check.
+pub struct Slots(Box<[Value]>);
+
+impl std::ops::Index<Slot> for Slots {
+    type Output = Value;
+    #[inline(always)]
+    fn index(&self, s: Slot) -> &Value {
+        debug_assert!((s as usize) < self.0.len());
+        // SAFETY: `Renderer::new` makes one value for each slot of the template, and every
+        // slot of its tree was given out by its symbol table (`Symbols::slot`).
+        unsafe { self.0.get_unchecked(s as usize) }
+    }
+}
+
+impl std::ops::IndexMut<Slot> for Slots {
+    #[inline(always)]
+    fn index_mut(&mut self, s: Slot) -> &mut Value {
+        debug_assert!((s as usize) < self.0.len());
+        // SAFETY: as for `index`.
+        unsafe { self.0.get_unchecked_mut(s as usize) }
+    }
+}
+
 pub struct Renderer<'t> {
     t: &'t Template,
-    pub vars: Vec<Value>,
+    vars: Slots,
     out: String,
     limits: Limits,
     iterations: usize,
@@ -83,10 +107,12 @@ pub struct Renderer<'t> {
 }
 
 impl<'t> Renderer<'t> {
-    pub fn new(t: &'t Template, vars: Vec<Value>, limits: Limits, capacity: usize) -> Self {
+    pub fn new(t: &'t Template, mut vars: Vec<Value>, limits: Limits, capacity: usize) -> Self {
+        // Variables made for another template may be fewer.
+        vars.resize(t.symbols.names.len().max(vars.len()), Value::Null);
         Self {
             t,
-            vars,
+            vars: Slots(vars.into_boxed_slice()),
             out: String::with_capacity(capacity.min(limits.output_bytes)),
             limits,
             iterations: 0,
@@ -104,7 +130,7 @@ impl<'t> Renderer<'t> {
     pub fn render(mut self) -> Result<(String, Vec<Value>), Error> {
         if let (true, Some(s)) = (self.t.lean_foreach, self.t.foreach) {
             let idle = Rc::new(Foreach { index: Cell::new(0), len: Cell::new(0), parent: Value::Null });
-            self.vars[s as usize] = Value::Foreach(idle.clone());
+            self.vars[s] = Value::Foreach(idle.clone());
             self.lean_foreach = Some(idle);
         }
         super::value::set_print_budget(PRINT_BUDGET);
@@ -112,7 +138,7 @@ impl<'t> Renderer<'t> {
         // What the host prints after the render (overrides) is not the template's to pay for.
         super::value::set_print_budget(u64::MAX);
         rendered.map_err(|e| *e)?;
-        Ok((self.out, self.vars))
+        Ok((self.out, self.vars.0.into_vec()))
     }
 
     fn write_value(&mut self, v: &Value, offset: Offset) -> Result<(), Box<Error>> {
@@ -229,7 +255,7 @@ impl<'t> Renderer<'t> {
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
             Node::MacroCall { name, args, source, at } => return self.call_macro(name, args, source, *at),
-            Node::Define { slot, block } => self.vars[*slot as usize] = Value::Block(*block),
+            Node::Define { slot, block } => self.vars[*slot] = Value::Block(*block),
         }
         Ok(Flow::Normal)
     }
@@ -249,7 +275,7 @@ impl<'t> Renderer<'t> {
     #[inline(always)]
     fn condition(&mut self, e: &'t Expr) -> Result<bool, Box<Error>> {
         match e {
-            Expr::Ref(r) => match (&self.vars[r.root as usize], r.path.as_slice()) {
+            Expr::Ref(r) => match (&self.vars[r.root], r.path.as_slice()) {
                 // A `#define` block renders when tested (it may `#set`), so it takes the long way.
                 (Value::Block(_), _) => {}
                 (v, []) => return Ok(v.is_truthy()),
@@ -279,7 +305,7 @@ impl<'t> Renderer<'t> {
         match e {
             Expr::Int(i) => Some(Number::Int(*i)),
             Expr::Float(f) => Some(Number::Float(*f)),
-            Expr::Ref(r) => match &self.vars[r.root as usize] {
+            Expr::Ref(r) => match &self.vars[r.root] {
                 Value::Json { id, doc } => doc.number(json_path(doc, *id, &r.path)?),
                 Value::Int(i) if r.path.is_empty() => Some(Number::Int(*i)),
                 _ => None,
@@ -324,8 +350,8 @@ impl<'t> Renderer<'t> {
                 format!("the template ran more than {} loop iterations", self.limits.total_iterations),
             ));
         }
-        let saved_var = std::mem::take(&mut self.vars[var as usize]);
-        let saved_count = self.t.velocity_count.map(|s| std::mem::take(&mut self.vars[s as usize]));
+        let saved_var = std::mem::take(&mut self.vars[var]);
+        let saved_count = self.t.velocity_count.map(|s| std::mem::take(&mut self.vars[s]));
         let flow = match &self.lean_foreach {
             Some(state) => {
                 let (index, outer_len) = (state.index.get(), state.len.replace(len));
@@ -338,9 +364,9 @@ impl<'t> Renderer<'t> {
             }
             None => self.foreach_scoped(var, &mut items, len, body)?,
         };
-        self.vars[var as usize] = saved_var;
+        self.vars[var] = saved_var;
         if let (Some(s), Some(v)) = (self.t.velocity_count, saved_count) {
-            self.vars[s as usize] = v;
+            self.vars[s] = v;
         }
         self.check_print_budget(offset)?;
         Ok(flow)
@@ -373,17 +399,17 @@ impl<'t> Renderer<'t> {
         // swapped where they lie (moved through a temporary, a value stalls on the copy).
         if let Some(s) = self.t.foreach {
             if let Some(f) = Rc::get_mut(&mut state) {
-                std::mem::swap(&mut f.parent, &mut self.vars[s as usize]);
+                std::mem::swap(&mut f.parent, &mut self.vars[s]);
             }
-            self.vars[s as usize] = Value::Foreach(state.clone());
+            self.vars[s] = Value::Foreach(state.clone());
         }
         let flow = self.iterate(var, items, len, body, Some(&state))?;
         if let Some(s) = self.t.foreach {
             // Dropping the slot's handle leaves `state` the only one unless the body kept it.
-            self.vars[s as usize] = Value::Null;
+            self.vars[s] = Value::Null;
             match Rc::get_mut(&mut state) {
-                Some(f) => std::mem::swap(&mut f.parent, &mut self.vars[s as usize]),
-                None => self.vars[s as usize] = state.parent.clone(),
+                Some(f) => std::mem::swap(&mut f.parent, &mut self.vars[s]),
+                None => self.vars[s] = state.parent.clone(),
             }
         }
         self.spare_foreach = Some(state);
@@ -405,14 +431,14 @@ impl<'t> Renderer<'t> {
             if let Some(state) = scoped.or(self.lean_foreach.as_deref()) {
                 state.index.set(i);
             }
-            let slot = &mut self.vars[var as usize];
+            let slot = &mut self.vars[var];
             match items {
                 Items::Json(doc, children) => Value::set_node(slot, doc, doc.child(*children, i)),
                 Items::Values(values) => *slot = std::mem::take(&mut values[i]),
                 Items::None => {}
             }
             if let Some(s) = self.t.velocity_count {
-                self.vars[s as usize] = Value::Int(i as i64 + 1);
+                self.vars[s] = Value::Int(i as i64 + 1);
             }
             match self.run(body)? {
                 Flow::Normal => {}
@@ -429,7 +455,7 @@ impl<'t> Renderer<'t> {
     /// 700 more instructions a render of the bench template.)
     fn json_items(&self, iterable: &Expr) -> Option<Items> {
         let Expr::Ref(r) = iterable else { return None };
-        let Value::Json { id, doc } = &self.vars[r.root as usize] else { return None };
+        let Value::Json { id, doc } = &self.vars[r.root] else { return None };
         let children = doc.children(json_path(doc, *id, &r.path)?)?;
         Some(Items::Json(doc.clone(), children))
     }
@@ -460,15 +486,15 @@ impl<'t> Renderer<'t> {
         for a in args {
             values.push(self.expr(a)?);
         }
-        let saved: Vec<Value> = m.params.iter().map(|p| self.vars[*p as usize].clone()).collect();
+        let saved: Vec<Value> = m.params.iter().map(|p| self.vars[*p].clone()).collect();
         for (i, p) in m.params.iter().enumerate() {
-            self.vars[*p as usize] = values.get(i).cloned().unwrap_or_default();
+            self.vars[*p] = values.get(i).cloned().unwrap_or_default();
         }
         self.depth += 1;
         let flow = self.nodes(&m.body);
         self.depth -= 1;
         for (p, v) in m.params.iter().zip(saved) {
-            self.vars[*p as usize] = v;
+            self.vars[*p] = v;
         }
         match flow? {
             Flow::Stop => Ok(Flow::Stop),
@@ -482,7 +508,7 @@ impl<'t> Renderer<'t> {
             return Ok(());
         }
         let Some((last, init)) = target.path.split_last() else {
-            self.vars[target.root as usize] = value;
+            self.vars[target.root] = value;
             return Ok(());
         };
         let (mut holder, done) = self.make_mutable(target.root, init)?;
@@ -520,7 +546,7 @@ impl<'t> Renderer<'t> {
     /// index or argument is evaluated twice (`$m.get($keys.remove(0)).put(..)` removes one).
     #[inline(never)]
     fn make_mutable(&mut self, root: Slot, path: &'t [Access]) -> Result<(Value, usize), Box<Error>> {
-        let slot = &mut self.vars[root as usize];
+        let slot = &mut self.vars[root];
         if let Some(copy) = slot.mutable_copy() {
             *slot = copy;
         }
@@ -573,7 +599,7 @@ impl<'t> Renderer<'t> {
     /// `$obj.method(args)` or `$obj.name` on a host object, printed: the object may write the
     /// result straight into the output. True when the reference was written.
     fn write_host_call(&mut self, r: &'t Ref) -> Result<bool, Box<Error>> {
-        let Value::Object(o) = &self.vars[r.root as usize] else { return Ok(false) };
+        let Value::Object(o) = &self.vars[r.root] else { return Ok(false) };
         let (name, args) = match r.path.as_slice() {
             [Access::Method(name, args)] => (name, args),
             [Access::Property(name)] => {
@@ -671,7 +697,7 @@ impl<'t> Renderer<'t> {
     /// a JSON document are written from where they are, without building a value.
     #[inline(always)]
     fn write_reference(&mut self, r: &'t Ref) -> Result<Flow, Box<Error>> {
-        match &self.vars[r.root as usize] {
+        match &self.vars[r.root] {
             Value::Json { id, doc } => {
                 if let Some(node) = json_path(doc, *id, &r.path) {
                     if doc.write_scalar(node, &mut self.out) {
@@ -712,7 +738,7 @@ impl<'t> Renderer<'t> {
     /// copying a freshly built value through a temporary stalls the processor (the copy
     /// reads what was just written in pieces), so the common shapes each return directly.
     pub fn reference(&mut self, r: &'t Ref) -> Result<Value, Box<Error>> {
-        let root = &self.vars[r.root as usize];
+        let root = &self.vars[r.root];
         // A chain of properties through a JSON document is followed by node, building one
         // value at the end instead of one per step.
         // Once the document has changes, its nodes are read through values, which see them.
@@ -790,7 +816,7 @@ impl<'t> Renderer<'t> {
             Expr::Ref(r) => {
                 // Only a plain `$block` reference renders the block; checked before the lookup so
                 // that the looked-up value is returned as it is (no copy through this frame).
-                if let (Value::Block(id), true) = (&self.vars[r.root as usize], r.path.is_empty()) {
+                if let (Value::Block(id), true) = (&self.vars[r.root], r.path.is_empty()) {
                     let id = *id;
                     return self.block_text(id, r.at);
                 }
@@ -897,9 +923,9 @@ impl<'t> Renderer<'t> {
 /// JSON (`$item.tags`), found where it is without building a value. A free function over the
 /// variables, so that the output can be written while the node is borrowed.
 #[inline(always)]
-fn json_node<'v>(vars: &'v [Value], e: &Expr) -> Option<(&'v Rc<Doc>, u32)> {
+fn json_node<'v>(vars: &'v Slots, e: &Expr) -> Option<(&'v Rc<Doc>, u32)> {
     let Expr::Ref(r) = e else { return None };
-    let Value::Json { id, doc } = &vars[r.root as usize] else { return None };
+    let Value::Json { id, doc } = &vars[r.root] else { return None };
     Some((doc, json_path(doc, *id, &r.path)?))
 }
 
