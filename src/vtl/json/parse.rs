@@ -543,74 +543,75 @@ fn special16(b: &[u8], i: usize) -> (u32, u32) {
     (swar::flags16(chunk, [b'"', b'\\'], true, false), swar::flags16(chunk, [b'"'], false, false))
 }
 
-/// Appends the string whose text starts at `begin` to `out`, unescaped;
-/// the position after its closing quote, or why and where it is malformed. `b` is the
-/// payload (`n` bytes) and its padding. Plain text is copied sixteen bytes at a time, written
-/// whole and then cut back to the first special byte among them, which is cheaper than a
-/// copy call for each run between escapes. On an error the caller cuts `out` back to where
-/// the string started.
+/// Appends the string whose text starts at `begin` to `out`, unescaped; the position after
+/// its closing quote, or why and where it is malformed. `b` is the payload (`n` bytes) and
+/// its padding. No escape is shorter than the text it stands for, so the string takes at
+/// most what is left of the payload: that room is reserved once, and everything is written
+/// into it without a check. Plain text is copied sixteen bytes at a time, written whole and
+/// then cut back to the first special byte among them. On an error `out` is as it was.
 fn unescape(b: &[u8], n: usize, begin: usize, out: &mut Vec<u8>) -> Result<usize, (&'static str, usize)> {
-    let mut i = begin + copy_plain(b, begin, out);
+    debug_assert!(begin <= n);
+    out.reserve(n - begin + 16);
+    let dst = out.as_mut_ptr();
+    let mut w = out.len();
+    let mut i = begin;
     loop {
+        // SAFETY (every write below): `w` is the string's start in `out` plus at most the
+        // `i - begin` bytes read so far, `i` is at most `n` (a scan stops at the padding, a
+        // special byte, at the latest), and `n - begin + 16` bytes of room were reserved.
+        // Sixteen bytes are readable from `i` (module docs).
+        loop {
+            let (special, _) = special16(b, i);
+            unsafe { std::ptr::copy_nonoverlapping(b.as_ptr().add(i), dst.add(w), 16) };
+            let plain = if special == 0 { 16 } else { special.trailing_zeros() as usize };
+            i += plain;
+            w += plain;
+            if special != 0 {
+                break;
+            }
+        }
         if i >= n {
             return Err(("unterminated string", n));
         }
-        match b[i] {
-            b'"' => return Ok(i + 1),
+        let byte = match b[i] {
+            b'"' => {
+                // SAFETY: the bytes up to `w` were written: runs of the payload, which is
+                // UTF-8, cut before ASCII bytes, and whole characters.
+                unsafe { out.set_len(w) };
+                return Ok(i + 1);
+            }
             b'\\' => {
                 if i + 1 >= n {
                     return Err(("unterminated string", n));
                 }
                 let e = b[i + 1];
                 i += 2;
-                let byte = match e {
+                match e {
                     b'u' => {
                         let ch = unicode_escape(b, n, &mut i).map_err(|message| (message, i))?;
-                        out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
-                        None
+                        let mut utf8 = [0; 4];
+                        let encoded = ch.encode_utf8(&mut utf8).len();
+                        // An escape of six bytes (or twelve, a pair) stands for at most four.
+                        unsafe { std::ptr::copy_nonoverlapping(utf8.as_ptr(), dst.add(w), 4) };
+                        w += encoded;
+                        continue;
                     }
-                    b'"' => Some(b'"'),
-                    b'\\' => Some(b'\\'),
-                    b'/' => Some(b'/'),
-                    b'b' => Some(0x08),
-                    b'f' => Some(0x0c),
-                    b'n' => Some(b'\n'),
-                    b'r' => Some(b'\r'),
-                    b't' => Some(b'\t'),
+                    b'"' => b'"',
+                    b'\\' => b'\\',
+                    b'/' => b'/',
+                    b'b' => 0x08,
+                    b'f' => 0x0c,
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
                     _ => return Err(("invalid escape", i)),
-                };
-                if let Some(byte) = byte {
-                    out.push(byte);
                 }
             }
             _ => return Err(("control character in string", i)),
-        }
-        i += copy_plain(b, i, out);
-    }
-}
-
-/// Appends the plain text from `i` up to the next special byte to `out` and gives its
-/// length (the padding stops it by the payload's end).
-#[inline(always)]
-fn copy_plain(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
-    let mut len = 0;
-    loop {
-        let (special, _) = special16(b, i + len);
-        out.reserve(16);
-        let at = out.len();
-        // SAFETY: sixteen bytes are readable from `i + len` (module docs) and `out` has room
-        // for them (reserved above); the length then covers only the plain ones, which are
-        // UTF-8 up to the special (ASCII) byte that ends them, or complete a character with
-        // the next sixteen.
-        unsafe {
-            std::ptr::copy_nonoverlapping(b.as_ptr().add(i + len), out.as_mut_ptr().add(at), 16);
-            let plain = if special == 0 { 16 } else { special.trailing_zeros() as usize };
-            out.set_len(at + plain);
-            len += plain;
-        }
-        if special != 0 {
-            return len;
-        }
+        };
+        // An escape of two bytes stands for one.
+        unsafe { dst.add(w).write(byte) };
+        w += 1;
     }
 }
 
