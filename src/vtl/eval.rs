@@ -262,7 +262,7 @@ impl<'t> Renderer<'t> {
 
     /// The body of the `#if` branch taken. Most are one text (the comma between items, a
     /// line of JSON), written here instead of through another walk of the tree.
-    #[inline]
+    #[inline(always)]
     fn branch(&mut self, body: &'t [Node]) -> Result<Flow, Box<Error>> {
         if let [Node::Text(t)] = body {
             t.write_to(&mut self.out);
