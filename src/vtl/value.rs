@@ -806,19 +806,40 @@ pub fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[at..]
 }
 
-/// An integer in decimal, without the formatting machinery (it is printed often).
+/// An integer in decimal, without the formatting machinery (it is printed often). Those
+/// below a hundred, the commonest, take one or two bytes; the rest are written as one
+/// fixed-size copy (a copy of the digits' own length is a call).
 pub fn write_int(i: i64, out: &mut String) {
-    if let 0..=9 = i {
-        out.push((b'0' + i as u8) as char);
+    if let 0..=99 = i {
+        let i = i as u8;
+        if i < 10 {
+            out.push((b'0' + i) as char);
+        } else {
+            // SAFETY: decimal digits are ASCII, so the bytes appended are UTF-8.
+            unsafe { out.as_mut_vec().extend_from_slice(&[b'0' + i / 10, b'0' + i % 10]) };
+        }
         return;
     }
-    let mut buf = [0u8; 20];
-    if i < 0 {
-        out.push('-');
+    // The digits end at byte 20; twenty more bytes are readable from wherever they start.
+    let mut buf = [0u8; 40];
+    let mut at = 20;
+    if let Ok(digits) = <&mut [u8; 20]>::try_from(&mut buf[..20]) {
+        at -= decimal_digits(i.unsigned_abs(), digits).len();
     }
-    let digits = decimal_digits(i.unsigned_abs(), &mut buf);
-    // SAFETY: decimal digits are ASCII, so the bytes appended are UTF-8.
-    unsafe { out.as_mut_vec().extend_from_slice(digits) };
+    if i < 0 {
+        // Nineteen digits at most: there is room before them.
+        at -= 1;
+        buf[at] = b'-';
+    }
+    out.reserve(20);
+    // SAFETY: twenty bytes are read from `buf[at..]`, inside it, and written where twenty
+    // were reserved; the length then covers only the sign and digits, ASCII.
+    unsafe {
+        let v = out.as_mut_vec();
+        let len = v.len();
+        std::ptr::copy_nonoverlapping(buf.as_ptr().add(at), v.as_mut_ptr().add(len), 20);
+        v.set_len(len + 20 - at);
+    }
 }
 
 /// `Double.toString`: plain decimals from 10^-3 to 10^7 (always with a fraction digit),
@@ -876,7 +897,7 @@ mod tests {
         for n in [0, 7, 10, 91, 1234567, u64::MAX] {
             assert_eq!(decimal_digits(n, &mut [0; 20]), n.to_string().as_bytes());
         }
-        for i in [0, 9, 10, -1, -9, -10, 42, i64::MIN, i64::MAX] {
+        for i in [0, 9, 10, -1, -9, -10, 42, 99, 100, -99, -100, 12345, i64::MIN, i64::MAX, i64::MIN + 1] {
             let mut out = String::new();
             write_int(i, &mut out);
             assert_eq!(out, i.to_string());
