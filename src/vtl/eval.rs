@@ -612,14 +612,13 @@ impl<'t> Renderer<'t> {
             _ => return Ok(false),
         };
         if let [a] = args.as_slice() {
-            match json_node(&self.vars, a) {
-                Some((doc, node))
-                    if doc.is_string(node) && o.write_call_on_text(name, doc.text_of(node), &mut self.out) =>
-                {
-                    self.check_output(r.at)?;
-                    return Ok(true);
+            if let Some((doc, node)) = json_node(&self.vars, a) {
+                if let Some(text) = doc.string(node) {
+                    if o.write_call_on_text(name, text, &mut self.out) {
+                        self.check_output(r.at)?;
+                        return Ok(true);
+                    }
                 }
-                _ => {}
             }
         }
         let o = o.clone();

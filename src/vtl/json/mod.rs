@@ -171,9 +171,15 @@ impl Doc {
 
     /// The text of a string node (empty for anything else).
     pub(crate) fn text_of(&self, id: u32) -> &str {
+        self.string(id).unwrap_or_default()
+    }
+
+    /// The text of a node that is a string.
+    #[inline(always)]
+    pub(crate) fn string(&self, id: u32) -> Option<&str> {
         match self.nodes[id as usize] {
-            Node::Str(s) => self.str(s),
-            _ => "",
+            Node::Str(s) => Some(self.str(s)),
+            _ => None,
         }
     }
 
