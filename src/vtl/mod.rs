@@ -107,7 +107,7 @@ impl Template {
         let Some(slot) = self.symbols.find(root) else {
             return found;
         };
-        visit_refs(&self.nodes, &mut |r| {
+        visit_refs(bodies(&self.nodes, &self.symbols), &mut |r| {
             if r.root == slot {
                 if let Some(Access::Method(name, args)) = r.path.first() {
                     if methods.contains(&&**name) {
@@ -118,20 +118,6 @@ impl Template {
                 }
             }
         });
-        let bodies = self.symbols.macros.values().map(|m| &m.body).chain(self.symbols.blocks.iter());
-        for body in bodies {
-            visit_refs(body, &mut |r| {
-                if r.root == slot {
-                    if let Some(Access::Method(name, args)) = r.path.first() {
-                        if methods.contains(&&**name) {
-                            if let Some(Expr::Str(s)) = args.first() {
-                                found.push(s.clone());
-                            }
-                        }
-                    }
-                }
-            });
-        }
         found
     }
 
@@ -152,13 +138,7 @@ impl Template {
                 }
             }
         };
-        visit_refs(&self.nodes, &mut collect);
-        for m in self.symbols.macros.values() {
-            visit_refs(&m.body, &mut collect);
-        }
-        for b in &self.symbols.blocks {
-            visit_refs(b, &mut collect);
-        }
+        visit_refs(bodies(&self.nodes, &self.symbols), &mut collect);
         for p in patterns {
             if let Ok(re) = regex::Regex::new(&p) {
                 self.regexes.insert(p.into(), re);
@@ -182,121 +162,104 @@ impl Vars {
 fn foreach_only_read(nodes: &[Node], symbols: &Symbols, s: ast::Slot) -> bool {
     const PROPERTIES: [&str; 5] = ["count", "index", "hasNext", "first", "last"];
     const METHODS: [&str; 5] = ["getCount", "getIndex", "hasNext", "isFirst", "isLast"];
-    let macros = symbols.macros.values().map(|m| &m.body[..]);
-    let bodies = || std::iter::once(nodes).chain(macros.clone()).chain(symbols.blocks.iter().map(|b| &b[..]));
     let mut read_only = !symbols.macros.values().any(|m| m.params.contains(&s));
-    for body in bodies() {
-        visit_refs(body, &mut |r| {
-            if r.root == s {
-                read_only &= match r.path.first() {
+    for body in bodies(nodes, symbols) {
+        walk(body, &mut |seen| {
+            read_only &= match seen {
+                Seen::Ref(r) if r.root == s => match r.path.first() {
                     Some(Access::Property(name)) => PROPERTIES.contains(&&**name),
                     Some(Access::Method(name, args)) => args.is_empty() && METHODS.contains(&&**name),
                     _ => false,
-                };
-            }
+                },
+                Seen::Node(Node::Foreach { var: bound, .. } | Node::Define { slot: bound, .. }) => *bound != s,
+                _ => true,
+            };
         });
-        read_only &= !binds(body, s);
     }
     read_only
 }
 
-/// Whether a `#foreach` or `#define` in `nodes`, or in a string inside them, binds slot `s`.
-fn binds(nodes: &[Node], s: ast::Slot) -> bool {
-    let mut found = false;
-    for n in nodes {
-        found |= match n {
-            Node::Ref(r) | Node::MutatingRef(r) | Node::EscapedRef { r, .. } => ref_binds(r, s),
-            Node::Print(p) => ref_binds(&p.r, s),
-            Node::Foreach { var, body, iterable, .. } => *var == s || binds(body, s) || expr_binds(iterable, s),
-            Node::Define { slot, .. } => *slot == s,
-            Node::If { branches, otherwise } => {
-                branches.iter().any(|(c, body)| expr_binds(c, s) || binds(body, s))
-                    || otherwise.as_deref().is_some_and(|body| binds(body, s))
+/// What a walk of a template's tree meets: each node, and each reference of the nodes and of
+/// their expressions, strings' included.
+enum Seen<'a> {
+    Node(&'a Node),
+    Ref(&'a ast::Ref),
+}
+
+/// The tree's bodies: the template's, its macros' and its `#define` blocks'.
+fn bodies<'a>(nodes: &'a [Node], symbols: &'a Symbols) -> impl Iterator<Item = &'a [Node]> {
+    std::iter::once(nodes)
+        .chain(symbols.macros.values().map(|m| &m.body[..]))
+        .chain(symbols.blocks.iter().map(|b| &b[..]))
+}
+
+/// The references of every body ([`walk`]).
+fn visit_refs<'a>(bodies: impl Iterator<Item = &'a [Node]>, f: &mut dyn FnMut(&ast::Ref)) {
+    for body in bodies {
+        walk(body, &mut |seen| {
+            if let Seen::Ref(r) = seen {
+                f(r)
             }
-            Node::Set { target, value } => ref_binds(target, s) || expr_binds(value, s),
-            Node::MacroCall { args, .. } => args.iter().any(|a| expr_binds(a, s)),
-            _ => false,
-        };
-    }
-    found
-}
-
-/// Whether an interpolated string inside `e` binds slot `s` ([`binds`]).
-fn expr_binds(e: &Expr, s: ast::Slot) -> bool {
-    match e {
-        Expr::Interpolated(nodes) => binds(nodes, s),
-        Expr::List(items) => items.iter().any(|i| expr_binds(i, s)),
-        Expr::Map(entries) => entries.iter().any(|(k, v)| expr_binds(k, s) || expr_binds(v, s)),
-        Expr::Range(a, b) | Expr::Binary(_, a, b) => expr_binds(a, s) || expr_binds(b, s),
-        Expr::Not(e) | Expr::Neg(e) => expr_binds(e, s),
-        Expr::Ref(r) | Expr::MutatingRef(r) => ref_binds(r, s),
-        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Float(_) | Expr::Str(_) => false,
+        });
     }
 }
 
-fn ref_binds(r: &ast::Ref, s: ast::Slot) -> bool {
-    r.path.iter().any(|a| match a {
-        Access::Method(_, args) => args.iter().any(|a| expr_binds(a, s)),
-        Access::Index(e) => expr_binds(e, s),
-        Access::Property(_) => false,
-    })
-}
-
-fn visit_refs(nodes: &[Node], f: &mut dyn FnMut(&ast::Ref)) {
+fn walk(nodes: &[Node], f: &mut dyn FnMut(Seen)) {
     for n in nodes {
+        f(Seen::Node(n));
         match n {
             Node::Text(_) => {}
-            Node::Ref(r) | Node::MutatingRef(r) | Node::EscapedRef { r, .. } => visit_ref(r, f),
-            Node::Print(p) => visit_ref(&p.r, f),
+            Node::Ref(r) | Node::MutatingRef(r) | Node::EscapedRef { r, .. } => walk_ref(r, f),
+            Node::Print(p) => walk_ref(&p.r, f),
             Node::Set { target, value, .. } => {
-                visit_ref(target, f);
-                visit_expr(value, f);
+                walk_ref(target, f);
+                walk_expr(value, f);
             }
             Node::If { branches, otherwise } => {
                 for (c, body) in branches {
-                    visit_expr(c, f);
-                    visit_refs(body, f);
+                    walk_expr(c, f);
+                    walk(body, f);
                 }
                 if let Some(body) = otherwise {
-                    visit_refs(body, f);
+                    walk(body, f);
                 }
             }
             Node::Foreach { iterable, body, .. } => {
-                visit_expr(iterable, f);
-                visit_refs(body, f);
+                walk_expr(iterable, f);
+                walk(body, f);
             }
-            Node::MacroCall { args, .. } => args.iter().for_each(|a| visit_expr(a, f)),
+            Node::MacroCall { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
             Node::Define { .. } => {}
             Node::Break | Node::Stop => {}
         }
     }
 }
 
-fn visit_ref(r: &ast::Ref, f: &mut dyn FnMut(&ast::Ref)) {
-    f(r);
+fn walk_ref(r: &ast::Ref, f: &mut dyn FnMut(Seen)) {
+    f(Seen::Ref(r));
     for a in &r.path {
         match a {
-            Access::Method(_, args) => args.iter().for_each(|e| visit_expr(e, f)),
-            Access::Index(e) => visit_expr(e, f),
+            Access::Method(_, args) => args.iter().for_each(|e| walk_expr(e, f)),
+            Access::Index(e) => walk_expr(e, f),
             Access::Property(_) => {}
         }
     }
 }
 
-fn visit_expr(e: &Expr, f: &mut dyn FnMut(&ast::Ref)) {
+fn walk_expr(e: &Expr, f: &mut dyn FnMut(Seen)) {
     match e {
-        Expr::Ref(r) | Expr::MutatingRef(r) => visit_ref(r, f),
-        Expr::Interpolated(nodes) => visit_refs(nodes, f),
-        Expr::List(items) => items.iter().for_each(|i| visit_expr(i, f)),
+        Expr::Ref(r) | Expr::MutatingRef(r) => walk_ref(r, f),
+        Expr::Interpolated(nodes) => walk(nodes, f),
+        Expr::List(items) => items.iter().for_each(|i| walk_expr(i, f)),
         Expr::Map(entries) => entries.iter().for_each(|(k, v)| {
-            visit_expr(k, f);
-            visit_expr(v, f);
+            walk_expr(k, f);
+            walk_expr(v, f);
         }),
         Expr::Range(a, b) | Expr::Binary(_, a, b) => {
-            visit_expr(a, f);
-            visit_expr(b, f);
+            walk_expr(a, f);
+            walk_expr(b, f);
         }
-        Expr::Not(e) | Expr::Neg(e) => visit_expr(e, f),
+        Expr::Not(e) | Expr::Neg(e) => walk_expr(e, f),
         Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Float(_) | Expr::Str(_) => {}
     }
 }
