@@ -280,6 +280,20 @@ async fn escape_javascript_of_body_members_reaches_the_backend() {
     server.shutdown().await;
 }
 
+/// `$foreach` in loops nested over the parsed body, as a request template reshaping orders
+/// and their lines does: the outer loop's count and `hasNext` return after each inner loop,
+/// whether it ran, ran out or was left by `#break`, and outside any loop it prints nothing.
+#[tokio::test]
+async fn foreach_of_nested_loops_reaches_the_backend() {
+    let backend = Backend::start().await;
+    let template = "#set($b = $input.path('$'))#foreach($o in $b.orders)[#foreach($l in $o.lines)#if($l == \"stop\")#break#end$l$foreach.count#if($foreach.hasNext),#end#end]$foreach.count/$foreach.hasNext #end|[$foreach.count]";
+    let body = r#"{"orders": [{"lines": ["a", "b", "c"]}, {"lines": []}, {"lines": ["x", "stop", "y"]}]}"#;
+    let (server, reply) = post_through_request_template(&backend, template, body).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(String::from_utf8_lossy(&backend.last().body), "[a1,b2,c3]1/true []2/true [x1,]3/false |[]");
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_change_through_one_variable_reaches_the_backend_through_another() {
     let backend = Backend::start().await;
